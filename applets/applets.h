@@ -1,0 +1,11 @@
+/* The applet table: adding an applet is one file in applets/ and one line here. */
+#ifndef GADGETBOX_APPLETS_H
+#define GADGETBOX_APPLETS_H
+
+#include "../common/cli.h"
+
+extern const struct gb_applet execsnoop_applet;
+
+#define GB_APPLETS &execsnoop_applet,
+
+#endif

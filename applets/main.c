@@ -1,0 +1,106 @@
+/* gadgetbox: one binary, many applets, chosen by the name it is called by (like BusyBox). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "applets.h"
+
+#ifndef GADGETBOX_VERSION
+#define GADGETBOX_VERSION "dev"
+#endif
+
+static const struct gb_applet *const applets[] = {GB_APPLETS};
+#define NAPPLETS (sizeof(applets) / sizeof(applets[0]))
+
+static const struct gb_applet *find_applet(const char *name)
+{
+	for (size_t i = 0; i < NAPPLETS; i++)
+		if (!strcmp(applets[i]->name, name))
+			return applets[i];
+	return NULL;
+}
+
+static void list_applets(FILE *f)
+{
+	fprintf(f, "gadgetbox %s: container-aware eBPF tracing from one static binary\n\n"
+		   "Usage: gadgetbox APPLET [OPTION]...   or   APPLET [OPTION]... (via a link)\n"
+		   "       gadgetbox --install [-s] DIR   make a link per applet in DIR (-s: symbolic)\n"
+		   "       gadgetbox --list | --version\n\nApplets:\n",
+		GADGETBOX_VERSION);
+	for (size_t i = 0; i < NAPPLETS; i++)
+		fprintf(f, "  %-18s %s\n", applets[i]->name, applets[i]->summary);
+}
+
+/* Link every applet name in @dir to this binary; an existing link of that name is replaced. */
+static int install(const char *dir, bool symbolic)
+{
+	char self[PATH_MAX], path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int rc = 0;
+
+	if (n < 0) {
+		fprintf(stderr, "gadgetbox: cannot find my own path: %s\n", strerror(errno));
+		return 1;
+	}
+	self[n] = '\0';
+	for (size_t i = 0; i < NAPPLETS; i++) {
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, applets[i]->name) >= (int)sizeof(path)) {
+			fprintf(stderr, "gadgetbox: --install: path too long\n");
+			return 1;
+		}
+		if (lstat(path, &st) == 0) {
+			struct stat me;
+			if (!S_ISLNK(st.st_mode) && !(stat(self, &me) == 0 && me.st_ino == st.st_ino)) {
+				fprintf(stderr, "gadgetbox: --install: %s exists and is not a link to gadgetbox; left alone\n",
+					path);
+				rc = 1;
+				continue;
+			}
+			unlink(path);
+		}
+		if ((symbolic ? symlink(self, path) : link(self, path)) != 0) {
+			fprintf(stderr, "gadgetbox: --install: cannot create %s: %s\n", path, strerror(errno));
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
+	const char *name = base ? base + 1 : (argc > 0 ? argv[0] : "gadgetbox");
+	const struct gb_applet *a = find_applet(name);
+
+	if (!a) { /* called as gadgetbox (or any other name): the first argument picks */
+		if (argc < 2 || !strcmp(argv[1], "--list") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			list_applets(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--version")) {
+			printf("gadgetbox %s\n", GADGETBOX_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--install")) {
+			bool sym = argc > 2 && !strcmp(argv[2], "-s");
+			const char *dir = argv[sym ? 3 : 2];
+			if (argc != (sym ? 4 : 3)) {
+				fprintf(stderr, "gadgetbox: usage: gadgetbox --install [-s] DIR\n");
+				return 2;
+			}
+			return install(dir, sym);
+		}
+		a = find_applet(argv[1]);
+		if (!a) {
+			fprintf(stderr, "gadgetbox: unknown applet '%s' (see 'gadgetbox --list')\n", argv[1]);
+			return 2;
+		}
+		argc--, argv++;
+	}
+	gb_parse_args(a, argc, argv);
+	return a->run();
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * execsnoop-k8s, kernel side.
+ *
+ * argv lives in the caller's address space, which a successful exec destroys, so it is read at syscall entry
+ * into a per-task scratch event (task storage: allocated on demand, freed with the task, and it follows the
+ * task through de_thread, when a non-leader thread's exec takes over the leader's pid). The result is known
+ * at sched_process_exec (success, new comm and pid) or at syscall exit (failure); the event is sent then.
+ */
+#include "gadget.bpf.h"
+#include "execsnoop.h"
+
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 targ_uid = GB_INVALID_UID;
+const volatile bool ignore_failed = true;
+const volatile __u32 max_args = EXEC_DEFAULT_MAX_ARGS;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_event);
+} inflight SEC(".maps");
+
+/* Read one string at @off; returns the new offset, or -1 to stop. */
+static __always_inline long read_string(struct exec_event *e, __u32 off, const char *src, bool *cut)
+{
+	long len;
+
+	_Static_assert((EXEC_ARGS_SOFT & (EXEC_ARGS_SOFT - 1)) == 0, "EXEC_ARGS_SOFT must be a power of 2");
+	if (off >= EXEC_ARGS_SOFT)
+		return -1;
+	/* the mask changes nothing after the check, but clang drops the check's bound before the verifier sees
+	 * it; the barrier keeps clang from proving the mask redundant */
+	barrier_var(off);
+	len = bpf_probe_read_user_str(&e->args[off & (EXEC_ARGS_SOFT - 1)], EXEC_ARG_MAX, src);
+	if (len <= 0)
+		return -1;
+	*cut = len == EXEC_ARG_MAX;
+	return off + len;
+}
+
+static __always_inline int exec_enter(const char *filename, const char *const *argv)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exec_event *e;
+	const char *arg;
+	__u64 mntns_id;
+	long off;
+	bool cut = false;
+	__u32 i;
+
+	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
+		return 0;
+	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return 0;
+	mntns_id = gb_task_mntns(task);
+	if (!gb_mntns_allowed(mntns_id))
+		return 0;
+
+	e = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e) {
+		gb_count_drop();
+		return 0;
+	}
+	gb_fill_proc(&e->proc, task, mntns_id);
+	e->ret = 0;
+	e->flags = 0;
+	e->argc = 0;
+	e->cut_mask = 0;
+
+	off = read_string(e, 0, filename, &cut);
+	if (off < 0) {
+		e->args[0] = '\0';
+		off = 1;
+	}
+	if (cut)
+		e->flags |= EXEC_FILENAME_TRUNCATED;
+
+	for (i = 0; i < EXEC_MAX_ARGS_LIMIT; i++) {
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i])) {
+			e->flags |= EXEC_ARGV_UNREADABLE;
+			break;
+		}
+		if (!arg)
+			break;
+		if (i >= max_args) {
+			e->flags |= EXEC_ARGV_TRUNCATED;
+			break;
+		}
+		off = read_string(e, off, arg, &cut);
+		if (off < 0) {
+			e->flags |= EXEC_ARGV_TRUNCATED;
+			break;
+		}
+		if (cut && i < 64)
+			e->cut_mask |= 1ULL << i;
+		e->argc++;
+	}
+	if (i == EXEC_MAX_ARGS_LIMIT)
+		e->flags |= EXEC_ARGV_TRUNCATED;
+	e->args_size = off < 0 ? 0 : off;
+	return 0;
+}
+
+static __always_inline void exec_send(struct task_struct *task, struct exec_event *e)
+{
+	__u32 size = e->args_size;
+
+	if (size > sizeof(e->args))
+		size = sizeof(e->args);
+	gb_output(e, __builtin_offsetof(struct exec_event, args) + size);
+	bpf_task_storage_delete(&inflight, task);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
+}
+
+/* Success: the new program is mapped; comm and (after de_thread) pid are the new ones. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct exec_event *e = bpf_task_storage_get(&inflight, p, 0, 0);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!e)
+		return 0;
+	e->ret = 0;
+	e->proc.pid = pid_tgid >> 32;
+	e->proc.tid = (__u32)pid_tgid;
+	e->proc.ppid = BPF_CORE_READ(p, real_parent, tgid);
+	bpf_get_current_comm(e->proc.comm, sizeof(e->proc.comm));
+	exec_send(p, e);
+	return 0;
+}
+
+/* Failure (success was sent at sched_process_exec and left nothing behind). */
+static __always_inline int exec_exit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_event *e = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	if (!e)
+		return 0;
+	if (ret < 0 && ignore_failed) {
+		bpf_task_storage_delete(&inflight, task);
+		return 0;
+	}
+	e->ret = ret;
+	exec_send(task, e);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}

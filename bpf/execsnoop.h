@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef GADGETBOX_EXECSNOOP_H
+#define GADGETBOX_EXECSNOOP_H
+
+#include "gadget.h"
+
+#define EXEC_DEFAULT_MAX_ARGS 20
+#define EXEC_MAX_ARGS_LIMIT 128 /* bound of the kernel-side argv loop */
+#define EXEC_ARG_MAX 8192       /* one string (filename or argument), NUL included */
+#define EXEC_ARGS_SOFT 8192     /* no new string is started past this offset */
+
+enum exec_flags {
+	EXEC_ARGV_TRUNCATED = 1 << 0,     /* argv had more than max_args entries or did not fit */
+	EXEC_FILENAME_TRUNCATED = 1 << 1, /* filename longer than EXEC_ARG_MAX - 1 */
+	EXEC_ARGV_UNREADABLE = 1 << 2,    /* argv pointer faulted */
+};
+
+struct exec_event {
+	struct gb_proc proc;
+	__s32 ret;
+	__u32 flags;     /* enum exec_flags */
+	__u32 argc;      /* strings captured in args after the filename */
+	__u32 args_size; /* bytes used in args */
+	__u64 cut_mask;  /* bit i: argument i was cut at EXEC_ARG_MAX - 1 bytes */
+	/* filename\0 argv[0]\0 argv[1]\0 ...; only args_size bytes are sent to user space */
+	char args[EXEC_ARGS_SOFT + EXEC_ARG_MAX];
+};
+
+#define EXEC_EVENT_SIZE(e) (__builtin_offsetof(struct exec_event, args) + (e)->args_size)
+
+#endif

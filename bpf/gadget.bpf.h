@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What every gadgetbox BPF program shares: the event ring buffer with batched wake-ups, the counter of events
+ * lost to a full buffer, and the mount-namespace filter that container filters compile into.
+ * Include it exactly once per .bpf.c; user space (common/tracer.c) finds the maps by these names.
+ */
+#ifndef GADGETBOX_GADGET_BPF_H
+#define GADGETBOX_GADGET_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "gadget.h"
+
+/*
+ * A wake-up per event costs the traced task ~4x more than the event itself (PLATFORM.md), so events are
+ * submitted without one and user space polls on a short timer; a wake-up is forced only when this many
+ * bytes are pending, so a burst never waits for the timer.
+ */
+const volatile __u64 gb_wakeup_bytes = 65536;
+/* When set, only tasks whose mount namespace is a key of gb_mntns produce events. */
+const volatile bool gb_filter_mntns = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* user space may resize before load */
+} gb_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} gb_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GB_MAX_MNTNS);
+	__type(key, __u64);
+	__type(value, __u8);
+} gb_mntns SEC(".maps");
+
+static __always_inline __u64 gb_task_mntns(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
+static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
+{
+	return !gb_filter_mntns || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+}
+
+static __always_inline void gb_count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&gb_drops, &zero);
+
+	if (n)
+		(*n)++;
+}
+
+static __always_inline __u64 gb_wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) >= gb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										  : BPF_RB_NO_WAKEUP;
+}
+
+/* Copy a finished event of @size bytes to user space; a full buffer is counted, never silent. */
+static __always_inline void gb_output(void *event, __u64 size)
+{
+	if (bpf_ringbuf_output(&gb_events, event, size, gb_wakeup_flag()))
+		gb_count_drop();
+}
+
+static __always_inline void *gb_reserve(__u64 size)
+{
+	void *event = bpf_ringbuf_reserve(&gb_events, size, 0);
+
+	if (!event)
+		gb_count_drop();
+	return event;
+}
+
+static __always_inline void gb_submit(void *event)
+{
+	bpf_ringbuf_submit(event, gb_wakeup_flag());
+}
+
+/* Fill the common part of an event from @task, which must be the current task. */
+static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *task, __u64 mntns_id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+
+	p->ts_boot_ns = bpf_ktime_get_boot_ns();
+	p->mntns_id = mntns_id;
+	p->cgroup_id = bpf_get_current_cgroup_id();
+	p->pid = pid_tgid >> 32;
+	p->tid = (__u32)pid_tgid;
+	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p->uid = (__u32)uid_gid;
+	p->gid = uid_gid >> 32;
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#endif

@@ -1,0 +1,224 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "strbuf.h"
+
+struct gb_common_opts gb_opts = {.mode = OUT_COLUMNS};
+const char *gb_prog = "gadgetbox";
+
+enum { OPT_FIELDS = 1, OPT_BTF, OPT_TIMEOUT, OPT_HELP };
+
+static const struct gb_opt output_opts[] = {
+	{"output", 'o', "FORMAT", "output format: columns (default) or json (one object per line)"},
+	{"fields", OPT_FIELDS, "LIST", "comma-separated fields to show (columns) or include (json)"},
+	{0},
+};
+
+static const struct gb_opt bpf_opts[] = {
+	{"timeout", 't', "SECONDS", "stop after SECONDS"},
+	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
+	{"verbose", 'v', NULL, "print libbpf's debug messages"},
+	{0},
+};
+
+static const struct gb_opt help_opts[] = {
+	{"help", 'h', NULL, "show this help and exit"},
+	{0},
+};
+
+int gb_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", gb_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see '%s --help')\n", gb_prog);
+	return -1;
+}
+
+int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int gb_parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !(v > 0) || !isfinite(v) || v > 1e9)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Common options whose short letter the applet has taken keep only their long form. */
+static bool short_taken(const struct gb_applet *a, int key)
+{
+	for (const struct gb_opt *o = a->opts; o && o->name; o++)
+		if (o->key == key)
+			return true;
+	return false;
+}
+
+struct opt_source {
+	const struct gb_opt *opts;
+	bool own; /* the applet's */
+};
+
+static size_t opt_sources(const struct gb_applet *a, struct opt_source src[4])
+{
+	size_t n = 0;
+
+	src[n++] = (struct opt_source){a->opts, true};
+	if (a->common & GB_OPTS_OUTPUT)
+		src[n++] = (struct opt_source){output_opts, false};
+	if (a->common & GB_OPTS_BPF)
+		src[n++] = (struct opt_source){bpf_opts, false};
+	src[n++] = (struct opt_source){help_opts, false};
+	return n;
+}
+
+/* getopt_long values: the applet's keys as they are; common keys offset so they cannot collide. */
+#define COMMON_BASE 0x10000
+
+static int common_key(const struct gb_applet *a, const struct gb_opt *o)
+{
+	if (o->key < GB_LONG_OPT && !short_taken(a, o->key) && o->key > ' ')
+		return o->key;
+	return COMMON_BASE + o->key;
+}
+
+static int parse_common(int key, const char *arg)
+{
+	switch (key) {
+	case 'o':
+		if (!strcmp(arg, "json"))
+			gb_opts.mode = OUT_JSON;
+		else if (!strcmp(arg, "columns"))
+			gb_opts.mode = OUT_COLUMNS;
+		else
+			return gb_usage_error("unknown output format '%s' (use columns or json)", arg);
+		return 0;
+	case OPT_FIELDS:
+		gb_opts.fields = arg;
+		return 0;
+	case 't':
+		if (gb_parse_seconds(arg, &gb_opts.timeout))
+			return gb_usage_error("invalid timeout '%s' (seconds, > 0)", arg);
+		return 0;
+	case OPT_BTF:
+		gb_opts.btf = arg;
+		return 0;
+	case 'v':
+		gb_opts.verbose = true;
+		return 0;
+	}
+	return gb_usage_error("internal error: unhandled option");
+}
+
+void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
+{
+	struct opt_source src[4];
+	size_t nsrc = opt_sources(a, src);
+	struct option longopts[96];
+	struct strbuf shortopts = {0};
+	size_t n = 0;
+
+	gb_prog = a->name;
+	sb_addc(&shortopts, ':'); /* report a missing argument as ':' */
+	for (size_t s = 0; s < nsrc; s++) {
+		for (const struct gb_opt *o = src[s].opts; o && o->name; o++) {
+			int val = src[s].own ? o->key : common_key(a, o);
+			if (n + 1 < sizeof(longopts) / sizeof(longopts[0]))
+				longopts[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+								val};
+			if (val < GB_LONG_OPT) {
+				sb_addc(&shortopts, (char)val);
+				if (o->arg)
+					sb_addc(&shortopts, ':');
+			}
+		}
+	}
+	longopts[n] = (struct option){0};
+
+	opterr = 0;
+	optind = 1;
+	int c, rc = 0;
+	while (!rc && (c = getopt_long(argc, argv, sb_str(&shortopts), longopts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *what = c == '?' ? "unknown option" : "option needs an argument:";
+			if (optopt && optopt < GB_LONG_OPT)
+				rc = gb_usage_error("%s -%c", what, optopt);
+			else if (optopt >= COMMON_BASE && optopt - COMMON_BASE < GB_LONG_OPT + 64)
+				rc = gb_usage_error("%s -%c", what, optopt - COMMON_BASE);
+			else
+				rc = gb_usage_error("%s %s", what, argv[optind - 1]);
+			continue;
+		}
+		if (c == 'h' || c == COMMON_BASE + 'h') {
+			gb_print_help(a);
+			sb_free(&shortopts);
+			exit(0);
+		}
+		if (c >= COMMON_BASE)
+			rc = parse_common(c - COMMON_BASE, optarg);
+		else if (short_taken(a, c))
+			rc = a->parse(c, optarg);
+		else
+			rc = parse_common(c, optarg); /* a common option under its own letter */
+	}
+	sb_free(&shortopts);
+	if (!rc && optind < argc)
+		rc = gb_usage_error("unexpected argument '%s'", argv[optind]);
+	if (rc)
+		exit(2);
+}
+
+static void print_opts(const struct gb_applet *a, const struct gb_opt *opts, bool own)
+{
+	for (const struct gb_opt *o = opts; o->name; o++) {
+		char left[64];
+		int key = own ? o->key : common_key(a, o);
+		const char *arg = o->arg ? o->arg : "";
+
+		if (key < GB_LONG_OPT)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", key, o->name, *arg ? " " : "", arg);
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, *arg ? " " : "", arg);
+		printf("  %-26s %s\n", left, o->help);
+	}
+}
+
+void gb_print_help(const struct gb_applet *a)
+{
+	struct opt_source src[4];
+	size_t nsrc = opt_sources(a, src);
+
+	printf("Usage: %s [OPTION]...\n%s\n\nOptions:\n", a->name, a->summary);
+	for (size_t s = 0; s < nsrc; s++)
+		print_opts(a, src[s].opts, src[s].own);
+	if (a->examples)
+		printf("\nEXAMPLES:\n%s", a->examples);
+}

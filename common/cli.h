@@ -1,0 +1,59 @@
+/*
+ * Applets and their command lines. An applet describes itself (name, summary, options with their help,
+ * examples) next to its code; the option parser and --help are generated from that description, merged with
+ * the options every tracing applet shares.
+ */
+#ifndef GADGETBOX_CLI_H
+#define GADGETBOX_CLI_H
+
+#include <stdbool.h>
+
+#include "output.h"
+
+/* Long-only option keys start here; short options use their letter. */
+#define GB_LONG_OPT 256
+
+struct gb_opt {
+	const char *name; /* long name */
+	int key;          /* short letter, or >= GB_LONG_OPT for a long-only option */
+	const char *arg;  /* argument name, or NULL for a flag */
+	const char *help;
+};
+
+enum gb_common_groups {
+	GB_OPTS_OUTPUT = 1 << 0, /* -o, --fields */
+	GB_OPTS_BPF = 1 << 1,    /* --btf, -v, --timeout */
+};
+
+struct gb_applet {
+	const char *name;
+	const char *summary;
+	const char *examples;
+	const struct gb_opt *opts; /* ends with a zeroed entry */
+	unsigned common;           /* enum gb_common_groups */
+	/* Called for each of the applet's own options; returns 0, or -1 after gb_usage_error(). */
+	int (*parse)(int key, const char *arg);
+	int (*run)(void);
+};
+
+/* Settings of the shared options. */
+struct gb_common_opts {
+	enum out_mode mode;
+	const char *fields;
+	double timeout; /* seconds; 0 = none */
+	bool verbose;
+	const char *btf;
+};
+extern struct gb_common_opts gb_opts;
+extern const char *gb_prog; /* the applet's name, for messages */
+
+/* Parse argv for @a (argv[0] is the applet name); exits 0 on --help and 2 on a usage error. */
+void gb_parse_args(const struct gb_applet *a, int argc, char **argv);
+void gb_print_help(const struct gb_applet *a);
+/* Print "prog: message (see 'prog --help')" and return -1. */
+int gb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Strict number parsing: the whole string, in range. */
+int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out);
+int gb_parse_seconds(const char *s, double *out);
+
+#endif

@@ -1,0 +1,77 @@
+#include "event.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "container.h"
+
+/* JSON keys follow Inspektor Gadget's ig where the concept is the same. */
+const struct out_field gb_event_fields[GBF_COUNT] = {
+	[GBF_TIME] = {"time", "TIME", 8, OUT_F_COLONLY},
+	[GBF_ELAPSED] = {"elapsed", "TIME(s)", 9, OUT_F_COLONLY},
+	[GBF_CONTAINER] = {"container", "CONTAINER", 14, OUT_F_COLONLY},
+	[GBF_TIMESTAMP] = {"timestamp", "TIMESTAMP", 19, 0},
+	[GBF_MNTNS] = {"mountnsid", "MNTNS", 10, 0},
+	[GBF_PID] = {"pid", "PID", 7, 0},
+	[GBF_TID] = {"tid", "TID", 7, 0},
+	[GBF_PPID] = {"ppid", "PPID", 7, 0},
+	[GBF_UID] = {"uid", "UID", 6, 0},
+	[GBF_GID] = {"gid", "GID", 6, 0},
+	[GBF_COMM] = {"comm", "PCOMM", 16, 0},
+	[GBF_RUNTIME_NAME] = {"runtime.runtimeName", "RUNTIME", 10, 0},
+	[GBF_CONTAINER_ID] = {"runtime.containerId", "CONTAINERID", 13, 0},
+	[GBF_CONTAINER_NAME] = {"runtime.containerName", "CONTAINERNAME", 16, 0},
+	[GBF_IMAGE] = {"runtime.containerImageName", "IMAGE", 16, 0},
+	[GBF_K8S_NODE] = {"k8s.node", "NODE", 12, 0},
+	[GBF_K8S_NAMESPACE] = {"k8s.namespace", "NAMESPACE", 12, 0},
+	[GBF_K8S_POD] = {"k8s.podName", "POD", 16, 0},
+	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
+};
+
+static char time_buf[16], elapsed_buf[32];
+
+void gb_event_begin(struct output *o, const struct gb_proc *p)
+{
+	const struct gb_container *c = gb_container_of(p);
+	uint64_t real_ns = gb_clock_boot_to_realtime(p->ts_boot_ns);
+
+	out_begin(o);
+	if (out_wants(o, GBF_TIME)) {
+		time_t secs = (time_t)(real_ns / 1000000000ull);
+		struct tm tm;
+		localtime_r(&secs, &tm);
+		strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
+		out_str(o, GBF_TIME, time_buf);
+	}
+	if (out_wants(o, GBF_ELAPSED)) {
+		snprintf(elapsed_buf, sizeof(elapsed_buf), "%.3f", gb_clock_since_start(p->ts_boot_ns) / 1e9);
+		out_str(o, GBF_ELAPSED, elapsed_buf);
+	}
+	out_u64(o, GBF_TIMESTAMP, real_ns);
+	out_u64(o, GBF_MNTNS, p->mntns_id);
+	out_u64(o, GBF_PID, p->pid);
+	out_u64(o, GBF_TID, p->tid);
+	out_u64(o, GBF_PPID, p->ppid);
+	out_u64(o, GBF_UID, p->uid);
+	out_u64(o, GBF_GID, p->gid);
+	out_strn(o, GBF_COMM, p->comm, strnlen(p->comm, sizeof(p->comm)));
+
+	static struct gb_container none;
+	if (!none.runtime)
+		none.runtime = none.name = none.image = none.node = none.namespace_ = none.pod = none.k8s_container =
+			"";
+	const struct gb_container *m = c ? c : &none;
+	out_str(o, GBF_RUNTIME_NAME, m->runtime);
+	out_str(o, GBF_CONTAINER_ID, m->id);
+	out_str(o, GBF_CONTAINER_NAME, m->name);
+	out_str(o, GBF_IMAGE, m->image);
+	out_str(o, GBF_K8S_NODE, m->node);
+	out_str(o, GBF_K8S_NAMESPACE, m->namespace_);
+	out_str(o, GBF_K8S_POD, m->pod);
+	out_str(o, GBF_K8S_CONTAINER, m->k8s_container);
+	/* columns: the runtime's name, else a short id; host processes show "-" */
+	if (c)
+		out_strn(o, GBF_CONTAINER, *c->name ? c->name : c->id, *c->name ? strlen(c->name) : 12);
+}

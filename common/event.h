@@ -1,0 +1,41 @@
+/*
+ * The fields every event carries (who, when, which container) and the enrichment that fills them from the
+ * struct gb_proc at the head of each BPF event. Applets number their own fields from GBF_COUNT on.
+ */
+#ifndef GADGETBOX_EVENT_H
+#define GADGETBOX_EVENT_H
+
+#include <stdbool.h>
+
+#include "../bpf/gadget.h"
+#include "output.h"
+
+enum gb_field {
+	GBF_TIME,    /* HH:MM:SS, columns only */
+	GBF_ELAPSED, /* seconds since start, columns only */
+	GBF_CONTAINER, /* short display name, columns only */
+	GBF_TIMESTAMP,
+	GBF_MNTNS,
+	GBF_PID,
+	GBF_TID,
+	GBF_PPID,
+	GBF_UID,
+	GBF_GID,
+	GBF_COMM,
+	GBF_RUNTIME_NAME,
+	GBF_CONTAINER_ID,
+	GBF_CONTAINER_NAME,
+	GBF_IMAGE,
+	GBF_K8S_NODE,
+	GBF_K8S_NAMESPACE,
+	GBF_K8S_POD,
+	GBF_K8S_CONTAINER,
+	GBF_COUNT
+};
+
+extern const struct out_field gb_event_fields[GBF_COUNT];
+
+/* Start a row and fill the common fields of an event from @p. */
+void gb_event_begin(struct output *o, const struct gb_proc *p);
+
+#endif

@@ -1,0 +1,359 @@
+#include "output.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "escape.h"
+
+#define OUT_FLUSH_AT (64 * 1024)
+
+const struct out_field *output_field(const struct output *o, size_t idx)
+{
+	return idx < o->counts[0] ? &o->tables[0][idx] : &o->tables[1][idx - o->counts[0]];
+}
+
+static int find_field(const struct output *o, const char *name, size_t len)
+{
+	for (size_t i = 0; i < o->nfields; i++) {
+		const char *key = output_field(o, i)->key;
+		if (strlen(key) == len && !strncasecmp(key, name, len))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Parse a comma list of field names into columns (in the given order) and JSON membership. */
+static int select_fields(struct output *o, const char *list, bool user, struct strbuf *err)
+{
+	o->ncols = 0;
+	memset(o->in_json, 0, sizeof(o->in_json));
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		int idx = len ? find_field(o, p, len) : -1;
+
+		if (len && idx < 0) {
+			if (!user) { /* an applet's default names a field it does not have: a bug */
+				sb_addf(err, "internal error: unknown default field '%.*s'", (int)len, p);
+				return -1;
+			}
+			sb_addf(err, "unknown field '%.*s' in --fields; known fields:", (int)len, p);
+			for (size_t i = 0; i < o->nfields; i++)
+				sb_addf(err, "%s%s", i ? "," : " ", output_field(o, i)->key);
+			return -1;
+		}
+		if (idx >= 0) {
+			const struct out_field *f = output_field(o, idx);
+			if (!(f->flags & OUT_F_JSONONLY) && o->ncols < OUT_MAX_FIELDS)
+				o->cols[o->ncols++] = idx;
+			if (!(f->flags & OUT_F_COLONLY))
+				o->in_json[idx] = true;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, const struct out_field *common,
+		size_t ncommon, const struct out_field *own, size_t nown, const char *select, const char *default_cols,
+		struct strbuf *err)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = prog;
+	o->mode = mode;
+	o->fd = fd;
+	o->tables[0] = common;
+	o->counts[0] = ncommon;
+	o->tables[1] = own;
+	o->counts[1] = nown;
+	o->nfields = ncommon + nown;
+	if (o->nfields > OUT_MAX_FIELDS) {
+		sb_addf(err, "internal error: too many fields");
+		return -1;
+	}
+	if (select)
+		return select_fields(o, select, true, err);
+	if (select_fields(o, default_cols, false, err))
+		return -1;
+	/* JSON carries every field unless --fields narrows it */
+	for (size_t i = 0; i < o->nfields; i++)
+		o->in_json[i] = !(output_field(o, i)->flags & OUT_F_COLONLY);
+	return 0;
+}
+
+void output_free(struct output *o)
+{
+	sb_free(&o->buf);
+	sb_free(&o->tmp);
+}
+
+void out_begin(struct output *o)
+{
+	for (size_t i = 0; i < o->nfields; i++)
+		o->row[i].kind = OUT_NONE;
+}
+
+bool out_wants(const struct output *o, size_t idx)
+{
+	if (o->in_json[idx] && o->mode == OUT_JSON)
+		return true;
+	if (o->mode == OUT_COLUMNS)
+		for (size_t c = 0; c < o->ncols; c++)
+			if (o->cols[c] == (int)idx)
+				return true;
+	return false;
+}
+
+void out_strn(struct output *o, size_t idx, const char *s, size_t len)
+{
+	o->row[idx].kind = OUT_STR;
+	o->row[idx].str.s = s;
+	o->row[idx].str.len = len;
+}
+
+void out_str(struct output *o, size_t idx, const char *s)
+{
+	out_strn(o, idx, s, strlen(s));
+}
+
+void out_u64(struct output *o, size_t idx, uint64_t v)
+{
+	o->row[idx].kind = OUT_U64;
+	o->row[idx].u = v;
+}
+
+void out_s64(struct output *o, size_t idx, int64_t v)
+{
+	o->row[idx].kind = OUT_S64;
+	o->row[idx].i = v;
+}
+
+void out_bool(struct output *o, size_t idx, bool v)
+{
+	o->row[idx].kind = OUT_BOOL;
+	o->row[idx].b = v;
+}
+
+void out_strv(struct output *o, size_t idx, const struct out_strv *v)
+{
+	o->row[idx].kind = OUT_STRV;
+	o->row[idx].v = *v;
+}
+
+/* Calls fn for each element of a string list; a final element without its NUL is included. */
+#define STRV_FOREACH(v, i, s, n)                                                                          \
+	for (size_t _off = 0, i = 0, n = 0; i < (v)->count && _off < (v)->size &&                          \
+					     ((s) = (v)->buf + _off, n = strnlen(s, (v)->size - _off), 1); \
+	     _off += n + 1, i++)
+
+static void pad(struct strbuf *b, size_t cells, int width)
+{
+	for (size_t c = cells; c < (size_t)width; c++)
+		sb_addc(b, ' ');
+}
+
+/* Render one value for a column; returns the cells it takes. */
+static size_t column_value(struct strbuf *b, const struct out_value *v)
+{
+	size_t start = b->len;
+	size_t cells = 0;
+	const char *s;
+
+	switch (v->kind) {
+	case OUT_NONE:
+		sb_addc(b, '-');
+		return 1;
+	case OUT_STR:
+		return esc_terminal(b, v->str.s, v->str.len);
+	case OUT_U64:
+		sb_addf(b, "%" PRIu64, v->u);
+		break;
+	case OUT_S64:
+		sb_addf(b, "%" PRId64, v->i);
+		break;
+	case OUT_BOOL:
+		sb_adds(b, v->b ? "true" : "false");
+		break;
+	case OUT_STRV:
+		STRV_FOREACH(&v->v, i, s, n) {
+			if (i)
+				cells++, sb_addc(b, ' ');
+			if (v->v.quote) {
+				/* quotes inside an argument are escaped so the quoting stays unambiguous */
+				cells += 2;
+				sb_addc(b, '"');
+				for (size_t k = 0; k < n;) {
+					size_t run = strcspn(s + k, "\"");
+					if (run > n - k)
+						run = n - k;
+					cells += esc_terminal(b, s + k, run);
+					k += run;
+					if (k < n && s[k] == '"')
+						cells += 2, sb_add(b, "\\\"", 2), k++;
+				}
+				sb_addc(b, '"');
+			} else {
+				cells += esc_terminal(b, s, n);
+			}
+			if (i < 64 && (v->v.cut_mask >> i) & 1)
+				cells += 3, sb_add(b, "...", 3);
+		}
+		if (v->v.truncated)
+			cells += 4, sb_add(b, " ...", 4);
+		return cells;
+	}
+	return b->len - start;
+}
+
+static void json_value(struct strbuf *b, const struct out_value *v)
+{
+	const char *s;
+
+	switch (v->kind) {
+	case OUT_NONE:
+		sb_adds(b, "null");
+		break;
+	case OUT_STR:
+		sb_addc(b, '"');
+		esc_json(b, v->str.s, v->str.len);
+		sb_addc(b, '"');
+		break;
+	case OUT_U64:
+		sb_addf(b, "%" PRIu64, v->u);
+		break;
+	case OUT_S64:
+		sb_addf(b, "%" PRId64, v->i);
+		break;
+	case OUT_BOOL:
+		sb_adds(b, v->b ? "true" : "false");
+		break;
+	case OUT_STRV:
+		sb_addc(b, '[');
+		STRV_FOREACH(&v->v, i, s, n) {
+			if (i)
+				sb_addc(b, ',');
+			sb_addc(b, '"');
+			esc_json(b, s, n);
+			sb_addc(b, '"');
+		}
+		sb_addc(b, ']');
+		break;
+	}
+}
+
+void output_header(struct output *o)
+{
+	struct strbuf *b = &o->buf;
+
+	if (o->mode == OUT_COLUMNS && !o->header_done) {
+		for (size_t c = 0; c < o->ncols; c++) {
+			const struct out_field *f = output_field(o, o->cols[c]);
+			sb_adds(b, f->header);
+			if (c + 1 < o->ncols) {
+				pad(b, strlen(f->header), f->width);
+				sb_addc(b, ' ');
+			}
+		}
+		sb_addc(b, '\n');
+		o->header_done = true;
+	}
+}
+
+static void render_columns(struct output *o)
+{
+	struct strbuf *b = &o->buf;
+
+	output_header(o);
+	for (size_t c = 0; c < o->ncols; c++) {
+		const struct out_field *f = output_field(o, o->cols[c]);
+		size_t cells = column_value(b, &o->row[o->cols[c]]);
+		if (c + 1 < o->ncols) {
+			pad(b, cells, f->width);
+			sb_addc(b, ' ');
+		}
+	}
+	sb_addc(b, '\n');
+}
+
+static void render_json(struct output *o)
+{
+	struct strbuf *b = &o->buf;
+	const char *group = NULL; /* open nested object, e.g. "runtime" */
+	size_t group_len = 0;
+	bool first = true, first_in_group = true;
+
+	sb_addc(b, '{');
+	for (size_t i = 0; i < o->nfields; i++) {
+		const char *key = output_field(o, i)->key;
+		const char *dot = strchr(key, '.');
+		size_t glen = dot ? (size_t)(dot - key) : 0;
+
+		if (!o->in_json[i] || o->row[i].kind == OUT_NONE)
+			continue;
+		if (group && (!dot || glen != group_len || strncmp(key, group, glen))) {
+			sb_addc(b, '}');
+			group = NULL;
+		}
+		if (dot && !group) {
+			sb_addf(b, "%s\"%.*s\":{", first ? "" : ",", (int)glen, key);
+			group = key, group_len = glen, first = false, first_in_group = true;
+		}
+		if (group) {
+			sb_addf(b, "%s\"%s\":", first_in_group ? "" : ",", dot + 1);
+			first_in_group = false;
+		} else {
+			sb_addf(b, "%s\"%s\":", first ? "" : ",", key);
+			first = false;
+		}
+		json_value(b, &o->row[i]);
+	}
+	if (group)
+		sb_addc(b, '}');
+	sb_adds(b, "}\n");
+}
+
+void out_end(struct output *o)
+{
+	if (o->closed)
+		return;
+	if (o->mode == OUT_JSON)
+		render_json(o);
+	else
+		render_columns(o);
+	if (o->buf.len >= OUT_FLUSH_AT)
+		output_flush(o);
+}
+
+void out_record(struct output *o, const char *type, const char *key, uint64_t value, uint64_t timestamp)
+{
+	if (o->mode != OUT_JSON || o->closed)
+		return;
+	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":%" PRIu64 "}\n", type, timestamp, key,
+		value);
+}
+
+int output_flush(struct output *o)
+{
+	size_t off = 0;
+
+	while (!o->closed && off < o->buf.len) {
+		ssize_t n = write(o->fd, o->buf.buf + off, o->buf.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EPIPE)
+				fprintf(stderr, "%s: cannot write output: %s\n", o->prog, strerror(errno));
+			o->closed = true;
+			break;
+		}
+		off += n;
+	}
+	sb_reset(&o->buf);
+	return o->closed ? -1 : 0;
+}

@@ -1,0 +1,87 @@
+#include "strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sb_reserve(struct strbuf *sb, size_t extra)
+{
+	size_t need = sb->len + extra + 1;
+
+	if (need <= sb->cap)
+		return;
+	size_t cap = sb->cap ? sb->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(sb->buf, cap);
+	if (!p) {
+		fputs("gadgetbox: out of memory\n", stderr);
+		abort();
+	}
+	sb->buf = p;
+	sb->cap = cap;
+}
+
+void sb_add(struct strbuf *sb, const void *data, size_t len)
+{
+	sb_reserve(sb, len);
+	memcpy(sb->buf + sb->len, data, len);
+	sb->len += len;
+}
+
+void sb_addc(struct strbuf *sb, char c)
+{
+	sb_reserve(sb, 1);
+	sb->buf[sb->len++] = c;
+}
+
+void sb_adds(struct strbuf *sb, const char *s)
+{
+	sb_add(sb, s, strlen(s));
+}
+
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list copy;
+	char small[128];
+
+	va_copy(copy, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		sb_add(sb, small, n);
+		return;
+	}
+	sb_reserve(sb, n);
+	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
+	sb->len += n;
+}
+
+void sb_addf(struct strbuf *sb, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sb_vaddf(sb, fmt, ap);
+	va_end(ap);
+}
+
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+}
+
+void sb_free(struct strbuf *sb)
+{
+	free(sb->buf);
+	*sb = (struct strbuf){0};
+}
+
+const char *sb_str(struct strbuf *sb)
+{
+	sb_reserve(sb, 0);
+	sb->buf[sb->len] = '\0';
+	return sb->buf;
+}

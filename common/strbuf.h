@@ -1,0 +1,25 @@
+/* A growable byte buffer: the one way common code builds strings of unknown length. */
+#ifndef GADGETBOX_STRBUF_H
+#define GADGETBOX_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+void sb_reserve(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t len);
+void sb_addc(struct strbuf *sb, char c);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void sb_reset(struct strbuf *sb);
+void sb_free(struct strbuf *sb);
+/* NUL-terminated view of the contents (the NUL is not counted in len). */
+const char *sb_str(struct strbuf *sb);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * The libbpf half every tracing applet shares: privilege and BTF checks with errors that say what to do,
+ * libbpf's log (shown with -v, otherwise kept to explain a refused program), attaching every program of an
+ * object, the event ring buffer in the event loop, and the lost-event counter (reported on stderr while
+ * events are lost, at exit, and in JSON as {"type":"lost",...} records).
+ *
+ * An applet's setup reads: gb_bpf_preflight → skel open (gb_bpf_open_opts) → GB_TRACER_CONFIGURE + its own
+ * rodata → load (gb_bpf_load_failed on error) → gb_tracer_run (attach, poll until done, detach) → destroy.
+ */
+#ifndef GADGETBOX_TRACER_H
+#define GADGETBOX_TRACER_H
+
+#include <bpf/libbpf.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "output.h"
+
+#define GB_MAX_LINKS 16
+
+typedef void (*gb_event_fn)(void *ctx, const void *data, size_t size);
+
+struct gb_tracer {
+	struct bpf_object *obj;
+	struct ring_buffer *rb;
+	struct bpf_link *links[GB_MAX_LINKS];
+	int nlinks;
+	int drops_fd;
+	uint64_t drops_reported;
+	gb_event_fn handle;
+	void *ctx;
+	struct output *out;
+	int handled; /* events in the current poll */
+};
+
+/* Default sizes; applets with larger events may pass their own. */
+#define GB_RINGBUF_BYTES (4u << 20)
+#define GB_WAKEUP_BYTES (64u << 10)
+
+/* Set the shared rodata and the ring buffer size of a skeleton before load. */
+#define GB_TRACER_CONFIGURE(skel, ringbuf_bytes)                                    \
+	do {                                                                        \
+		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                  \
+		bpf_map__set_max_entries((skel)->maps.gb_events, (ringbuf_bytes)); \
+	} while (0)
+
+/* Checks privileges and kernel BTF and installs the libbpf log. Returns 0, or prints one line and returns 1. */
+int gb_bpf_preflight(void);
+/* Open options carrying --btf. */
+void gb_bpf_open_opts(struct bpf_object_open_opts *opts);
+/* Explain a failed open/load (program name and the verifier's last lines) and return the exit code 1. */
+int gb_bpf_load_failed(const char *what, int err);
+/* Attach every program of @obj; on failure prints which one and returns 1. */
+int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj);
+/* Consume gb_events from @loop, calling @fn for each event and flushing @out after each batch. */
+int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *out, gb_event_fn fn, void *ctx);
+/*
+ * Attach every program of @obj, print the header, and deliver events to @fn until SIGINT/SIGTERM, --timeout
+ * or a closed output; then detach. Returns the process exit code.
+ */
+int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *out, gb_event_fn fn, void *ctx);
+/* Drain what is left, report losses, detach everything. */
+void gb_tracer_close(struct gb_tracer *t);
+/* Events lost so far (all CPUs). */
+uint64_t gb_tracer_drops(const struct gb_tracer *t);
+
+#endif
