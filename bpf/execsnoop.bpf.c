@@ -47,7 +47,7 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	struct exec_event *e;
 	const char *arg;
 	__u64 mntns_id;
-	long off;
+	long off, next;
 	bool cut = false;
 	__u32 i;
 
@@ -89,18 +89,19 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 			e->flags |= EXEC_ARGV_TRUNCATED;
 			break;
 		}
-		off = read_string(e, off, arg, &cut);
-		if (off < 0) {
+		next = read_string(e, off, arg, &cut);
+		if (next < 0) {
 			e->flags |= EXEC_ARGV_TRUNCATED;
 			break;
 		}
+		off = next;
 		if (cut && i < 64)
 			e->cut_mask |= 1ULL << i;
 		e->argc++;
 	}
 	if (i == EXEC_MAX_ARGS_LIMIT)
 		e->flags |= EXEC_ARGV_TRUNCATED;
-	e->args_size = off < 0 ? 0 : off;
+	e->args_size = off;
 	return 0;
 }
 

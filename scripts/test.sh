@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite (make test): C unit tests under ASan+UBSan, then integration tests that run the real
+# binary as root against the real kernel. Installs what the tests need from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ "$(id -u)" = 0 ] || { echo "test.sh: the integration tests load eBPF programs: run as root" >&2; exit 1; }
+export DEBIAN_FRONTEND=noninteractive
+need=(python3-pytest bpftool)
+missing=()
+for p in "${need[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+make --no-print-directory unit
+# Debian's interpreter, where python3-pytest is installed (a pyenv python3 may come first on PATH)
+exec /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/integration "$@"

@@ -1,0 +1,128 @@
+"""Shared fixtures: the real gadgetbox binary, run as root against the running kernel."""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.path.join(ROOT, "gadgetbox")
+
+
+def gadgetbox_cmd(applet, *args):
+    return [BINARY, applet, *args]
+
+
+def bpf_program_names():
+    """Names of the BPF programs loaded in the kernel right now."""
+    out = subprocess.run(["bpftool", "-j", "prog", "list"], check=True, capture_output=True, text=True).stdout
+    return {p.get("name", "") for p in json.loads(out or "[]")}
+
+
+class Tracer:
+    """An applet running in the background with its stdout in a file.
+
+    start() returns once the tracer provably sees events: it repeats a uniquely named exec until that exec
+    shows up in the output, so no test depends on a sleep.
+    """
+
+    def __init__(self, applet, *args, json_mode=True, probe=None):
+        self.applet = applet
+        self.args = list(args)
+        self.json_mode = json_mode
+        self.dir = tempfile.mkdtemp(prefix="gb-test-")
+        self.out_path = os.path.join(self.dir, "out")
+        self.err_path = os.path.join(self.dir, "err")
+        self.proc = None
+        self._raw = self._err = None  # kept after cleanup
+        self.marker = "gb-ready-" + uuid.uuid4().hex[:12]
+        # probe(marker) makes an event that this tracer's filters let through, carrying marker
+        self.probe = probe or (lambda marker: subprocess.run(["/bin/true", marker]))
+
+    def start(self, ready_timeout=20.0):
+        cmd = gadgetbox_cmd(self.applet, *self.args)
+        if self.json_mode and "-o" not in self.args:
+            cmd += ["-o", "json"]
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        deadline = time.time() + ready_timeout
+        while time.time() < deadline:
+            self.probe(self.marker)
+            time.sleep(0.05)
+            if self.marker.encode() in self.raw():
+                return self
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise AssertionError(f"tracer not ready: rc={self.proc.returncode} stderr={self.stderr()!r}")
+
+    def raw(self):
+        if self._raw is not None:
+            return self._raw
+        with open(self.out_path, "rb") as f:
+            return f.read()
+
+    def stderr(self):
+        if self._err is not None:
+            return self._err
+        with open(self.err_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGINT, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("tracer did not exit after " + sig.name)
+        return self.proc.returncode
+
+    def events(self):
+        """Parsed JSON lines (every line must be valid JSON)."""
+        evs = []
+        for line in self.lines():
+            if line:
+                evs.append(json.loads(line))
+        return evs
+
+    def lines(self):
+        text = self.raw().decode("utf-8", errors="surrogateescape")
+        return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._raw, self._err = self.raw(), self.stderr()
+        subprocess.run(["rm", "-rf", self.dir])
+
+
+@pytest.fixture
+def workdir():
+    d = tempfile.mkdtemp(prefix="gb-work-")
+    os.chmod(d, 0o755)
+    yield d
+    subprocess.run(["rm", "-rf", d])
+
+
+def unique(prefix="gbt"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
