@@ -2,7 +2,6 @@
 #   make          build ./gadgetbox (installs build packages and builds zlib, libelf, libbpf once)
 #   make test     unit tests (ASan+UBSan) and integration tests against the real kernel (as root)
 #   make check    warnings-as-errors build and the unit tests under sanitizers
-#   make bench    benchmarks (docs/bench.md)
 # Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir.
 
 BUILD ?= build
@@ -25,7 +24,7 @@ UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c comm
 	common/clock.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps test unit check bench clean
+.PHONY: all deps test unit check clean
 .SECONDARY:
 all: gadgetbox
 
@@ -50,7 +49,7 @@ $(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/deps.stamp
 		-I$(DEPS)/include -I$(BUILD) -MMD -MP -c $< -o $@
 
 gadgetbox: $(OBJS)
-	$(MUSL_CC) -static -s -o $@ $(OBJS) -L$(DEPS)/lib -lbpf -lelf -lz
+	$(MUSL_CC) -static -s -o $@ $(OBJS) -L$(DEPS)/lib -lbpf -lelf -lz -lcjson
 
 -include $(OBJS:.o=.d)
 
@@ -66,9 +65,6 @@ check: gadgetbox unit
 
 test: gadgetbox
 	bash scripts/test.sh
-
-bench: gadgetbox
-	bash scripts/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests gadgetbox

@@ -120,7 +120,8 @@ static void handle_event(void *ctx, const void *data, size_t size)
 	if (env.line && !args_contain(argv, argv_size, env.line))
 		return;
 
-	gb_event_begin(o, &e->proc);
+	if (!gb_event_begin(o, &e->proc))
+		return;
 	out_s64(o, EXF_RET, e->ret);
 	if (e->ret < 0) {
 		out_str(o, EXF_ERROR, gb_errno_name(e->ret, errbuf));
@@ -198,7 +199,7 @@ const struct gb_applet execsnoop_applet = {
 		    "  execsnoop-k8s -l --verbose   # commands with an argument containing --verbose\n"
 		    "  execsnoop-k8s --fields comm,pid,args --timeout 10\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
 	.parse = parse,
 	.run = run,
 };

@@ -41,6 +41,14 @@ struct {
 	__type(value, __u8);
 } gb_mntns SEC(".maps");
 
+/* tgid of each registered container's init process → its mount namespace (filled by user space) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GB_MAX_MNTNS);
+	__type(key, __u32);
+	__type(value, __u64);
+} gb_container_inits SEC(".maps");
+
 static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 {
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
@@ -93,6 +101,7 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
 
+	p->kind = GB_RECORD_EVENT;
 	p->ts_boot_ns = bpf_ktime_get_boot_ns();
 	p->mntns_id = mntns_id;
 	p->cgroup_id = bpf_get_current_cgroup_id();
@@ -102,6 +111,29 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	p->uid = (__u32)uid_gid;
 	p->gid = uid_gid >> 32;
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+/*
+ * A container ends when its init process does. Forget its mount namespace here, in the kernel, before the
+ * namespace can be freed and its id given to a new container, and tell user space in order with the events.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_container_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct gb_container_exit rec = {.kind = GB_RECORD_CONTAINER_EXIT, .pid = tgid};
+	__u64 *mntns_id;
+
+	if ((__u32)BPF_CORE_READ(task, pid) != tgid)
+		return 0;
+	mntns_id = bpf_map_lookup_elem(&gb_container_inits, &tgid);
+	if (!mntns_id)
+		return 0;
+	rec.mntns_id = *mntns_id;
+	bpf_map_delete_elem(&gb_mntns, &rec.mntns_id);
+	bpf_map_delete_elem(&gb_container_inits, &tgid);
+	gb_output(&rec, sizeof(rec));
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -12,17 +12,35 @@
 /* Upper bound on mount namespaces in the in-kernel container filter. */
 #define GB_MAX_MNTNS 8192
 
+/* What a ring-buffer record is; its first 32 bits. */
+enum gb_record_kind {
+	GB_RECORD_EVENT = 0,          /* an applet's event, starting with struct gb_proc */
+	GB_RECORD_CONTAINER_EXIT = 1, /* struct gb_container_exit */
+};
+
 /* Who did it: the first member of every event, filled in by gb_fill_proc() and decoded by common code. */
 struct gb_proc {
-	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */
-	__u64 mntns_id;
-	__u64 cgroup_id; /* cgroup v2 id of the task */
-	__u32 pid;       /* tgid */
+	__u32 kind; /* GB_RECORD_EVENT */
+	__u32 pid;  /* tgid */
 	__u32 tid;
 	__u32 ppid;
 	__u32 uid;
 	__u32 gid;
+	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */
+	__u64 mntns_id;
+	__u64 cgroup_id; /* cgroup v2 id of the task */
 	char comm[GB_COMM_LEN];
+};
+
+/*
+ * The init process of a registered container exited. The kernel has already removed its mount namespace from
+ * the filter (the id may be reused by the next container); user space drops the record when it reads this,
+ * in order with the events before it.
+ */
+struct gb_container_exit {
+	__u32 kind; /* GB_RECORD_CONTAINER_EXIT */
+	__u32 pid;
+	__u64 mntns_id;
 };
 
 #endif

@@ -13,7 +13,7 @@
 struct gb_common_opts gb_opts = {.mode = OUT_COLUMNS};
 const char *gb_prog = "gadgetbox";
 
-enum { OPT_FIELDS = 1, OPT_BTF, OPT_TIMEOUT, OPT_HELP };
+enum { OPT_FIELDS = 1, OPT_BTF, OPT_K8S_NAMESPACE, OPT_K8S_POD, OPT_K8S_CONTAINER, OPT_HOST, OPT_HOST_ROOT };
 
 static const struct gb_opt output_opts[] = {
 	{"output", 'o', "FORMAT", "output format: columns (default) or json (one object per line)"},
@@ -25,6 +25,17 @@ static const struct gb_opt bpf_opts[] = {
 	{"timeout", 't', "SECONDS", "stop after SECONDS"},
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
 	{"verbose", 'v', NULL, "print libbpf's debug messages"},
+	{0},
+};
+
+static const struct gb_opt container_opts[] = {
+	{"containername", 'c', "NAMES", "only these containers (runtime names; comma list, !NAME excludes)"},
+	{"k8s-namespace", OPT_K8S_NAMESPACE, "NAMES", "only pods in these Kubernetes namespaces"},
+	{"k8s-podname", OPT_K8S_POD, "NAMES", "only these Kubernetes pods"},
+	{"k8s-containername", OPT_K8S_CONTAINER, "NAMES", "only these Kubernetes containers (as in the pod spec)"},
+	{"runtimes", 'r', "NAMES", "only these runtimes: docker, containerd, cri-o, podman, runc, crun"},
+	{"host", OPT_HOST, NULL, "also show host processes (default: containers only)"},
+	{"host-root", OPT_HOST_ROOT, "PATH", "where the host's / is mounted (default $HOST_ROOT, else /)"},
 	{0},
 };
 
@@ -49,7 +60,8 @@ int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* strtoul() would skip leading spaces and then take " -1" as ULONG_MAX */
+	if (!s || *s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	unsigned long v = strtoul(s, &end, 10);
@@ -87,13 +99,17 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-static size_t opt_sources(const struct gb_applet *a, struct opt_source src[4])
+#define MAX_SOURCES 5
+
+static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
 	size_t n = 0;
 
 	src[n++] = (struct opt_source){a->opts, true};
 	if (a->common & GB_OPTS_OUTPUT)
 		src[n++] = (struct opt_source){output_opts, false};
+	if (a->common & GB_OPTS_CONTAINERS)
+		src[n++] = (struct opt_source){container_opts, false};
 	if (a->common & GB_OPTS_BPF)
 		src[n++] = (struct opt_source){bpf_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
@@ -134,13 +150,34 @@ static int parse_common(int key, const char *arg)
 	case 'v':
 		gb_opts.verbose = true;
 		return 0;
+	case 'c':
+		gb_opts.filter.names = arg;
+		return 0;
+	case OPT_K8S_NAMESPACE:
+		gb_opts.filter.k8s_namespaces = arg;
+		return 0;
+	case OPT_K8S_POD:
+		gb_opts.filter.k8s_pods = arg;
+		return 0;
+	case OPT_K8S_CONTAINER:
+		gb_opts.filter.k8s_containers = arg;
+		return 0;
+	case 'r':
+		gb_opts.filter.runtimes = arg;
+		return 0;
+	case OPT_HOST:
+		gb_opts.filter.host = true;
+		return 0;
+	case OPT_HOST_ROOT:
+		gb_opts.host_root = arg;
+		return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");
 }
 
 void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 {
-	struct opt_source src[4];
+	struct opt_source src[MAX_SOURCES];
 	size_t nsrc = opt_sources(a, src);
 	struct option longopts[96];
 	struct strbuf shortopts = {0};
@@ -171,13 +208,11 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 			const char *what = c == '?' ? "unknown option" : "option needs an argument:";
 			if (optopt && optopt < GB_LONG_OPT)
 				rc = gb_usage_error("%s -%c", what, optopt);
-			else if (optopt >= COMMON_BASE && optopt - COMMON_BASE < GB_LONG_OPT + 64)
-				rc = gb_usage_error("%s -%c", what, optopt - COMMON_BASE);
-			else
+			else /* a long option (common keys are above COMMON_BASE, without a letter): as typed */
 				rc = gb_usage_error("%s %s", what, argv[optind - 1]);
 			continue;
 		}
-		if (c == 'h' || c == COMMON_BASE + 'h') {
+		if (c == common_key(a, &help_opts[0])) { /* --help, and -h unless the applet took the letter */
 			gb_print_help(a);
 			sb_free(&shortopts);
 			exit(0);
@@ -213,7 +248,7 @@ static void print_opts(const struct gb_applet *a, const struct gb_opt *opts, boo
 
 void gb_print_help(const struct gb_applet *a)
 {
-	struct opt_source src[4];
+	struct opt_source src[MAX_SOURCES];
 	size_t nsrc = opt_sources(a, src);
 
 	printf("Usage: %s [OPTION]...\n%s\n\nOptions:\n", a->name, a->summary);

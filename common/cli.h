@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "containers.h"
 #include "output.h"
 
 /* Long-only option keys start here; short options use their letter. */
@@ -23,6 +24,7 @@ struct gb_opt {
 enum gb_common_groups {
 	GB_OPTS_OUTPUT = 1 << 0, /* -o, --fields */
 	GB_OPTS_BPF = 1 << 1,    /* --btf, -v, --timeout */
+	GB_OPTS_CONTAINERS = 1 << 2, /* -c, --k8s-*, -r, --host, --host-root */
 };
 
 struct gb_applet {
@@ -43,6 +45,8 @@ struct gb_common_opts {
 	double timeout; /* seconds; 0 = none */
 	bool verbose;
 	const char *btf;
+	struct gb_container_filter filter;
+	const char *host_root;
 };
 extern struct gb_common_opts gb_opts;
 extern const char *gb_prog; /* the applet's name, for messages */

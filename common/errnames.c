@@ -139,10 +139,11 @@ static const char *const names[] = {
 
 const char *gb_errno_name(int err, char buf[16])
 {
-	if (err < 0)
-		err = -err;
-	if (err > 0 && (size_t)err < sizeof(names) / sizeof(names[0]) && names[err])
-		return names[err];
-	snprintf(buf, 16, "E%d", err);
+	/* unsigned, so that INT_MIN (whose negation overflows an int) has a magnitude too */
+	unsigned mag = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+
+	if (mag > 0 && mag < sizeof(names) / sizeof(names[0]) && names[mag])
+		return names[mag];
+	snprintf(buf, 16, "E%u", mag);
 	return buf;
 }

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "container.h"
+#include "containers.h"
 
 /* JSON keys follow Inspektor Gadget's ig where the concept is the same. */
 const struct out_field gb_event_fields[GBF_COUNT] = {
@@ -30,13 +30,15 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
 };
 
-static char time_buf[16], elapsed_buf[32];
+static char time_buf[16], elapsed_buf[32], display_buf[300];
 
-void gb_event_begin(struct output *o, const struct gb_proc *p)
+bool gb_event_begin(struct output *o, const struct gb_proc *p)
 {
-	const struct gb_container *c = gb_container_of(p);
+	const struct gb_container *c = gb_container_lookup(p->mntns_id);
 	uint64_t real_ns = gb_clock_boot_to_realtime(p->ts_boot_ns);
 
+	if (!gb_container_visible(c))
+		return false;
 	out_begin(o);
 	if (out_wants(o, GBF_TIME)) {
 		time_t secs = (time_t)(real_ns / 1000000000ull);
@@ -58,20 +60,16 @@ void gb_event_begin(struct output *o, const struct gb_proc *p)
 	out_u64(o, GBF_GID, p->gid);
 	out_strn(o, GBF_COMM, p->comm, strnlen(p->comm, sizeof(p->comm)));
 
-	static struct gb_container none;
-	if (!none.runtime)
-		none.runtime = none.name = none.image = none.node = none.namespace_ = none.pod = none.k8s_container =
-			"";
-	const struct gb_container *m = c ? c : &none;
-	out_str(o, GBF_RUNTIME_NAME, m->runtime);
-	out_str(o, GBF_CONTAINER_ID, m->id);
-	out_str(o, GBF_CONTAINER_NAME, m->name);
-	out_str(o, GBF_IMAGE, m->image);
-	out_str(o, GBF_K8S_NODE, m->node);
-	out_str(o, GBF_K8S_NAMESPACE, m->namespace_);
-	out_str(o, GBF_K8S_POD, m->pod);
-	out_str(o, GBF_K8S_CONTAINER, m->k8s_container);
-	/* columns: the runtime's name, else a short id; host processes show "-" */
+	out_str(o, GBF_RUNTIME_NAME, c ? c->runtime : "");
+	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
+	out_str(o, GBF_CONTAINER_NAME, c ? c->name : "");
+	out_str(o, GBF_IMAGE, c ? c->image : "");
+	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name : "");
+	out_str(o, GBF_K8S_NAMESPACE, c ? c->k8s_namespace : "");
+	out_str(o, GBF_K8S_POD, c ? c->k8s_pod : "");
+	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
+	/* columns: namespace/pod/container for Kubernetes, else the runtime's name; host processes show "-" */
 	if (c)
-		out_strn(o, GBF_CONTAINER, *c->name ? c->name : c->id, *c->name ? strlen(c->name) : 12);
+		out_str(o, GBF_CONTAINER, gb_container_display(c, display_buf, sizeof(display_buf)));
+	return true;
 }

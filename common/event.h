@@ -35,7 +35,10 @@ enum gb_field {
 
 extern const struct out_field gb_event_fields[GBF_COUNT];
 
-/* Start a row and fill the common fields of an event from @p. */
-void gb_event_begin(struct output *o, const struct gb_proc *p);
+/*
+ * Start a row and fill the common fields of an event from @p, with its container. Returns false (and
+ * fills nothing) when the container filters, or the lack of --host, hide the event.
+ */
+bool gb_event_begin(struct output *o, const struct gb_proc *p);
 
 #endif

@@ -63,10 +63,12 @@ void gb_loop_set_poll(struct gb_loop *l, gb_poll_cb cb, void *ctx)
 	l->poll_ctx = ctx;
 }
 
-void gb_loop_set_tick(struct gb_loop *l, gb_tick_cb cb, void *ctx)
+void gb_loop_add_tick(struct gb_loop *l, gb_tick_cb cb, void *ctx)
 {
-	l->tick = cb;
-	l->tick_ctx = ctx;
+	if (l->nticks < GB_LOOP_MAX_TICKS) {
+		l->tick[l->nticks] = cb;
+		l->tick_ctx[l->nticks++] = ctx;
+	}
 }
 
 void gb_loop_stop(struct gb_loop *l)
@@ -96,8 +98,8 @@ int gb_loop_run(struct gb_loop *l)
 				break;
 		}
 		if (now >= next_tick) {
-			if (l->tick)
-				l->tick(l->tick_ctx);
+			for (int i = 0; i < l->nticks; i++)
+				l->tick[i](l->tick_ctx[i]);
 			next_tick = now + 1000;
 		}
 

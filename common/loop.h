@@ -13,6 +13,7 @@
 #define GB_LOOP_POLL_MIN_MS 4
 #define GB_LOOP_POLL_MAX_MS 64
 #define GB_LOOP_MAX_FDS 16
+#define GB_LOOP_MAX_TICKS 4
 
 /* Return <0 to stop the loop with an error, 0 to go on. */
 typedef int (*gb_fd_cb)(void *ctx, uint32_t events);
@@ -33,8 +34,9 @@ struct gb_loop {
 	uint64_t deadline_ms; /* 0: none */
 	gb_poll_cb poll;
 	void *poll_ctx;
-	gb_tick_cb tick;
-	void *tick_ctx;
+	gb_tick_cb tick[GB_LOOP_MAX_TICKS];
+	void *tick_ctx[GB_LOOP_MAX_TICKS];
+	int nticks;
 	bool stop;
 	struct gb_loop_src src[GB_LOOP_MAX_FDS];
 	int nsrc;
@@ -43,7 +45,7 @@ struct gb_loop {
 int gb_loop_init(struct gb_loop *l, double timeout_s);
 int gb_loop_add_fd(struct gb_loop *l, int fd, gb_fd_cb cb, void *ctx);
 void gb_loop_set_poll(struct gb_loop *l, gb_poll_cb cb, void *ctx);
-void gb_loop_set_tick(struct gb_loop *l, gb_tick_cb cb, void *ctx);
+void gb_loop_add_tick(struct gb_loop *l, gb_tick_cb cb, void *ctx);
 void gb_loop_stop(struct gb_loop *l);
 /* Runs until a signal, the timeout, gb_loop_stop() or an error (<0). Returns the signal number or 0. */
 int gb_loop_run(struct gb_loop *l);

@@ -189,12 +189,12 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 				cells += 2;
 				sb_addc(b, '"');
 				for (size_t k = 0; k < n;) {
-					size_t run = strcspn(s + k, "\"");
-					if (run > n - k)
-						run = n - k;
+					/* bounded: the last element may end at the buffer's end without a NUL */
+					const char *q = memchr(s + k, '"', n - k);
+					size_t run = q ? (size_t)(q - (s + k)) : n - k;
 					cells += esc_terminal(b, s + k, run);
 					k += run;
-					if (k < n && s[k] == '"')
+					if (k < n)
 						cells += 2, sb_add(b, "\\\"", 2), k++;
 				}
 				sb_addc(b, '"');

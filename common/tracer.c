@@ -14,7 +14,11 @@
 #include <bpf/bpf.h>
 
 #include "cli.h"
+#include "../bpf/gadget.h"
 #include "clock.h"
+#include "containers.h"
+#include "hostroot.h"
+#include "watch.h"
 #include "strbuf.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
@@ -66,6 +70,8 @@ int gb_bpf_preflight(void)
 	struct __user_cap_data_struct data[2] = {0};
 
 	libbpf_set_print(libbpf_print);
+	if (gb_host_root_init(gb_opts.host_root))
+		return 1;
 	if (syscall(SYS_capget, &hdr, data) == 0 && !has_cap(data, CAP_SYS_ADMIN) &&
 	    !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
 		fprintf(stderr,
@@ -187,7 +193,12 @@ int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj)
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct gb_tracer *t = ctx;
+	const struct gb_container_exit *exit_rec = data;
 
+	if (size >= sizeof(*exit_rec) && exit_rec->kind == GB_RECORD_CONTAINER_EXIT) {
+		gb_containers_exited(exit_rec->pid, exit_rec->mntns_id);
+		return 0;
+	}
 	t->handle(t->ctx, data, size);
 	t->handled++;
 	/* stop consuming once the reader is gone; the loop then ends */
@@ -245,6 +256,52 @@ static int poll_rb(void *ctx)
 	return t->handled;
 }
 
+/* Before the container table changes, label what is already in the ring buffer with the table it was
+ * produced under. */
+static void drain(void *ctx)
+{
+	struct gb_tracer *t = ctx;
+
+	if (t->rb)
+		poll_rb(t);
+}
+
+static void container_added(void *ctx, const struct gb_container *c)
+{
+	struct gb_tracer *t = ctx;
+	__u8 one = 1;
+
+	bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
+	if (c->selected)
+		bpf_map_update_elem(t->mntns_fd, &c->mntns, &one, BPF_ANY);
+}
+
+static void container_removed(void *ctx, const struct gb_container *c)
+{
+	struct gb_tracer *t = ctx;
+
+	bpf_map_delete_elem(t->inits_fd, &c->pid);
+	bpf_map_delete_elem(t->mntns_fd, &c->mntns);
+}
+
+/* Fill the table and keep the in-kernel filter in step with it, before any program is attached. */
+static int setup_containers(struct gb_tracer *t, struct gb_loop *loop)
+{
+	struct bpf_map *mntns = bpf_object__find_map_by_name(t->obj, "gb_mntns");
+	struct bpf_map *inits = bpf_object__find_map_by_name(t->obj, "gb_container_inits");
+
+	if (!mntns || !inits) {
+		fprintf(stderr, "%s: internal error: BPF object lacks the container maps\n", gb_prog);
+		return 1;
+	}
+	t->mntns_fd = bpf_map__fd(mntns);
+	t->inits_fd = bpf_map__fd(inits);
+	if (gb_containers_init(&gb_opts.filter))
+		return 1;
+	gb_containers_set_hooks(&(struct gb_container_hooks){container_added, container_removed, t});
+	return gb_watch_start(loop, drain, t) ? 1 : 0;
+}
+
 static int rb_ready(void *ctx, uint32_t events)
 {
 	(void)events;
@@ -271,7 +328,7 @@ int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *ou
 		return 1;
 	}
 	gb_loop_set_poll(loop, poll_rb, t);
-	gb_loop_set_tick(loop, tick, t);
+	gb_loop_add_tick(loop, tick, t);
 	if (gb_loop_add_fd(loop, ring_buffer__epoll_fd(t->rb), rb_ready, t)) {
 		fprintf(stderr, "%s: cannot watch the ring buffer\n", gb_prog);
 		return 1;
@@ -307,7 +364,10 @@ int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *ou
 		fprintf(stderr, "%s: cannot set up the event loop: %s\n", gb_prog, strerror(errno));
 		return 1;
 	}
-	rc = gb_tracer_attach(t, obj);
+	t->obj = obj;
+	rc = setup_containers(t, &loop);
+	if (!rc)
+		rc = gb_tracer_attach(t, obj);
 	if (!rc)
 		rc = gb_tracer_start(t, &loop, out, fn, ctx);
 	if (!rc) {
@@ -321,6 +381,7 @@ int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *ou
 			rc = 0; /* a signal, the timeout or a closed reader: a normal end */
 		}
 	}
+	gb_watch_stop();
 	gb_tracer_close(t);
 	gb_loop_free(&loop);
 	return rc;

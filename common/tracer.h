@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "loop.h"
 #include "output.h"
 
@@ -26,6 +27,8 @@ struct gb_tracer {
 	struct bpf_link *links[GB_MAX_LINKS];
 	int nlinks;
 	int drops_fd;
+	int mntns_fd; /* gb_mntns: containers whose events pass */
+	int inits_fd; /* gb_container_inits: init pid → mntns, to notice a container's end */
 	uint64_t drops_reported;
 	gb_event_fn handle;
 	void *ctx;
@@ -41,6 +44,7 @@ struct gb_tracer {
 #define GB_TRACER_CONFIGURE(skel, ringbuf_bytes)                                    \
 	do {                                                                        \
 		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                  \
+		(skel)->rodata->gb_filter_mntns = !gb_opts.filter.host;             \
 		bpf_map__set_max_entries((skel)->maps.gb_events, (ringbuf_bytes)); \
 	} while (0)
 

@@ -89,4 +89,14 @@ if [ ! -f "$DEPS/libbpf.stamp" ]; then
 		EXTRA_CFLAGS="-I$PREFIX/include" install install_uapi_headers >/dev/null
 	touch "$DEPS/libbpf.stamp"
 fi
+# cJSON: the JSON parser for runtime state and engine files (one .c file; its CMake build is not needed)
+if [ ! -f "$DEPS/cjson.stamp" ]; then
+	fetch_source cjson
+	log "building cJSON"
+	mkdir -p "$DEPS/cjson-obj" "$PREFIX/include/cjson"
+	$CC -O2 -fno-strict-aliasing -c "$SRC/cjson/cJSON.c" -o "$DEPS/cjson-obj/cJSON.o"
+	ar rcs "$PREFIX/lib/libcjson.a" "$DEPS/cjson-obj/cJSON.o"
+	install -m 644 "$SRC/cjson/cJSON.h" "$PREFIX/include/cjson/"
+	touch "$DEPS/cjson.stamp"
+fi
 log "dependencies ready in $PREFIX"

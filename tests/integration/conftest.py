@@ -30,9 +30,10 @@ class Tracer:
     shows up in the output, so no test depends on a sleep.
     """
 
-    def __init__(self, applet, *args, json_mode=True, probe=None):
+    def __init__(self, applet, *args, json_mode=True, probe=None, host=True):
         self.applet = applet
-        self.args = list(args)
+        # tests that watch host processes need --host: the default is containers only
+        self.args = list(args) + (["--host"] if host else [])
         self.json_mode = json_mode
         self.dir = tempfile.mkdtemp(prefix="gb-test-")
         self.out_path = os.path.join(self.dir, "out")

@@ -352,7 +352,7 @@ def test_timeout_exits_0_and_detaches():
 
 
 def test_closed_pipe_exits_0_and_detaches(workdir):
-    tracer = subprocess.Popen(gadgetbox_cmd("execsnoop-k8s"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tracer = subprocess.Popen(gadgetbox_cmd("execsnoop-k8s", "--host"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     head = subprocess.Popen(["head", "-1"], stdin=tracer.stdout, stdout=subprocess.PIPE)
     tracer.stdout.close()
     first = head.communicate(timeout=20)[0]

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 
@@ -18,7 +19,8 @@ struct unit_test {
 
 static struct unit_test tests[UNIT_MAX_TESTS];
 static size_t ntests;
-static bool current_failed;
+static bool current_failed, finished;
+static pid_t runner_pid;
 const char *unit_current;
 
 void unit_register(const char *name, void (*fn)(void), const char *file, int line)
@@ -47,7 +49,8 @@ static void show(const char *label, const unsigned char *s, size_t len, size_t f
 {
 	size_t to = from + UNIT_SHOW_MAX < len ? from + UNIT_SHOW_MAX : len;
 
-	fprintf(stderr, "    %s (%zu bytes%s): %s\"", label, len, from || to < len ? ", excerpt" : "", from ? "..." : "");
+	fprintf(stderr, "    %s (%zu bytes%s): %s\"", label, len, from || to < len ? ", excerpt" : "",
+		from ? "..." : "");
 	for (size_t i = from; i < to; i++) {
 		if (s[i] == '"' || s[i] == '\\')
 			fprintf(stderr, "\\%c", s[i]);
@@ -88,6 +91,23 @@ bool unit_check_str(const char *file, int line, const char *expr_a, const char *
 	return false;
 }
 
+/* A test that ends the process (exit() in code under test) must not pass for a run that stopped early. */
+static void exited_early(void)
+{
+	if (!finished && getpid() == runner_pid) {
+		fprintf(stderr, "unit: %s called exit() in the test runner\n", unit_current ? unit_current : "?");
+		fflush(stdout);
+		_exit(1);
+	}
+}
+
+/* An undefined-behaviour report fails the run instead of scrolling by (ASan errors already abort). */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 static int by_file_and_line(const void *x, const void *y)
 {
 	const struct unit_test *a = x, *b = y;
@@ -101,6 +121,8 @@ int main(int argc, char **argv)
 	const char *filter = argc > 1 ? argv[1] : NULL;
 	unsigned passed = 0, failed = 0;
 
+	runner_pid = getpid();
+	atexit(exited_early);
 	/* constructors run in no promised order */
 	qsort(tests, ntests, sizeof(tests[0]), by_file_and_line);
 	for (size_t i = 0; i < ntests; i++) {
@@ -117,6 +139,7 @@ int main(int argc, char **argv)
 			passed++;
 		}
 	}
+	finished = true;
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

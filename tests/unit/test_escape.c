@@ -18,8 +18,8 @@
 static size_t wellformed_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	static const struct {
-		unsigned char lo, hi; /* lead byte range */
-		unsigned char n;      /* sequence length */
+		unsigned char lo, hi;   /* lead byte range */
+		unsigned char n;        /* sequence length */
 		unsigned char lo2, hi2; /* allowed second byte */
 	} forms[] = {
 		{0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf}, {0xe1, 0xec, 3, 0x80, 0xbf},
@@ -73,8 +73,8 @@ static bool json_string_body_valid(const char *str, size_t len, size_t *bad_at)
 				i += 2;
 				continue;
 			}
-			if (s[i + 1] != 'u' || i + 6 > len || !is_hex(s[i + 2]) || !is_hex(s[i + 3]) || !is_hex(s[i + 4]) ||
-			    !is_hex(s[i + 5]))
+			if (s[i + 1] != 'u' || i + 6 > len || !is_hex(s[i + 2]) || !is_hex(s[i + 3]) ||
+			    !is_hex(s[i + 4]) || !is_hex(s[i + 5]))
 				return false;
 			i += 6;
 			continue;
@@ -207,8 +207,7 @@ static bool unescape(bool json, const char *s, size_t len, struct strbuf *out)
 				utf8_encode(out, v);
 			i += 4;
 			break;
-		default:
-			return false;
+		default: return false;
 		}
 	}
 	return true;
@@ -266,7 +265,7 @@ static void check_round_trip(bool json, const struct strbuf *in)
 }
 
 static const char *const c0_terminal[32] = {
-	"\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07", "\\x08", "\\t", "\\n",
+	"\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07", "\\x08", "\\t",   "\\n",
 	"\\x0b", "\\x0c", "\\r",   "\\x0e", "\\x0f", "\\x10", "\\x11", "\\x12", "\\x13", "\\x14", "\\x15",
 	"\\x16", "\\x17", "\\x18", "\\x19", "\\x1a", "\\x1b", "\\x1c", "\\x1d", "\\x1e", "\\x1f",
 };
@@ -322,37 +321,37 @@ TEST(test_terminal_escapes_del_and_backslash)
 
 TEST(test_terminal_passes_valid_multibyte_utf8_unchanged)
 {
-	CHECK_TERM("caf\xc3\xa9", "caf\xc3\xa9");                 /* 2 bytes: U+00E9 */
-	CHECK_TERM("\xe2\x82\xac" "5", "\xe2\x82\xac" "5");       /* 3 bytes: U+20AC */
-	CHECK_TERM("\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!");     /* 4 bytes: U+1F600 */
-	CHECK_TERM("\xc2\xa0", "\xc2\xa0");                       /* U+00A0, just past the C1 controls */
-	CHECK_TERM("\xdf\xbf", "\xdf\xbf");                       /* U+07FF, the largest 2-byte form */
-	CHECK_TERM("\xe0\xa0\x80", "\xe0\xa0\x80");               /* U+0800, the smallest 3-byte form */
-	CHECK_TERM("\xed\x9f\xbf", "\xed\x9f\xbf");               /* U+D7FF, below the surrogates */
-	CHECK_TERM("\xee\x80\x80", "\xee\x80\x80");               /* U+E000, above them */
-	CHECK_TERM("\xef\xbf\xbf", "\xef\xbf\xbf");               /* U+FFFF */
-	CHECK_TERM("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");       /* U+10000 */
-	CHECK_TERM("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF, the last code point */
+	CHECK_TERM("caf\xc3\xa9", "caf\xc3\xa9");             /* 2 bytes: U+00E9 */
+	CHECK_TERM("\xe2\x82\xac!", "\xe2\x82\xac!");         /* 3 bytes: U+20AC */
+	CHECK_TERM("\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!"); /* 4 bytes: U+1F600 */
+	CHECK_TERM("\xc2\xa0", "\xc2\xa0");                   /* U+00A0, just past the C1 controls */
+	CHECK_TERM("\xdf\xbf", "\xdf\xbf");                   /* U+07FF, the largest 2-byte form */
+	CHECK_TERM("\xe0\xa0\x80", "\xe0\xa0\x80");           /* U+0800, the smallest 3-byte form */
+	CHECK_TERM("\xed\x9f\xbf", "\xed\x9f\xbf");           /* U+D7FF, below the surrogates */
+	CHECK_TERM("\xee\x80\x80", "\xee\x80\x80");           /* U+E000, above them */
+	CHECK_TERM("\xef\xbf\xbf", "\xef\xbf\xbf");           /* U+FFFF */
+	CHECK_TERM("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");   /* U+10000 */
+	CHECK_TERM("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");   /* U+10FFFF, the last code point */
 }
 
 TEST(test_terminal_escapes_each_byte_of_invalid_utf8_as_hex)
 {
-	CHECK_TERM("\x80", "\\x80");                                     /* lone continuation byte */
-	CHECK_TERM("a\xbf" "b", "a\\xbfb");
-	CHECK_TERM("\xc0\xaf", "\\xc0\\xaf");                            /* overlong '/' */
-	CHECK_TERM("\xc1\xbf", "\\xc1\\xbf");                            /* overlong DEL */
-	CHECK_TERM("\xe0\x80\xaf", "\\xe0\\x80\\xaf");                   /* overlong 3-byte */
-	CHECK_TERM("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf");          /* overlong 4-byte */
-	CHECK_TERM("\xed\xa0\x80", "\\xed\\xa0\\x80");                   /* surrogate U+D800 */
-	CHECK_TERM("\xed\xbf\xbf", "\\xed\\xbf\\xbf");                   /* surrogate U+DFFF */
-	CHECK_TERM("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");          /* U+110000 */
+	CHECK_TERM("\x80", "\\x80"); /* lone continuation byte */
+	CHECK_TERM("a\xbfz", "a\\xbfz");
+	CHECK_TERM("\xc0\xaf", "\\xc0\\xaf");                   /* overlong '/' */
+	CHECK_TERM("\xc1\xbf", "\\xc1\\xbf");                   /* overlong DEL */
+	CHECK_TERM("\xe0\x80\xaf", "\\xe0\\x80\\xaf");          /* overlong 3-byte */
+	CHECK_TERM("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf"); /* overlong 4-byte */
+	CHECK_TERM("\xed\xa0\x80", "\\xed\\xa0\\x80");          /* surrogate U+D800 */
+	CHECK_TERM("\xed\xbf\xbf", "\\xed\\xbf\\xbf");          /* surrogate U+DFFF */
+	CHECK_TERM("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* U+110000 */
 	CHECK_TERM("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
 	CHECK_TERM("\xfe\xff", "\\xfe\\xff");
-	CHECK_TERM("ok\xe2\x82", "ok\\xe2\\x82");                        /* truncated at the end */
+	CHECK_TERM("ok\xe2\x82", "ok\\xe2\\x82"); /* truncated at the end */
 	CHECK_TERM("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
 	CHECK_TERM("\xc3", "\\xc3");
-	CHECK_TERM("\xe2(\xa1", "\\xe2(\\xa1");                          /* a non-continuation inside */
-	CHECK_TERM("\xc3\xc3\xa9", "\\xc3\xc3\xa9");                     /* the valid sequence after survives */
+	CHECK_TERM("\xe2(\xa1", "\\xe2(\\xa1");      /* a non-continuation inside */
+	CHECK_TERM("\xc3\xc3\xa9", "\\xc3\xc3\xa9"); /* the valid sequence after survives */
 }
 
 TEST(test_terminal_escapes_c1_controls_and_bidi_controls_as_u)
@@ -367,8 +366,10 @@ TEST(test_terminal_escapes_c1_controls_and_bidi_controls_as_u)
 		CHECK_UINT_EQ(cells, 6);
 		sb_free(&sb);
 	}
-	CHECK_TERM("\xc2\x9b" "2J", "\\u009b2J"); /* CSI, the 8-bit form of ESC [ */
-	CHECK_TERM("abc\xe2\x80\xae" "fed", "abc\\u202efed"); /* RIGHT-TO-LEFT OVERRIDE */
+	/* CSI, the 8-bit form of ESC [ */
+	CHECK_TERM("\xc2\x9bH", "\\u009bH");
+	/* RIGHT-TO-LEFT OVERRIDE, which makes "invoice<RLO>gpj.exe" display as "invoiceexe.jpg" */
+	CHECK_TERM("invoice\xe2\x80\xaegpj.exe", "invoice\\u202egpj.exe");
 	CHECK_TERM("\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad", "\\u202a\\u202b\\u202c\\u202d");
 	CHECK_TERM("\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9", "\\u2066\\u2067\\u2068\\u2069");
 	CHECK_TERM("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c", "\\u200e\\u200f\\u061c");
@@ -480,9 +481,9 @@ TEST(test_json_escapes_invalid_utf8_as_surrogates)
 TEST(test_json_escapes_c1_bidi_and_line_separators_as_u)
 {
 	CHECK_JSON("\xc2\x80\xc2\x9b\xc2\x9f", "\\u0080\\u009b\\u009f");
-	CHECK_JSON("abc\xe2\x80\xae" "fed", "abc\\u202efed");
+	CHECK_JSON("invoice\xe2\x80\xaegpj.exe", "invoice\\u202egpj.exe");
 	CHECK_JSON("\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c", "\\u2066\\u200f\\u061c");
-	CHECK_JSON("a\xe2\x80\xa8" "b\xe2\x80\xa9", "a\\u2028b\\u2029"); /* line and paragraph separators */
+	CHECK_JSON("a\xe2\x80\xa8z\xe2\x80\xa9", "a\\u2028z\\u2029"); /* line and paragraph separators */
 }
 
 TEST(test_json_escaping_of_1mib_of_mixed_bytes_is_valid_and_reversible)

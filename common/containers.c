@@ -1,0 +1,432 @@
+#include "containers.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "hostroot.h"
+#include "runtimes.h"
+#include "strbuf.h"
+
+#define MAX_CONTAINERS 8192
+#define INDEX_SIZE (2 * MAX_CONTAINERS) /* open addressing by mntns; a power of 2 */
+
+const char *gb_node_name = "";
+
+static struct gb_container *table[MAX_CONTAINERS];
+static unsigned ncontainers;
+static int32_t by_mntns[INDEX_SIZE]; /* index into table + 1; 0 = empty */
+static struct gb_container_filter filter;
+static struct gb_container_hooks hooks;
+static uint64_t host_mntns;
+static int proc_fd = -1;
+static char node_buf[256];
+
+/* ---- /proc ---- */
+
+static uint64_t ns_inode(int pid, const char *ns)
+{
+	char path[64], link[64];
+
+	snprintf(path, sizeof(path), "%d/ns/%s", pid, ns);
+	ssize_t n = readlinkat(proc_fd, path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	const char *open = strchr(link, '[');
+	return open ? strtoull(open + 1, NULL, 10) : 0;
+}
+
+static long read_proc_file(int pid, const char *file, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%d/%s", pid, file);
+	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks after boot (0 if the process is gone). */
+static uint64_t pid_start_time(int pid)
+{
+	char buf[1024];
+
+	if (read_proc_file(pid, "stat", buf, sizeof(buf)) < 0)
+		return 0;
+	const char *p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	if (!p)
+		return 0;
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	return strtoull(p, NULL, 10);
+}
+
+static char *cgroup_path_of(int pid, char *id_out)
+{
+	char buf[4096];
+	long n = read_proc_file(pid, "cgroup", buf, sizeof(buf));
+
+	if (id_out)
+		id_out[0] = '\0';
+	if (n <= 0)
+		return NULL;
+	if (id_out && gb_cgroup_container_id_from_proc(buf, n, id_out) != 0)
+		id_out[0] = '\0';
+	/* prefer the unified hierarchy's line ("0::/path"), else the first line */
+	const char *line = strstr(buf, "0::");
+	if (!(line == buf || (line && line[-1] == '\n'))) {
+		line = buf;
+		for (int colons = 0; *line && colons < 2; line++)
+			if (*line == ':')
+				colons++;
+	} else {
+		line += 3;
+	}
+	return strndup(line, strcspn(line, "\n"));
+}
+
+/* ---- the table ---- */
+
+static void reindex(void)
+{
+	memset(by_mntns, 0, sizeof(by_mntns));
+	for (unsigned i = 0; i < ncontainers; i++) {
+		uint64_t h = (table[i]->mntns * 0x9e3779b97f4a7c15ull) >> 50;
+		for (unsigned k = 0; k < INDEX_SIZE; k++) {
+			unsigned slot = (h + k) & (INDEX_SIZE - 1);
+			if (!by_mntns[slot]) {
+				by_mntns[slot] = (int32_t)i + 1;
+				break;
+			}
+		}
+	}
+}
+
+const struct gb_container *gb_container_by_mntns(uint64_t mntns)
+{
+	uint64_t h = (mntns * 0x9e3779b97f4a7c15ull) >> 50;
+
+	for (unsigned k = 0; k < INDEX_SIZE; k++) {
+		int32_t i = by_mntns[(h + k) & (INDEX_SIZE - 1)];
+		if (!i)
+			return NULL;
+		if (table[i - 1]->mntns == mntns)
+			return table[i - 1];
+	}
+	return NULL;
+}
+
+/* mount namespaces looked up in vain since the last full scan (not containers: sandboxed services, unshare) */
+static uint64_t not_containers[1024];
+static unsigned n_not_containers;
+
+const struct gb_container *gb_container_lookup(uint64_t mntns)
+{
+	static uint64_t last_scan_ms;
+	const struct gb_container *c = gb_container_by_mntns(mntns);
+
+	if (c || mntns == host_mntns || !mntns)
+		return c;
+	for (unsigned i = 0; i < n_not_containers && i < 1024; i++)
+		if (not_containers[i] == mntns)
+			return NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - last_scan_ms < 1000)
+		return NULL;
+	last_scan_ms = now;
+	gb_containers_refresh(true);
+	c = gb_container_by_mntns(mntns);
+	if (!c)
+		not_containers[n_not_containers++ % 1024] = mntns;
+	return c;
+}
+
+bool gb_container_visible(const struct gb_container *c)
+{
+	return c ? c->selected : filter.host;
+}
+
+const struct gb_container *gb_container_at(unsigned i)
+{
+	return i < ncontainers ? table[i] : NULL;
+}
+
+static struct gb_container *find_id(const char *id)
+{
+	for (unsigned i = 0; i < ncontainers; i++)
+		if (!strcmp(table[i]->id, id))
+			return table[i];
+	return NULL;
+}
+
+static void container_free(struct gb_container *c)
+{
+	free(c->name);
+	free(c->image);
+	free(c->k8s_namespace);
+	free(c->k8s_pod);
+	free(c->k8s_pod_uid);
+	free(c->k8s_container);
+	free(c->cgroup_path);
+	free(c);
+}
+
+static void remove_at(unsigned i)
+{
+	struct gb_container *c = table[i];
+
+	table[i] = table[--ncontainers];
+	reindex();
+	if (hooks.removed)
+		hooks.removed(hooks.ctx, c);
+	container_free(c);
+}
+
+bool gb_list_matches(const char *list, const char *value)
+{
+	bool any_positive = false, positive_hit = false;
+
+	if (!list)
+		return true;
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		bool neg = len && *p == '!';
+		const char *item = p + neg;
+		size_t ilen = len - neg;
+		bool eq = strlen(value) == ilen && !strncmp(value, item, ilen);
+		if (neg && eq)
+			return false;
+		if (!neg && ilen) {
+			any_positive = true;
+			positive_hit |= eq;
+		}
+		p += len + (p[len] == ',');
+	}
+	return !any_positive || positive_hit;
+}
+
+static bool matches(const struct gb_container *c)
+{
+	return !c->sandbox && gb_list_matches(filter.names, c->name) &&
+	       gb_list_matches(filter.k8s_namespaces, c->k8s_namespace) &&
+	       gb_list_matches(filter.k8s_pods, c->k8s_pod) &&
+	       gb_list_matches(filter.k8s_containers, c->k8s_container) &&
+	       gb_list_matches(filter.runtimes, c->runtime);
+}
+
+bool gb_container_filter_active(void)
+{
+	return filter.names || filter.k8s_namespaces || filter.k8s_pods || filter.k8s_containers || filter.runtimes;
+}
+
+static void add(struct gb_container *c)
+{
+	static char empty[] = "";
+	char **strs[] = {&c->name, &c->image, &c->k8s_namespace, &c->k8s_pod, &c->k8s_pod_uid, &c->k8s_container,
+			 &c->cgroup_path};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (!*strs[i])
+			*strs[i] = strdup(empty);
+	c->selected = matches(c);
+	/* a mount namespace id belongs to one live container: a record still holding it is stale */
+	for (unsigned i = 0; i < ncontainers; i++)
+		if (table[i]->mntns == c->mntns || !strcmp(table[i]->id, c->id)) {
+			remove_at(i);
+			break;
+		}
+	if (ncontainers == MAX_CONTAINERS) {
+		gb_warn_once("more than %d containers: the rest are not labelled", MAX_CONTAINERS);
+		container_free(c);
+		return;
+	}
+	table[ncontainers++] = c;
+	reindex();
+	if (hooks.added)
+		hooks.added(hooks.ctx, c);
+}
+
+/* Build a record for a container whose init process is @pid; NULL if that process is gone. */
+static struct gb_container *describe(const char *id, const char *root, const char *hint, int pid)
+{
+	struct gb_container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->pid = pid;
+	if (pid) /* found through /proc: the cgroup path tells the runtime */
+		c->cgroup_path = cgroup_path_of(pid, NULL);
+	if (gb_runtime_describe(c, root, hint) != 0 || !c->pid)
+		goto gone;
+	uint64_t start = pid_start_time((int)c->pid);
+	if (!start || (c->pid_start && start != c->pid_start))
+		goto gone; /* exited, or its pid already belongs to someone else */
+	c->pid_start = start;
+	c->mntns = ns_inode((int)c->pid, "mnt");
+	c->netns = ns_inode((int)c->pid, "net");
+	if (!c->mntns || c->mntns == host_mntns)
+		goto gone;
+	free(c->cgroup_path);
+	c->cgroup_path = cgroup_path_of((int)c->pid, NULL);
+	if (!c->cgroup_path)
+		goto gone;
+	if (!c->runtime || !*c->runtime) {
+		const char *r = gb_runtime_from_cgroup(c->cgroup_path);
+		c->runtime = r ? r : "";
+	}
+	return c;
+gone:
+	c->runtime = c->runtime ? c->runtime : "";
+	container_free(c);
+	return NULL;
+}
+
+static bool alive(const struct gb_container *c)
+{
+	return pid_start_time((int)c->pid) == c->pid_start;
+}
+
+static void from_state(void *ctx, const char *root, const char *id, const char *hint)
+{
+	(void)ctx;
+	struct gb_container *known = find_id(id);
+
+	if (known && alive(known))
+		return;
+	struct gb_container *c = describe(id, root, hint, 0);
+	if (c)
+		add(c);
+}
+
+/* Containers of runtimes whose state we do not know: any process whose cgroup names a container id. */
+static void walk_proc(void)
+{
+	DIR *d = fdopendir(dup(proc_fd));
+	struct dirent *de;
+
+	if (!d)
+		return;
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char id[GB_ID_MAX + 1];
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		int pid = atoi(de->d_name);
+		uint64_t mntns = ns_inode(pid, "mnt");
+		if (!mntns || mntns == host_mntns || gb_container_by_mntns(mntns))
+			continue;
+		free(cgroup_path_of(pid, id));
+		if (!id[0] || find_id(id))
+			continue;
+		/* no state root knows it; this process stands in for its init */
+		struct gb_container *c = describe(id, NULL, NULL, pid);
+		if (c)
+			add(c);
+	}
+	closedir(d);
+}
+
+void gb_containers_refresh(bool full)
+{
+	for (unsigned i = 0; i < ncontainers;) {
+		if (!alive(table[i]))
+			remove_at(i);
+		else
+			i++;
+	}
+	gb_runtime_state_foreach(from_state, NULL);
+	if (full) {
+		walk_proc();
+		n_not_containers = 0;
+	}
+}
+
+void gb_containers_exited(uint32_t pid, uint64_t mntns)
+{
+	for (unsigned i = 0; i < ncontainers; i++)
+		if (table[i]->pid == pid && table[i]->mntns == mntns) {
+			remove_at(i);
+			return;
+		}
+}
+
+void gb_containers_set_hooks(const struct gb_container_hooks *h)
+{
+	hooks = *h;
+	for (unsigned i = 0; hooks.added && i < ncontainers; i++)
+		hooks.added(hooks.ctx, table[i]);
+}
+
+uint64_t gb_host_mntns(void)
+{
+	return host_mntns;
+}
+
+const char *gb_container_display(const struct gb_container *c, char *buf, unsigned size)
+{
+	if (*c->k8s_pod)
+		snprintf(buf, size, "%s/%s/%s", c->k8s_namespace, c->k8s_pod, c->k8s_container);
+	else if (*c->name)
+		snprintf(buf, size, "%s", c->name);
+	else
+		snprintf(buf, size, "%.12s", c->id);
+	return buf;
+}
+
+static void init_node_name(void)
+{
+	const char *env = getenv("NODE_NAME");
+	struct strbuf sb = {0};
+
+	if (env && *env) {
+		gb_node_name = env;
+		return;
+	}
+	/* the host's name: its /etc/hostname when we look at it from a container, else ours */
+	if (strcmp(gb_host_root(), "/") != 0 && gb_host_read("/etc/hostname", &sb, sizeof(node_buf)) > 0) {
+		snprintf(node_buf, sizeof(node_buf), "%.*s", (int)strcspn(sb.buf, "\n"), sb.buf);
+	} else if (gethostname(node_buf, sizeof(node_buf) - 1) != 0) {
+		node_buf[0] = '\0';
+	}
+	sb_free(&sb);
+	gb_node_name = node_buf;
+}
+
+int gb_containers_init(const struct gb_container_filter *f)
+{
+	if (f)
+		filter = *f;
+	proc_fd = gb_host_open("/proc", O_RDONLY | O_DIRECTORY);
+	if (proc_fd < 0) {
+		fprintf(stderr, "%s: cannot open %s/proc: %s\n", gb_prog, gb_host_root(), strerror(-proc_fd));
+		return -1;
+	}
+	/* kthreadd (pid 2) always lives in the initial mount namespace; /proc/1/ns may be unreadable */
+	host_mntns = ns_inode(2, "mnt");
+	if (!host_mntns)
+		host_mntns = ns_inode(1, "mnt");
+	if (!host_mntns)
+		gb_warn_once("cannot tell the host's mount namespace (no access to %s/proc/2/ns/mnt)", gb_host_root());
+	init_node_name();
+	gb_containers_refresh(true);
+	return 0;
+}

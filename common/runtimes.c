@@ -1,0 +1,471 @@
+/*
+ * Per-runtime knowledge, as data: the OCI state roots, the containerd namespaces, the annotation and label
+ * keys that carry Kubernetes metadata, and the engines' own files. One parser serves them all; a new runtime
+ * is a row in these tables. Sources: PLATFORM.md "Where each runtime keeps what".
+ */
+#include "runtimes.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "hostroot.h"
+#include "strbuf.h"
+
+#define STATE_FILE_MAX (4u << 20)
+#define ENGINE_FILE_MAX (64u << 20)
+
+/*
+ * OCI runtime state roots: <dir>/<id>/state.json (runc) or <dir>/<id>/status (crun). A dir ending in "/ *"
+ * (without the space) stands for one level of containerd namespaces, which also name the engine.
+ */
+static const struct state_root {
+	const char *dir;
+	const char *runtime; /* implied by the location, or NULL */
+} state_roots[] = {
+	{"/run/containerd/runc/*", NULL},       /* containerd's runc shim (ctr, CRI, Docker with containerd) */
+	{"/run/docker/runtime-runc/*", "docker"}, /* Docker's own containerd */
+	{"/run/docker/runtime-crun/*", "docker"},
+	{"/run/runc", NULL}, /* podman, CRI-O, plain runc */
+	{"/run/crun", NULL}, /* podman, plain crun */
+};
+
+static const struct {
+	const char *ns;
+	const char *runtime;
+} containerd_namespaces[] = {
+	{"moby", "docker"},
+	{"k8s.io", "containerd"},
+	{NULL, "containerd"}, /* any other namespace: ctr, nerdctl */
+};
+
+/* io.container.manager */
+static const struct {
+	const char *value;
+	const char *runtime;
+} managers[] = {
+	{"libpod", "podman"},
+	{"cri-o", "cri-o"},
+};
+
+static const struct {
+	const char *prefix;
+	const char *runtime;
+} cgroup_prefixes[] = {
+	{"docker-", "docker"}, {"/docker/", "docker"}, {"cri-containerd-", "containerd"},
+	{"crio-", "cri-o"},     {"libpod-", "podman"},  {"/libpod_parent/", "podman"},
+};
+
+/* Keys that carry Kubernetes metadata, in OCI annotations or engine labels. */
+static const struct k8s_keys {
+	const char *type;          /* container type key */
+	const char *sandbox_value; /* its value for the pod sandbox */
+	const char *pod, *ns, *uid, *container, *image;
+} k8s_keys[] = {
+	{"io.kubernetes.cri.container-type", "sandbox", "io.kubernetes.cri.sandbox-name",
+	 "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.sandbox-uid", "io.kubernetes.cri.container-name",
+	 "io.kubernetes.cri.image-name"}, /* containerd CRI */
+	{"io.kubernetes.cri-o.ContainerType", "sandbox", "io.kubernetes.pod.name", "io.kubernetes.pod.namespace",
+	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", "io.kubernetes.cri-o.ImageName"}, /* CRI-O, podman kube */
+	{"io.kubernetes.docker.type", "podsandbox", "io.kubernetes.pod.name", "io.kubernetes.pod.namespace",
+	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", NULL}, /* cri-dockerd labels */
+};
+
+/* Engines' own files: name, image and labels of a container. Keys are dotted paths; a number indexes an
+ * array; "a>b" means a's value is a JSON string in which b is looked up. */
+static const struct engine_file {
+	const char *runtime;
+	const char *path;    /* "%s" = container id */
+	const char *list_id; /* the file is an array of containers; this key holds the id */
+	const char *name, *image, *labels;
+} engine_files[] = {
+	{"docker", "/var/lib/docker/containers/%s/config.v2.json", NULL, "Name", "Config.Image", "Config.Labels"},
+	{"podman", "/var/lib/containers/storage/overlay-containers/containers.json", "id", "names.0",
+	 "metadata>image-name", NULL},
+};
+
+/* OCI runtimes that engines execute to create and start containers (runc create, runc start, ...). */
+const char *const gb_runtime_binaries[] = {
+	"/usr/bin/runc", "/usr/sbin/runc", "/usr/local/bin/runc", "/usr/local/sbin/runc", "/bin/runc", "/sbin/runc",
+	"/usr/bin/crun", "/usr/local/bin/crun", "/usr/libexec/crio/runc", "/usr/libexec/crio/crun",
+	"/usr/lib/cri-o-runc/sbin/runc", "/usr/libexec/podman/crun", "/home/kubernetes/bin/runc", "/opt/bin/runc",
+	NULL,
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- warnings ---- */
+
+void gb_warn_once(const char *fmt, ...)
+{
+	static unsigned long seen[256];
+	static unsigned nseen;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	unsigned long h = 5381;
+	for (const char *p = msg; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (unsigned i = 0; i < nseen; i++)
+		if (seen[i] == h)
+			return;
+	if (nseen < N(seen))
+		seen[nseen++] = h;
+	/* the message may quote file content: keep it to one printable line */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	fprintf(stderr, "%s: warning: %s\n", gb_prog, msg);
+}
+
+/* ---- small JSON helpers over cJSON ---- */
+
+static cJSON *json_path(cJSON *node, const char *path)
+{
+	char key[128];
+
+	while (node && *path) {
+		size_t len = strcspn(path, ".>");
+		char sep = path[len];
+		snprintf(key, sizeof(key), "%.*s", (int)len, path);
+		if (cJSON_IsArray(node) && key[0] >= '0' && key[0] <= '9')
+			node = cJSON_GetArrayItem(node, atoi(key));
+		else
+			node = cJSON_GetObjectItemCaseSensitive(node, key);
+		path += len + (sep ? 1 : 0);
+		if (sep == '>')
+			return NULL; /* handled by json_path_str */
+	}
+	return node;
+}
+
+/* The string at @path ("a>b": parse a's string value as JSON, then look up b). Returns malloc'd or NULL. */
+static char *json_path_str(cJSON *root, const char *path)
+{
+	const char *gt = strchr(path, '>');
+	char outer[128];
+
+	if (!gt) {
+		cJSON *n = json_path(root, path);
+		return cJSON_IsString(n) ? strdup(n->valuestring) : NULL;
+	}
+	snprintf(outer, sizeof(outer), "%.*s", (int)(gt - path), path);
+	cJSON *n = json_path(root, outer);
+	if (!cJSON_IsString(n))
+		return NULL;
+	cJSON *inner = cJSON_Parse(n->valuestring);
+	char *v = json_path_str(inner, gt + 1);
+	cJSON_Delete(inner);
+	return v;
+}
+
+static cJSON *read_json(const char *path, size_t max, bool warn_missing)
+{
+	struct strbuf sb = {0};
+	long n = gb_host_read(path, &sb, max);
+	cJSON *j = NULL;
+
+	if (n < 0) {
+		if (warn_missing || n != -ENOENT)
+			gb_warn_once("cannot read %s: %s", path, strerror((int)-n));
+	} else if (!(j = cJSON_ParseWithLength(sb.buf, sb.len))) {
+		gb_warn_once("%s is not valid JSON (corrupt or truncated); ignoring it", path);
+	}
+	sb_free(&sb);
+	return j;
+}
+
+/* ---- annotations: key=value pairs gathered from state, bundle and labels ---- */
+
+struct kv {
+	char *key, *value;
+};
+
+struct kvs {
+	struct kv *v;
+	size_t n, cap;
+};
+
+static void kvs_add(struct kvs *a, const char *key, size_t klen, const char *value)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strlen(a->v[i].key) == klen && !strncmp(a->v[i].key, key, klen))
+			return; /* first source wins */
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 16;
+		a->v = realloc(a->v, a->cap * sizeof(*a->v));
+		if (!a->v)
+			abort();
+	}
+	a->v[a->n].key = strndup(key, klen);
+	a->v[a->n].value = strdup(value);
+	a->n++;
+}
+
+static const char *kvs_get(const struct kvs *a, const char *key)
+{
+	for (size_t i = 0; key && i < a->n; i++)
+		if (!strcmp(a->v[i].key, key))
+			return a->v[i].value;
+	return NULL;
+}
+
+static void kvs_free(struct kvs *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].key), free(a->v[i].value);
+	free(a->v);
+	*a = (struct kvs){0};
+}
+
+/* An object of string values (annotations, labels). */
+static void kvs_add_object(struct kvs *a, cJSON *obj)
+{
+	cJSON *item;
+
+	cJSON_ArrayForEach(item, obj)
+	{
+		if (cJSON_IsString(item) && item->string)
+			kvs_add(a, item->string, strlen(item->string), item->valuestring);
+	}
+}
+
+/* runc's config.labels: ["key=value", ...] */
+static void kvs_add_label_array(struct kvs *a, cJSON *arr)
+{
+	cJSON *item;
+
+	cJSON_ArrayForEach(item, arr)
+	{
+		if (!cJSON_IsString(item))
+			continue;
+		const char *eq = strchr(item->valuestring, '=');
+		if (eq)
+			kvs_add(a, item->valuestring, eq - item->valuestring, eq + 1);
+	}
+}
+
+/* ---- state roots ---- */
+
+static void foreach_in_root(const char *dir, const char *hint,
+			    void (*fn)(void *ctx, const char *root, const char *id, const char *hint), void *ctx)
+{
+	DIR *d = gb_host_opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) > GB_ID_MAX)
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		fn(ctx, dir, de->d_name, hint);
+	}
+	closedir(d);
+}
+
+void gb_runtime_state_foreach(void (*fn)(void *ctx, const char *root, const char *id, const char *hint), void *ctx)
+{
+	char path[512];
+
+	for (size_t r = 0; r < N(state_roots); r++) {
+		const char *dir = state_roots[r].dir;
+		size_t len = strlen(dir);
+		if (len < 2 || strcmp(dir + len - 2, "/*")) {
+			foreach_in_root(dir, state_roots[r].runtime, fn, ctx);
+			continue;
+		}
+		/* one level of containerd namespaces: the namespace names the engine */
+		snprintf(path, sizeof(path), "%.*s", (int)(len - 2), dir);
+		DIR *d = gb_host_opendir(path);
+		struct dirent *de;
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			const char *hint = state_roots[r].runtime;
+			for (size_t i = 0; !hint && i < N(containerd_namespaces); i++)
+				if (!containerd_namespaces[i].ns || !strcmp(containerd_namespaces[i].ns, de->d_name))
+					hint = containerd_namespaces[i].runtime;
+			char sub[768];
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			foreach_in_root(sub, hint, fn, ctx);
+		}
+		closedir(d);
+	}
+}
+
+const char *gb_runtime_from_cgroup(const char *cgroup_path)
+{
+	for (size_t i = 0; cgroup_path && i < N(cgroup_prefixes); i++)
+		if (strstr(cgroup_path, cgroup_prefixes[i].prefix))
+			return cgroup_prefixes[i].runtime;
+	return NULL;
+}
+
+/* Read runc's state.json or crun's status; gather annotations. Returns the bundle path (malloc'd) or NULL. */
+static char *read_state(struct gb_container *c, const char *root, struct kvs *ann, const char **format, bool *stopped)
+{
+	char path[768];
+	char *bundle = NULL;
+	cJSON *j;
+
+	snprintf(path, sizeof(path), "%s/%s/state.json", root, c->id);
+	if ((j = read_json(path, STATE_FILE_MAX, false))) {
+		*format = "runc";
+		cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "init_process_pid");
+		cJSON *start = cJSON_GetObjectItemCaseSensitive(j, "init_process_start");
+		if (cJSON_IsNumber(pid) && pid->valuedouble > 0)
+			c->pid = (uint32_t)pid->valuedouble;
+		if (cJSON_IsNumber(start))
+			c->pid_start = (uint64_t)start->valuedouble;
+		kvs_add_label_array(ann, json_path(j, "config.labels"));
+		const char *b = kvs_get(ann, "bundle");
+		bundle = b ? strdup(b) : NULL;
+		cJSON_Delete(j);
+		return bundle;
+	}
+	snprintf(path, sizeof(path), "%s/%s/status", root, c->id);
+	if ((j = read_json(path, STATE_FILE_MAX, false))) {
+		*format = "crun";
+		cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
+		cJSON *start = cJSON_GetObjectItemCaseSensitive(j, "process-start-time");
+		if (cJSON_IsNumber(pid) && pid->valuedouble > 0)
+			c->pid = (uint32_t)pid->valuedouble;
+		if (cJSON_IsNumber(start))
+			c->pid_start = (uint64_t)start->valuedouble;
+		char *b = json_path_str(j, "bundle");
+		cJSON_Delete(j);
+		/* crun keeps a copy of config.json beside its status */
+		snprintf(path, sizeof(path), "%s/%s/config.json", root, c->id);
+		if ((j = read_json(path, STATE_FILE_MAX, false))) {
+			kvs_add_object(ann, json_path(j, "annotations"));
+			cJSON_Delete(j);
+		}
+		return b;
+	}
+	*stopped = true;
+	return NULL;
+}
+
+static void read_bundle(const char *bundle, struct kvs *ann)
+{
+	char path[4200];
+
+	if (!bundle || bundle[0] != '/')
+		return;
+	snprintf(path, sizeof(path), "%s/config.json", bundle);
+	cJSON *j = read_json(path, STATE_FILE_MAX, false);
+	if (j) {
+		kvs_add_object(ann, json_path(j, "annotations"));
+		cJSON_Delete(j);
+	}
+}
+
+static void set_str(char **field, const char *value)
+{
+	if (!value || (*field && **field))
+		return; /* the first source that knows wins */
+	free(*field);
+	*field = strdup(value);
+}
+
+static void read_engine_file(struct gb_container *c, const struct engine_file *ef, struct kvs *labels)
+{
+	char path[512];
+	cJSON *j, *entry;
+
+	snprintf(path, sizeof(path), ef->path, c->id);
+	if (!(j = read_json(path, ENGINE_FILE_MAX, false)))
+		return;
+	entry = j;
+	if (ef->list_id) {
+		cJSON *item;
+		entry = NULL;
+		cJSON_ArrayForEach(item, j)
+		{
+			cJSON *id = cJSON_GetObjectItemCaseSensitive(item, ef->list_id);
+			if (cJSON_IsString(id) && !strcmp(id->valuestring, c->id)) {
+				entry = item;
+				break;
+			}
+		}
+	}
+	if (entry) {
+		char *name = ef->name ? json_path_str(entry, ef->name) : NULL;
+		char *image = ef->image ? json_path_str(entry, ef->image) : NULL;
+		set_str(&c->name, name && name[0] == '/' ? name + 1 : name); /* Docker's names start with '/' */
+		set_str(&c->image, image);
+		free(name);
+		free(image);
+		if (ef->labels)
+			kvs_add_object(labels, json_path(entry, ef->labels));
+	}
+	cJSON_Delete(j);
+}
+
+static void apply_k8s(struct gb_container *c, const struct kvs *ann)
+{
+	for (size_t i = 0; i < N(k8s_keys); i++) {
+		const struct k8s_keys *k = &k8s_keys[i];
+		const char *type = kvs_get(ann, k->type);
+		if (!type && !kvs_get(ann, k->pod))
+			continue;
+		if (type && !strcmp(type, k->sandbox_value))
+			c->sandbox = true;
+		set_str(&c->k8s_pod, kvs_get(ann, k->pod));
+		set_str(&c->k8s_namespace, kvs_get(ann, k->ns));
+		set_str(&c->k8s_pod_uid, kvs_get(ann, k->uid));
+		set_str(&c->k8s_container, kvs_get(ann, k->container));
+		set_str(&c->image, kvs_get(ann, k->image));
+	}
+}
+
+int gb_runtime_describe(struct gb_container *c, const char *root, const char *hint)
+{
+	struct kvs ann = {0};
+	const char *format = NULL;
+	bool stopped = false;
+	char *bundle = root ? read_state(c, root, &ann, &format, &stopped) : NULL;
+
+	if (root && stopped) {
+		kvs_free(&ann);
+		return -1;
+	}
+	read_bundle(bundle, &ann);
+	free(bundle);
+
+	const char *runtime = hint;
+	const char *manager = kvs_get(&ann, "io.container.manager");
+	for (size_t i = 0; manager && i < N(managers); i++)
+		if (!strcmp(manager, managers[i].value))
+			runtime = managers[i].runtime;
+	if (!runtime)
+		runtime = gb_runtime_from_cgroup(c->cgroup_path);
+	if (!runtime)
+		runtime = format;
+	c->runtime = runtime ? runtime : "";
+
+	for (size_t i = 0; i < N(engine_files); i++)
+		if (!strcmp(engine_files[i].runtime, c->runtime))
+			read_engine_file(c, &engine_files[i], &ann);
+	apply_k8s(c, &ann);
+	kvs_free(&ann);
+
+	/* Kubernetes containers are named by their pod spec; containerd and plain runc/crun by their id */
+	set_str(&c->name, c->k8s_container ? c->k8s_container : c->id);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* Where each container runtime keeps what, and reading it into a struct gb_container. */
+#ifndef GADGETBOX_RUNTIMES_H
+#define GADGETBOX_RUNTIMES_H
+
+#include <stdbool.h>
+
+#include "containers.h"
+
+/* Calls @fn for every container directory in the runtimes' OCI state roots. */
+void gb_runtime_state_foreach(void (*fn)(void *ctx, const char *root, const char *id, const char *hint), void *ctx);
+/*
+ * Fill @c (id set) from the OCI state at @root/@id (if root is not NULL), its bundle's annotations and the
+ * engine's files. Sets c->pid and c->pid_start from the state when known. Returns 0, or -1 if the state
+ * says the container is not running. Problems with files are warned about once and skipped.
+ */
+int gb_runtime_describe(struct gb_container *c, const char *root, const char *runtime_hint);
+/* Guess the runtime from how a cgroup path wraps the id (docker-, crio-, libpod-, cri-containerd-). */
+const char *gb_runtime_from_cgroup(const char *cgroup_path);
+
+/* Print "prog: warning: ..." once per distinct message. */
+void gb_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Paths where OCI runtime binaries are installed (NULL-terminated): executions of these are watched. */
+extern const char *const gb_runtime_binaries[];
+
+#endif
