@@ -5,7 +5,8 @@
 #include "../common/cli.h"
 
 extern const struct gb_applet execsnoop_applet;
+extern const struct gb_applet containers_applet;
 
-#define GB_APPLETS &execsnoop_applet,
+#define GB_APPLETS &execsnoop_applet, &containers_applet,
 
 #endif

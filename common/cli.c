@@ -21,8 +21,12 @@ static const struct gb_opt output_opts[] = {
 	{0},
 };
 
-static const struct gb_opt bpf_opts[] = {
+static const struct gb_opt timeout_opts[] = {
 	{"timeout", 't', "SECONDS", "stop after SECONDS"},
+	{0},
+};
+
+static const struct gb_opt bpf_opts[] = {
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
 	{"verbose", 'v', NULL, "print libbpf's debug messages"},
 	{0},
@@ -99,7 +103,7 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 5
+#define MAX_SOURCES 6
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
@@ -110,7 +114,9 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 		src[n++] = (struct opt_source){output_opts, false};
 	if (a->common & GB_OPTS_CONTAINERS)
 		src[n++] = (struct opt_source){container_opts, false};
-	if (a->common & GB_OPTS_BPF)
+	if (a->common & GB_OPTS_TIMEOUT)
+		src[n++] = (struct opt_source){timeout_opts, false};
+	if (a->common & GB_OPTS_BPF & ~GB_OPTS_TIMEOUT)
 		src[n++] = (struct opt_source){bpf_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
 	return n;

@@ -32,6 +32,21 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 
 static char time_buf[16], elapsed_buf[32], display_buf[300];
 
+void gb_event_container(struct output *o, const struct gb_container *c)
+{
+	out_str(o, GBF_RUNTIME_NAME, c ? c->runtime : "");
+	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
+	out_str(o, GBF_CONTAINER_NAME, c ? c->name : "");
+	out_str(o, GBF_IMAGE, c ? c->image : "");
+	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name : "");
+	out_str(o, GBF_K8S_NAMESPACE, c ? c->k8s_namespace : "");
+	out_str(o, GBF_K8S_POD, c ? c->k8s_pod : "");
+	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
+	/* columns: namespace/pod/container for Kubernetes, else the runtime's name; host processes show "-" */
+	if (c)
+		out_str(o, GBF_CONTAINER, gb_container_display(c, display_buf, sizeof(display_buf)));
+}
+
 bool gb_event_begin(struct output *o, const struct gb_proc *p)
 {
 	const struct gb_container *c = gb_container_lookup(p->mntns_id);
@@ -60,16 +75,6 @@ bool gb_event_begin(struct output *o, const struct gb_proc *p)
 	out_u64(o, GBF_GID, p->gid);
 	out_strn(o, GBF_COMM, p->comm, strnlen(p->comm, sizeof(p->comm)));
 
-	out_str(o, GBF_RUNTIME_NAME, c ? c->runtime : "");
-	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
-	out_str(o, GBF_CONTAINER_NAME, c ? c->name : "");
-	out_str(o, GBF_IMAGE, c ? c->image : "");
-	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name : "");
-	out_str(o, GBF_K8S_NAMESPACE, c ? c->k8s_namespace : "");
-	out_str(o, GBF_K8S_POD, c ? c->k8s_pod : "");
-	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
-	/* columns: namespace/pod/container for Kubernetes, else the runtime's name; host processes show "-" */
-	if (c)
-		out_str(o, GBF_CONTAINER, gb_container_display(c, display_buf, sizeof(display_buf)));
+	gb_event_container(o, c);
 	return true;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "../bpf/gadget.h"
+#include "containers.h"
 #include "output.h"
 
 enum gb_field {
@@ -34,6 +35,9 @@ enum gb_field {
 };
 
 extern const struct out_field gb_event_fields[GBF_COUNT];
+
+/* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
+void gb_event_container(struct output *o, const struct gb_container *c);
 
 /*
  * Start a row and fill the common fields of an event from @p, with its container. Returns false (and

@@ -1,0 +1,136 @@
+/* containers: the node's containers and their metadata, read from the node itself; --watch follows changes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/clock.h"
+#include "../common/event.h"
+#include "../common/hostroot.h"
+#include "../common/watch.h"
+#include "applets.h"
+
+static struct env {
+	bool watch;
+} env;
+
+static const struct gb_opt opts[] = {
+	{"watch", 'w', NULL, "after the list, print containers as they are added and removed"},
+	{0},
+};
+
+enum {
+	CF_EVENT = GBF_COUNT,
+	CF_SHORT_ID,
+	CF_POD_UID,
+	CF_NETNS,
+	CF_CGROUP,
+	CF_COUNT,
+};
+
+static const struct out_field fields[CF_COUNT - GBF_COUNT] = {
+	[CF_EVENT - GBF_COUNT] = {"event", "EVENT", 7, 0},
+	[CF_SHORT_ID - GBF_COUNT] = {"id", "ID", 12, OUT_F_COLONLY},
+	[CF_POD_UID - GBF_COUNT] = {"k8s.podUID", "PODUID", 36, 0},
+	[CF_NETNS - GBF_COUNT] = {"netnsid", "NETNS", 10, 0},
+	[CF_CGROUP - GBF_COUNT] = {"cgroupPath", "CGROUP", 24, 0},
+};
+
+static int parse(int key, const char *arg)
+{
+	(void)arg;
+	if (key == 'w')
+		env.watch = true;
+	return 0;
+}
+
+static void print_container(struct output *o, const struct gb_container *c, const char *event)
+{
+	char short_id[13];
+
+	if (c->sandbox || !c->selected)
+		return;
+	out_begin(o);
+	if (event)
+		out_str(o, CF_EVENT, event);
+	out_u64(o, GBF_TIMESTAMP, gb_clock_realtime_ns());
+	gb_event_container(o, c);
+	snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+	out_str(o, CF_SHORT_ID, short_id);
+	out_str(o, CF_POD_UID, c->k8s_pod_uid);
+	out_u64(o, GBF_PID, c->pid);
+	out_u64(o, GBF_MNTNS, c->mntns);
+	out_u64(o, CF_NETNS, c->netns);
+	out_str(o, CF_CGROUP, c->cgroup_path);
+	out_end(o);
+}
+
+static void added(void *ctx, const struct gb_container *c)
+{
+	print_container(ctx, c, "ADDED");
+	output_flush(ctx);
+}
+
+static void removed(void *ctx, const struct gb_container *c)
+{
+	print_container(ctx, c, "REMOVED");
+	output_flush(ctx);
+}
+
+static int run(void)
+{
+	struct output out;
+	struct strbuf err = {0};
+	struct gb_loop loop;
+	const char *cols = env.watch ? "event,runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
+				       "k8s.namespace,k8s.podName,k8s.containerName,pid"
+				     : "runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
+				       "k8s.namespace,k8s.podName,k8s.containerName,pid";
+	int rc = 0;
+
+	if (output_init(&out, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, fields, CF_COUNT - GBF_COUNT,
+			gb_opts.fields, cols, &err)) {
+		gb_usage_error("%s", sb_str(&err));
+		sb_free(&err);
+		return 2;
+	}
+	if (geteuid() != 0)
+		fprintf(stderr, "%s: warning: not root: containers of other users are not visible\n", gb_prog);
+	gb_clock_init();
+	if (gb_host_root_init(gb_opts.host_root) || gb_containers_init(&gb_opts.filter)) {
+		output_free(&out);
+		return 1;
+	}
+	output_header(&out);
+	for (unsigned i = 0; gb_container_at(i); i++)
+		print_container(&out, gb_container_at(i), env.watch ? "EXISTING" : NULL);
+	output_flush(&out);
+	if (env.watch && !out.closed) {
+		if (gb_loop_init(&loop, gb_opts.timeout) == 0 && gb_watch_start(&loop, NULL, NULL) == 0) {
+			gb_containers_set_hooks(&(struct gb_container_hooks){added, removed, &out});
+			rc = gb_loop_run(&loop);
+			rc = rc < 0 && rc != -EPIPE ? (fprintf(stderr, "%s: %s\n", gb_prog, strerror(-rc)), 1) : 0;
+		} else {
+			fprintf(stderr, "%s: cannot set up the event loop: %s\n", gb_prog, strerror(errno));
+			rc = 1;
+		}
+		gb_watch_stop();
+		gb_loop_free(&loop);
+	}
+	output_free(&out);
+	return rc;
+}
+
+const struct gb_applet containers_applet = {
+	.name = "containers",
+	.summary = "List the node's containers with their runtime and Kubernetes metadata.",
+	.examples = "  containers                      # every container (pod sandboxes are hidden)\n"
+		    "  containers -o json              # one JSON object per container\n"
+		    "  containers --k8s-namespace kube-system\n"
+		    "  containers --watch              # then follow additions and removals\n"
+		    "  HOST_ROOT=/host containers      # from a debug container with the host at /host\n",
+	.opts = opts,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_TIMEOUT,
+	.parse = parse,
+	.run = run,
+};
