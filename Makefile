@@ -21,7 +21,7 @@ SRCS := $(wildcard common/*.c) $(wildcard applets/*.c)
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c common/cgroup.c common/errnames.c \
-	common/clock.c
+	common/clock.c common/openflags.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 .PHONY: all deps test unit check clean

@@ -6,7 +6,8 @@
 
 extern const struct gb_applet execsnoop_applet;
 extern const struct gb_applet containers_applet;
+extern const struct gb_applet opensnoop_applet;
 
-#define GB_APPLETS &execsnoop_applet, &containers_applet,
+#define GB_APPLETS &execsnoop_applet, &opensnoop_applet, &containers_applet,
 
 #endif

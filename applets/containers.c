@@ -80,7 +80,6 @@ static void removed(void *ctx, const struct gb_container *c)
 static int run(void)
 {
 	struct output out;
-	struct strbuf err = {0};
 	struct gb_loop loop;
 	const char *cols = env.watch ? "event,runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
 				       "k8s.namespace,k8s.podName,k8s.containerName,pid"
@@ -88,12 +87,8 @@ static int run(void)
 				       "k8s.namespace,k8s.podName,k8s.containerName,pid";
 	int rc = 0;
 
-	if (output_init(&out, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, fields, CF_COUNT - GBF_COUNT,
-			gb_opts.fields, cols, &err)) {
-		gb_usage_error("%s", sb_str(&err));
-		sb_free(&err);
-		return 2;
-	}
+	if ((rc = gb_output_setup(&out, fields, CF_COUNT - GBF_COUNT, cols)))
+		return rc;
 	if (geteuid() != 0)
 		fprintf(stderr, "%s: warning: not root: containers of other users are not visible\n", gb_prog);
 	gb_clock_init();

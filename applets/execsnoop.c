@@ -151,18 +151,13 @@ static int run(void)
 	struct bpf_object_open_opts open_opts;
 	struct gb_tracer tracer = {0};
 	struct output out;
-	struct strbuf err = {0};
 	char cols[160];
 	int rc;
 
 	snprintf(cols, sizeof(cols), "container,%s%s%scomm,pid,ppid,result,args", env.time ? "time," : "",
 		 env.timestamp ? "elapsed," : "", env.print_uid ? "uid," : "");
-	if (output_init(&out, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, fields, EXF_COUNT - GBF_COUNT,
-			gb_opts.fields, cols, &err)) {
-		gb_usage_error("%s", sb_str(&err));
-		sb_free(&err);
-		return 2;
-	}
+	if ((rc = gb_output_setup(&out, fields, EXF_COUNT - GBF_COUNT, cols)))
+		return rc;
 	rc = gb_bpf_preflight();
 	if (rc)
 		goto out_free;

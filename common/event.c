@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "containers.h"
 
@@ -29,6 +30,20 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_K8S_POD] = {"k8s.podName", "POD", 16, 0},
 	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
 };
+
+int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols)
+{
+	struct strbuf err = {0};
+	int rc = 0;
+
+	if (output_init(o, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields,
+			default_cols, &err)) {
+		gb_usage_error("%s", sb_str(&err));
+		rc = 2;
+	}
+	sb_free(&err);
+	return rc;
+}
 
 static char time_buf[16], elapsed_buf[32], display_buf[300];
 
