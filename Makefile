@@ -2,6 +2,7 @@
 #   make          build ./gadgetbox (installs build packages and builds zlib, libelf, libbpf once)
 #   make test     unit tests (ASan+UBSan) and integration tests against the real kernel (as root)
 #   make check    warnings-as-errors build and the unit tests under sanitizers
+#   make bench    benchmarks against libbpf-tools (docs/bench.md, docs/bench.png)
 # Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir.
 
 BUILD ?= build
@@ -24,7 +25,7 @@ UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c comm
 	common/clock.c common/openflags.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps test unit check clean
+.PHONY: all deps test unit check bench clean
 .SECONDARY:
 all: gadgetbox
 
@@ -65,6 +66,9 @@ check: gadgetbox unit
 
 test: gadgetbox
 	bash scripts/test.sh
+
+bench: gadgetbox
+	bash scripts/bench/run.sh
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests gadgetbox

@@ -101,6 +101,48 @@ static bool args_contain(const char *args, size_t size, const char *text)
 	return false;
 }
 
+/* Offset just past the @n-th NUL-terminated string at or after @off in buf[0..size) (or size). */
+static size_t skip_strings(const char *buf, size_t size, size_t off, unsigned n)
+{
+	while (n-- && off < size)
+		off += strnlen(buf + off, size - off) + 1;
+	return off < size ? off : size;
+}
+
+/*
+ * The argv to show: the strings captured at entry, completed (when a page was not present then) by the
+ * new program's argv area. For a script, the kernel put the interpreter in front of the caller's argv, so
+ * the caller's argv[i] is the area's string i + (final_argc - orig_argc).
+ */
+static struct strbuf argv_sb;
+
+static void exec_argv(const struct exec_event *e, size_t args_size, size_t fn_end, struct out_strv *v)
+{
+	size_t cap_end = skip_strings(e->args, args_size, fn_end, e->argc);
+
+	v->buf = e->args + fn_end;
+	v->size = cap_end - fn_end;
+	v->count = e->argc;
+	if (!(e->flags & EXEC_ARGS_FROM_MM))
+		return;
+	size_t mm_end = cap_end + e->mm_args_size <= args_size ? cap_end + e->mm_args_size : args_size;
+	unsigned shift = e->final_argc > e->orig_argc ? e->final_argc - e->orig_argc : 0;
+	unsigned want = (e->orig_argc < env.max_args ? e->orig_argc : env.max_args) - e->argc;
+	size_t from = skip_strings(e->args, mm_end, cap_end, shift + e->argc);
+
+	sb_reset(&argv_sb);
+	sb_add(&argv_sb, v->buf, v->size);
+	for (size_t off = from; want && off < mm_end; want--) {
+		size_t n = strnlen(e->args + off, mm_end - off);
+		sb_add(&argv_sb, e->args + off, n);
+		sb_addc(&argv_sb, '\0');
+		off += n + 1;
+		v->count++;
+	}
+	v->buf = argv_sb.buf;
+	v->size = argv_sb.len;
+}
+
 static void handle_event(void *ctx, const void *data, size_t size)
 {
 	struct output *o = ctx;
@@ -112,14 +154,24 @@ static void handle_event(void *ctx, const void *data, size_t size)
 		return;
 	size_t args_size = e->args_size < size - hdr ? e->args_size : size - hdr;
 	size_t fn_len = strnlen(e->args, args_size);
-	const char *argv = e->args + fn_len + 1;
-	size_t argv_size = fn_len + 1 < args_size ? args_size - fn_len - 1 : 0;
+	const char *filename = e->args;
+	struct out_strv v = {.cut_mask = e->cut_mask, .quote = env.quote};
+
+	exec_argv(e, args_size, fn_len + 1 < args_size ? fn_len + 1 : args_size, &v);
+	if (e->flags & EXEC_FILENAME_AT_END && args_size >= 2) {
+		/* the last string: scan back from its NUL */
+		size_t start = args_size - 1;
+		while (start > 0 && e->args[start - 1] != '\0')
+			start--;
+		filename = e->args + start;
+		fn_len = strnlen(filename, args_size - start);
+	}
+	v.truncated = (e->flags & (EXEC_ARGV_TRUNCATED | EXEC_ARGV_UNREADABLE)) || v.count < e->orig_argc;
 
 	if (env.name && !strstr(e->proc.comm, env.name)) /* comm is NUL-terminated by the kernel */
 		return;
-	if (env.line && !args_contain(argv, argv_size, env.line))
+	if (env.line && !args_contain(v.buf, v.size, env.line))
 		return;
-
 	if (!gb_event_begin(o, &e->proc))
 		return;
 	out_s64(o, EXF_RET, e->ret);
@@ -130,18 +182,9 @@ static void handle_event(void *ctx, const void *data, size_t size)
 		snprintf(retbuf, sizeof(retbuf), "%d", e->ret);
 		out_str(o, EXF_RESULT, retbuf);
 	}
-	out_strn(o, EXF_FILENAME, e->args, fn_len);
-	bool truncated = e->flags & (EXEC_ARGV_TRUNCATED | EXEC_ARGV_UNREADABLE);
-	struct out_strv v = {
-		.buf = argv,
-		.size = argv_size,
-		.count = e->argc,
-		.cut_mask = e->cut_mask,
-		.truncated = truncated,
-		.quote = env.quote,
-	};
+	out_strn(o, EXF_FILENAME, filename, fn_len);
 	out_strv(o, EXF_ARGS, &v);
-	out_bool(o, EXF_ARGS_TRUNCATED, truncated || e->cut_mask);
+	out_bool(o, EXF_ARGS_TRUNCATED, v.truncated || e->cut_mask);
 	out_end(o);
 }
 
@@ -181,6 +224,7 @@ static int run(void)
 	execsnoop_bpf__destroy(skel);
 out_free:
 	output_free(&out);
+	sb_free(&argv_sb);
 	return rc;
 }
 

@@ -3,7 +3,9 @@
  * execsnoop-k8s, kernel side.
  *
  * argv lives in the caller's address space, which a successful exec destroys, so it is read at syscall entry
- * into a per-task scratch event (task storage: allocated on demand, freed with the task, and it follows the
+ * into a per-task scratch event. Right after fork the caller's pages are often not mapped yet (file-backed
+ * .rodata is faulted in lazily) and BPF cannot fault them in; the strings we could not read are then taken
+ * from the new program's argv area at sched_process_exec, where the kernel has just copied them (task storage: allocated on demand, freed with the task, and it follows the
  * task through de_thread, when a non-leader thread's exec takes over the leader's pid). The result is known
  * at sched_process_exec (success, new comm and pid) or at syscall exit (failure); the event is sent then.
  */
@@ -22,7 +24,7 @@ struct {
 	__type(value, struct exec_event);
 } inflight SEC(".maps");
 
-/* Read one string at @off; returns the new offset, or -1 to stop. */
+/* Read one string at @off; returns the new offset, -1 when out of room, -2 when the string faulted. */
 static __always_inline long read_string(struct exec_event *e, __u32 off, const char *src, bool *cut)
 {
 	long len;
@@ -35,7 +37,7 @@ static __always_inline long read_string(struct exec_event *e, __u32 off, const c
 	barrier_var(off);
 	len = bpf_probe_read_user_str(&e->args[off & (EXEC_ARGS_SOFT - 1)], EXEC_ARG_MAX, src);
 	if (len <= 0)
-		return -1;
+		return -2;
 	*cut = len == EXEC_ARG_MAX;
 	return off + len;
 }
@@ -68,30 +70,31 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	e->ret = 0;
 	e->flags = 0;
 	e->argc = 0;
+	e->orig_argc = 0;
+	e->final_argc = 0;
+	e->mm_args_size = 0;
 	e->cut_mask = 0;
 
 	off = read_string(e, 0, filename, &cut);
 	if (off < 0) {
+		e->flags |= EXEC_FILENAME_FAULT;
 		e->args[0] = '\0';
 		off = 1;
 	}
 	if (cut)
 		e->flags |= EXEC_FILENAME_TRUNCATED;
 
-	for (i = 0; i < EXEC_MAX_ARGS_LIMIT; i++) {
+	/* strings, until argv ends, max_args, the buffer is full or a page is not present */
+	for (i = 0; i < EXEC_MAX_ARGS_LIMIT && i < max_args; i++) {
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i])) {
 			e->flags |= EXEC_ARGV_UNREADABLE;
 			break;
 		}
 		if (!arg)
 			break;
-		if (i >= max_args) {
-			e->flags |= EXEC_ARGV_TRUNCATED;
-			break;
-		}
 		next = read_string(e, off, arg, &cut);
 		if (next < 0) {
-			e->flags |= EXEC_ARGV_TRUNCATED;
+			e->flags |= next == -2 ? EXEC_ARGV_FAULT : EXEC_ARGV_TRUNCATED;
 			break;
 		}
 		off = next;
@@ -99,7 +102,13 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 			e->cut_mask |= 1ULL << i;
 		e->argc++;
 	}
-	if (i == EXEC_MAX_ARGS_LIMIT)
+	/* then only count: user space needs the caller's argc to line up the new program's argv */
+	for (; i < EXEC_MAX_ARGS_LIMIT + 1; i++) {
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+	}
+	e->orig_argc = i;
+	if (e->orig_argc > e->argc && !(e->flags & EXEC_ARGV_FAULT))
 		e->flags |= EXEC_ARGV_TRUNCATED;
 	e->args_size = off;
 	return 0;
@@ -127,6 +136,45 @@ int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
 }
 
+/* Append the new program's argv area (NUL-separated, in memory the kernel just wrote) after the strings
+ * captured at entry; user space takes the missing arguments from it. */
+static __always_inline void add_new_argv(struct exec_event *e, struct task_struct *task)
+{
+	unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+	__u32 off = e->args_size;
+	__u64 size = end > start ? end - start : 0;
+
+	if (off >= EXEC_ARGS_SOFT)
+		return;
+	if (size > EXEC_ARG_MAX) {
+		size = EXEC_ARG_MAX;
+		e->flags |= EXEC_ARGV_TRUNCATED;
+	}
+	barrier_var(off);
+	if (bpf_probe_read_user(&e->args[off & (EXEC_ARGS_SOFT - 1)], size, (void *)start))
+		return;
+	e->flags |= EXEC_ARGS_FROM_MM;
+	e->mm_args_size = size;
+	e->args_size = off + size;
+}
+
+/* The filename as the kernel copied it, appended last. */
+static __always_inline void add_kernel_filename(struct exec_event *e, struct linux_binprm *bprm)
+{
+	__u32 off = e->args_size;
+	long len;
+
+	if (off >= EXEC_ARGS_SOFT)
+		return;
+	barrier_var(off);
+	len = bpf_probe_read_kernel_str(&e->args[off & (EXEC_ARGS_SOFT - 1)], EXEC_ARG_MAX, BPF_CORE_READ(bprm, filename));
+	if (len <= 0)
+		return;
+	e->flags |= EXEC_FILENAME_AT_END;
+	e->args_size = off + len;
+}
+
 /* Success: the new program is mapped; comm and (after de_thread) pid are the new ones. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(tp_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
@@ -137,6 +185,11 @@ int BPF_PROG(tp_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	if (!e)
 		return 0;
 	e->ret = 0;
+	e->final_argc = BPF_CORE_READ(bprm, argc);
+	if (e->flags & EXEC_ARGV_FAULT)
+		add_new_argv(e, p);
+	if (e->flags & EXEC_FILENAME_FAULT)
+		add_kernel_filename(e, bprm);
 	e->proc.pid = pid_tgid >> 32;
 	e->proc.tid = (__u32)pid_tgid;
 	e->proc.ppid = BPF_CORE_READ(p, real_parent, tgid);

@@ -394,3 +394,41 @@ def test_unprivileged_user_gets_one_line_error_exit_1():
                         BINARY, "execsnoop-k8s"], capture_output=True, text=True)
     assert r.returncode == 1
     assert r.stderr.count("\n") == 1 and "needs root" in r.stderr
+
+
+FORK_EXEC_C = r"""
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void)
+{
+	/* literals in .rodata: in a fresh child these pages are usually not mapped yet when execve starts */
+	char *const argv[] = {"first-literal", "second literal", "third\nliteral", 0};
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			execv(TARGET, argv);
+			_exit(127);
+		}
+		waitpid(pid, 0, 0);
+	}
+	return 0;
+}
+"""
+
+
+def test_argv_in_pages_not_yet_mapped_after_fork_is_complete(workdir):
+    target = make_script(workdir)
+    src = os.path.join(workdir, "forkexec.c")
+    prog = os.path.join(workdir, unique("forkexec"))
+    with open(src, "w") as f:
+        f.write(FORK_EXEC_C)
+    subprocess.run(["gcc", "-O2", f'-DTARGET="{target}"', "-o", prog, src], check=True)
+    with Tracer("execsnoop-k8s") as t:
+        subprocess.run([prog], check=True)
+        wait_for(lambda: len(ours(t.events(), target)) >= 20, what="20 execs")
+        t.stop()
+    evs = ours(t.events(), target)
+    assert len(evs) == 20
+    for e in evs:
+        assert e["args"] == ["first-literal", "second literal", "third\nliteral"], e
+        assert e["argsTruncated"] is False and e["filename"] == target
