@@ -216,6 +216,9 @@ static int run(void)
 	skel->rodata->targ_uid = env.uid;
 	skel->rodata->ignore_failed = !env.fails;
 	skel->rodata->max_args = env.max_args;
+	/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area */
+	if (libbpf_find_vmlinux_btf_id("sched_prepare_exec", BPF_TRACE_RAW_TP) < 0)
+		bpf_program__set_autoload(skel->progs.tp_prepare_exec, false);
 	rc = execsnoop_bpf__load(skel);
 	if (rc)
 		rc = gb_bpf_load_failed("cannot load the BPF programs", rc);

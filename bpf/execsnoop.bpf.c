@@ -4,8 +4,10 @@
  *
  * argv lives in the caller's address space, which a successful exec destroys, so it is read at syscall entry
  * into a per-task scratch event. Right after fork the caller's pages are often not mapped yet (file-backed
- * .rodata is faulted in lazily) and BPF cannot fault them in; the strings we could not read are then taken
- * from the new program's argv area at sched_process_exec, where the kernel has just copied them (task storage: allocated on demand, freed with the task, and it follows the
+ * .rodata is faulted in lazily) and BPF cannot fault them in. By sched_prepare_exec (Linux 6.10+) the kernel
+ * has copied them, faulting the pages in, and the old address space is still there: read them again then.
+ * On older kernels the strings we could not read are taken from the new program's argv area at
+ * sched_process_exec (exact except a script's argv[0], which the kernel replaces) (task storage: allocated on demand, freed with the task, and it follows the
  * task through de_thread, when a non-leader thread's exec takes over the leader's pid). The result is known
  * at sched_process_exec (success, new comm and pid) or at syscall exit (failure); the event is sent then.
  */
@@ -42,31 +44,16 @@ static __always_inline long read_string(struct exec_event *e, __u32 off, const c
 	return off + len;
 }
 
-static __always_inline int exec_enter(const char *filename, const char *const *argv)
+/* Read the filename and argv into @e. */
+static __noinline int capture(struct exec_event *e, const char *filename, const char *const *argv)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct exec_event *e;
 	const char *arg;
-	__u64 mntns_id;
 	long off, next;
 	bool cut = false;
 	__u32 i;
 
-	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
+	if (!e)
 		return 0;
-	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
-		return 0;
-	mntns_id = gb_task_mntns(task);
-	if (!gb_mntns_allowed(mntns_id))
-		return 0;
-
-	e = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!e) {
-		gb_count_drop();
-		return 0;
-	}
-	gb_fill_proc(&e->proc, task, mntns_id);
 	e->ret = 0;
 	e->flags = 0;
 	e->argc = 0;
@@ -111,6 +98,33 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	if (e->orig_argc > e->argc && !(e->flags & EXEC_ARGV_FAULT))
 		e->flags |= EXEC_ARGV_TRUNCATED;
 	e->args_size = off;
+	return 0;
+}
+
+static __always_inline int exec_enter(const char *filename, const char *const *argv)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct exec_event *e;
+	__u64 mntns_id;
+
+	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
+		return 0;
+	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return 0;
+	mntns_id = gb_task_mntns(task);
+	if (!gb_mntns_allowed(mntns_id))
+		return 0;
+
+	e = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e) {
+		gb_count_drop();
+		return 0;
+	}
+	gb_fill_proc(&e->proc, task, mntns_id);
+	e->filename_ptr = (__u64)filename;
+	e->argv_ptr = (__u64)argv;
+	capture(e, filename, argv);
 	return 0;
 }
 
@@ -173,6 +187,17 @@ static __always_inline void add_kernel_filename(struct exec_event *e, struct lin
 		return;
 	e->flags |= EXEC_FILENAME_AT_END;
 	e->args_size = off + len;
+}
+
+/* Linux 6.10+: the kernel has copied argv (faulting its pages in); the old address space is still current. */
+SEC("tp_btf/sched_prepare_exec")
+int BPF_PROG(tp_prepare_exec, struct task_struct *task, struct linux_binprm *bprm)
+{
+	struct exec_event *e = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	if (e && (e->flags & (EXEC_ARGV_FAULT | EXEC_FILENAME_FAULT)))
+		capture(e, (const char *)e->filename_ptr, (const char *const *)e->argv_ptr);
+	return 0;
 }
 
 /* Success: the new program is mapped; comm and (after de_thread) pid are the new ones. */

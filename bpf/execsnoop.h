@@ -29,6 +29,8 @@ struct exec_event {
 	__u32 args_size;  /* bytes used in args */
 	__u32 mm_args_size; /* bytes of the new program's argv area in args (EXEC_ARGS_FROM_MM) */
 	__u64 cut_mask;  /* bit i: argument i was cut at EXEC_ARG_MAX - 1 bytes */
+	__u64 filename_ptr; /* the caller's pointers, to read again once exec has faulted the pages in */
+	__u64 argv_ptr;
 	/* filename\0 argv[0]\0 argv[1]\0 ...; only args_size bytes are sent to user space */
 	char args[EXEC_ARGS_SOFT + EXEC_ARG_MAX];
 };
