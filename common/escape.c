@@ -47,6 +47,17 @@ size_t esc_terminal(struct strbuf *out, const char *str, size_t len)
 
 	for (size_t i = 0; i < len;) {
 		unsigned cp;
+		size_t run = i;
+
+		/* the common case first: a run of printable ASCII goes out as it is */
+		while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '\\')
+			run++;
+		if (run > i) {
+			sb_add(out, s + i, run - i);
+			cells += run - i;
+			i = run;
+			continue;
+		}
 		size_t n = utf8_seq_len(s + i, len - i, &cp);
 		size_t before = out->len;
 
@@ -86,6 +97,15 @@ void esc_json(struct strbuf *out, const char *str, size_t len)
 
 	for (size_t i = 0; i < len;) {
 		unsigned cp;
+		size_t run = i;
+
+		while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			sb_add(out, s + i, run - i);
+			i = run;
+			continue;
+		}
 		size_t n = utf8_seq_len(s + i, len - i, &cp);
 
 		if (n == 0) {

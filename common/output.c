@@ -172,10 +172,10 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 	case OUT_STR:
 		return esc_terminal(b, v->str.s, v->str.len);
 	case OUT_U64:
-		sb_addf(b, "%" PRIu64, v->u);
+		sb_add_u64(b, v->u);
 		break;
 	case OUT_S64:
-		sb_addf(b, "%" PRId64, v->i);
+		sb_add_i64(b, v->i);
 		break;
 	case OUT_BOOL:
 		sb_adds(b, v->b ? "true" : "false");
@@ -225,10 +225,10 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 		sb_addc(b, '"');
 		break;
 	case OUT_U64:
-		sb_addf(b, "%" PRIu64, v->u);
+		sb_add_u64(b, v->u);
 		break;
 	case OUT_S64:
-		sb_addf(b, "%" PRId64, v->i);
+		sb_add_i64(b, v->i);
 		break;
 	case OUT_BOOL:
 		sb_adds(b, v->b ? "true" : "false");
@@ -301,16 +301,23 @@ static void render_json(struct output *o)
 			group = NULL;
 		}
 		if (dot && !group) {
-			sb_addf(b, "%s\"%.*s\":{", first ? "" : ",", (int)glen, key);
+			if (!first)
+				sb_addc(b, ',');
+			sb_addc(b, '"');
+			sb_add(b, key, glen);
+			sb_add(b, "\":{", 3);
 			group = key, group_len = glen, first = false, first_in_group = true;
 		}
-		if (group) {
-			sb_addf(b, "%s\"%s\":", first_in_group ? "" : ",", dot + 1);
+		const char *name = group ? dot + 1 : key;
+		if (!(group ? first_in_group : first))
+			sb_addc(b, ',');
+		sb_addc(b, '"');
+		sb_adds(b, name);
+		sb_add(b, "\":", 2);
+		if (group)
 			first_in_group = false;
-		} else {
-			sb_addf(b, "%s\"%s\":", first ? "" : ",", key);
+		else
 			first = false;
-		}
 		json_value(b, &o->row[i]);
 	}
 	if (group)

@@ -29,10 +29,27 @@ void sb_add(struct strbuf *sb, const void *data, size_t len)
 	sb->len += len;
 }
 
-void sb_addc(struct strbuf *sb, char c)
+void sb_add_u64(struct strbuf *sb, unsigned long long v)
 {
-	sb_reserve(sb, 1);
-	sb->buf[sb->len++] = c;
+	char tmp[20];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	sb_reserve(sb, n);
+	while (n)
+		sb->buf[sb->len++] = tmp[--n];
+}
+
+void sb_add_i64(struct strbuf *sb, long long v)
+{
+	if (v < 0) {
+		sb_addc(sb, '-');
+		sb_add_u64(sb, 0ull - (unsigned long long)v);
+	} else {
+		sb_add_u64(sb, (unsigned long long)v);
+	}
 }
 
 void sb_adds(struct strbuf *sb, const char *s)

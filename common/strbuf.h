@@ -13,10 +13,18 @@ struct strbuf {
 
 void sb_reserve(struct strbuf *sb, size_t extra);
 void sb_add(struct strbuf *sb, const void *data, size_t len);
-void sb_addc(struct strbuf *sb, char c);
+static inline void sb_addc(struct strbuf *sb, char c)
+{
+	if (sb->len + 2 > sb->cap)
+		sb_reserve(sb, 1);
+	sb->buf[sb->len++] = c;
+}
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Decimal numbers without printf (the output writer's hot path). */
+void sb_add_u64(struct strbuf *sb, unsigned long long v);
+void sb_add_i64(struct strbuf *sb, long long v);
 void sb_reset(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 /* NUL-terminated view of the contents (the NUL is not counted in len). */

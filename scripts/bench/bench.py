@@ -133,8 +133,13 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
         proc.wait(30)
         with open(out_path, "rb") as f:
             data = f.read()
-        key = os.path.basename(target).encode() if workload == "open" else b"gb-bench-exec"
-        res["delivered"] = sum(1 for line in data.split(b"\n") if key in line)
+        key = os.path.basename(target).encode()
+        lines = [line for line in data.split(b"\n") if key in line]
+        res["delivered"] = len(lines)
+        if workload == "exec":
+            # argv is [tiny, "gb-bench-exec"]: did the tracer capture it whole?
+            res["argv_complete_pct"] = (100.0 * sum(1 for line in lines if b"gb-bench-exec" in line) / len(lines)
+                                        if lines else None)
         err = open(err_path, errors="replace").read()
         lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
         lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
@@ -183,7 +188,7 @@ def bench_workload(workload, bins, tmp):
         rs = [rd[n] for rd in rounds]
         summary[n] = {k: med([r.get(k) for r in rs]) for k in (
             "ns_per_op", "overhead_ns", "ratio_to_libbpf_tools", "events_per_s", "lost", "cpu_ns_per_event",
-            "rss_kb", "ready_ms")}
+            "rss_kb", "ready_ms", "argv_complete_pct")}
     return summary, rounds
 
 
@@ -261,6 +266,12 @@ def markdown(results, cont, size):
             lines.append(f"| {n} | {fmt(s['ns_per_op'])} | {fmt(s['overhead_ns'])} | "
                          f"{fmt(s['ratio_to_libbpf_tools'], 2)} | {fmt(s['events_per_s'])} | {fmt(s['lost'])} | "
                          f"{fmt(s['cpu_ns_per_event'])} | {fmt(s['rss_kb'])} | {fmt(s['ready_ms'])} |")
+        if w == "exec":
+            lines += ["", "Share of exec events whose argv was captured complete (the workload execs right after "
+                      "fork, with argv strings in pages the child has not touched yet):", "",
+                      "| tracer | argv complete % |", "|---|---|"]
+            lines += [f"| {n} | {fmt(s['argv_complete_pct'], 1)} |" for n, s in results[w].items()
+                      if n not in ("none", "gadgetbox-filtered")]
         lines.append("")
     lines += ["## With idle containers", ""]
     if "error" in cont:
