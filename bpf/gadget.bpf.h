@@ -24,7 +24,7 @@ const volatile bool gb_filter_mntns = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20); /* user space may resize before load */
+	__uint(max_entries, 1 << 20); /* user space may resize before load */
 } gb_events SEC(".maps");
 
 struct {
