@@ -43,16 +43,20 @@ static long gb_path_step(__u32 i, struct gb_path_walk *w)
 	if (d == w->root_dentry && mnt == w->root_mnt)
 		return 1;
 	parent = BPF_CORE_READ(d, d_parent);
-	if (d == BPF_CORE_READ(mnt, mnt_root) || d == parent) {
+	if (d == BPF_CORE_READ(mnt, mnt_root)) {
 		struct mount *m = gb_real_mount(mnt);
 		struct mount *up = BPF_CORE_READ(m, mnt_parent);
-		if (m == up || d == parent) { /* the root of the namespace (or a detached tree) */
+		if (m == up) { /* the root of the namespace, or a detached tree */
 			w->unreachable = true;
 			return 1;
 		}
 		w->dentry = BPF_CORE_READ(m, mnt_mountpoint);
 		w->mnt = (struct vfsmount *)((char *)up + bpf_core_field_offset(struct mount, mnt));
 		return 0;
+	}
+	if (d == parent) { /* a disconnected dentry */
+		w->unreachable = true;
+		return 1;
 	}
 	name = BPF_CORE_READ(d, d_name);
 	__u32 len = name.len & 255;

@@ -170,6 +170,10 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 		sb_addc(b, '-');
 		return 1;
 	case OUT_STR:
+		if (!v->str.len) { /* an empty value would shift the columns after it for the eye */
+			sb_addc(b, '-');
+			return 1;
+		}
 		return esc_terminal(b, v->str.s, v->str.len);
 	case OUT_U64:
 		sb_add_u64(b, v->u);

@@ -17,5 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 make --no-print-directory unit
+
+# real container runtimes (containerd with CRI, dockerd, podman, runc, crun), stopped again however we exit
+bash scripts/runtimes.sh up
+trap 'bash scripts/runtimes.sh down || true' EXIT
+
 # Debian's interpreter, where python3-pytest is installed (a pyenv python3 may come first on PATH)
-exec /usr/bin/python3 -m pytest -v -p no:cacheprovider tests/integration "$@"
+/usr/bin/python3 -m pytest -v -p no:cacheprovider tests/integration "$@"
