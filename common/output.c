@@ -152,6 +152,17 @@ void out_strv(struct output *o, size_t idx, const struct out_strv *v)
 					     ((s) = (v)->buf + _off, n = strnlen(s, (v)->size - _off), 1); \
 	     _off += n + 1, i++)
 
+/* Numbers and booleans read the same in columns and JSON. */
+static void scalar_value(struct strbuf *b, const struct out_value *v)
+{
+	if (v->kind == OUT_U64)
+		sb_add_u64(b, v->u);
+	else if (v->kind == OUT_S64)
+		sb_add_i64(b, v->i);
+	else
+		sb_adds(b, v->b ? "true" : "false");
+}
+
 static void pad(struct strbuf *b, size_t cells, int width)
 {
 	for (size_t c = cells; c < (size_t)width; c++)
@@ -176,13 +187,9 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 		}
 		return esc_terminal(b, v->str.s, v->str.len);
 	case OUT_U64:
-		sb_add_u64(b, v->u);
-		break;
 	case OUT_S64:
-		sb_add_i64(b, v->i);
-		break;
 	case OUT_BOOL:
-		sb_adds(b, v->b ? "true" : "false");
+		scalar_value(b, v);
 		break;
 	case OUT_STRV:
 		STRV_FOREACH(&v->v, i, s, n) {
@@ -229,13 +236,9 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 		sb_addc(b, '"');
 		break;
 	case OUT_U64:
-		sb_add_u64(b, v->u);
-		break;
 	case OUT_S64:
-		sb_add_i64(b, v->i);
-		break;
 	case OUT_BOOL:
-		sb_adds(b, v->b ? "true" : "false");
+		scalar_value(b, v);
 		break;
 	case OUT_STRV:
 		sb_addc(b, '[');

@@ -1,19 +1,10 @@
 /* Workload: fork()+execve() of a tiny static program and wait, pinned to a CPU, for a fixed time.
  * usage: execloop CPU SECONDS PROGRAM   → prints "ops=N ns_per_op=X" */
-#define _GNU_SOURCE
-#include <sched.h>
+#include "workload.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -21,10 +12,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: execloop CPU SECONDS PROGRAM\n");
 		return 2;
 	}
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(atoi(argv[1]), &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin_to_cpu(argv[1]);
 	double start = now(), end = start + atof(argv[2]), t = start;
 	unsigned long ops = 0;
 	char *const args[] = {argv[3], "gb-bench-exec", NULL};

@@ -1,19 +1,10 @@
 /* Workload: open()+close() of one path in a tight loop, pinned to a CPU, for a fixed time.
  * usage: openloop CPU SECONDS PATH   → prints "ops=N ns_per_op=X" */
-#define _GNU_SOURCE
+#include "workload.h"
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -21,10 +12,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: openloop CPU SECONDS PATH\n");
 		return 2;
 	}
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(atoi(argv[1]), &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	pin_to_cpu(argv[1]);
 	double secs = atof(argv[2]), start = now(), end = start + secs, t = start;
 	unsigned long ops = 0;
 	while (t < end) {
