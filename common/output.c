@@ -60,6 +60,39 @@ static int select_fields(struct output *o, const char *list, bool user, struct s
 	return 0;
 }
 
+static char *quoted_key(const char *name, size_t len, const char *tail)
+{
+	struct strbuf sb = {0};
+
+	sb_addc(&sb, '"');
+	sb_add(&sb, name, len);
+	sb_addc(&sb, '"');
+	sb_adds(&sb, tail);
+	return (char *)sb_str(&sb);
+}
+
+/* "group.key" fields of one group are adjacent in the tables; number the groups and quote every key once. */
+static void prepare_json(struct output *o)
+{
+	unsigned groups = 0;
+
+	for (size_t i = 0; i < o->nfields; i++) {
+		const char *key = output_field(o, i)->key;
+		const char *dot = strchr(key, '.');
+		const char *name = dot ? dot + 1 : key;
+		o->jkey[i] = quoted_key(name, strlen(name), ":");
+		o->jkey_len[i] = (unsigned char)strlen(o->jkey[i]);
+		o->jgroup[i] = 0;
+		if (!dot)
+			continue;
+		const char *prev = i ? output_field(o, i - 1)->key : "";
+		size_t glen = dot - key;
+		if (!(i && o->jgroup[i - 1] && !strncmp(prev, key, glen + 1)))
+			o->jgroup_open[++groups] = quoted_key(key, glen, ":{");
+		o->jgroup[i] = (unsigned char)groups;
+	}
+}
+
 int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, const struct out_field *common,
 		size_t ncommon, const struct out_field *own, size_t nown, const char *select, const char *default_cols,
 		struct strbuf *err)
@@ -77,10 +110,13 @@ int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, 
 		sb_addf(err, "internal error: too many fields");
 		return -1;
 	}
-	if (select)
-		return select_fields(o, select, true, err);
-	if (select_fields(o, default_cols, false, err))
+	prepare_json(o);
+	if (select_fields(o, select ? select : default_cols, select != NULL, err)) {
+		output_free(o);
 		return -1;
+	}
+	if (select)
+		return 0;
 	/* JSON carries every field unless --fields narrows it */
 	for (size_t i = 0; i < o->nfields; i++)
 		o->in_json[i] = !(output_field(o, i)->flags & OUT_F_COLONLY);
@@ -89,6 +125,11 @@ int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, 
 
 void output_free(struct output *o)
 {
+	for (size_t i = 0; i < OUT_MAX_FIELDS; i++) {
+		free(o->jkey[i]);
+		free(o->jgroup_open[i + 1]);
+		o->jkey[i] = o->jgroup_open[i + 1] = NULL;
+	}
 	sb_free(&o->buf);
 	sb_free(&o->tmp);
 }
@@ -291,45 +332,30 @@ static void render_columns(struct output *o)
 static void render_json(struct output *o)
 {
 	struct strbuf *b = &o->buf;
-	const char *group = NULL; /* open nested object, e.g. "runtime" */
-	size_t group_len = 0;
-	bool first = true, first_in_group = true;
+	unsigned group = 0; /* the nested object open, if any */
+	bool first = true;
 
 	sb_addc(b, '{');
 	for (size_t i = 0; i < o->nfields; i++) {
-		const char *key = output_field(o, i)->key;
-		const char *dot = strchr(key, '.');
-		size_t glen = dot ? (size_t)(dot - key) : 0;
-
 		if (!o->in_json[i] || o->row[i].kind == OUT_NONE)
 			continue;
-		if (group && (!dot || glen != group_len || strncmp(key, group, glen))) {
+		if (group && o->jgroup[i] != group) {
 			sb_addc(b, '}');
-			group = NULL;
+			group = 0;
 		}
-		if (dot && !group) {
-			if (!first)
-				sb_addc(b, ',');
-			sb_addc(b, '"');
-			sb_add(b, key, glen);
-			sb_add(b, "\":{", 3);
-			group = key, group_len = glen, first = false, first_in_group = true;
-		}
-		const char *name = group ? dot + 1 : key;
-		if (!(group ? first_in_group : first))
+		if (!first)
 			sb_addc(b, ',');
-		sb_addc(b, '"');
-		sb_adds(b, name);
-		sb_add(b, "\":", 2);
-		if (group)
-			first_in_group = false;
-		else
-			first = false;
+		if (o->jgroup[i] && !group) {
+			group = o->jgroup[i];
+			sb_adds(b, o->jgroup_open[group]);
+		}
+		first = false;
+		sb_add(b, o->jkey[i], o->jkey_len[i]);
 		json_value(b, &o->row[i]);
 	}
 	if (group)
 		sb_addc(b, '}');
-	sb_adds(b, "}\n");
+	sb_add(b, "}\n", 2);
 }
 
 void out_end(struct output *o)

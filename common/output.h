@@ -66,6 +66,11 @@ struct output {
 	bool in_json[OUT_MAX_FIELDS];
 	struct out_value row[OUT_MAX_FIELDS];
 	struct strbuf buf, tmp;
+	/* JSON, prepared once: "key": per field, its group (0: none), and "group":{ per group */
+	char *jkey[OUT_MAX_FIELDS];
+	unsigned char jkey_len[OUT_MAX_FIELDS];
+	unsigned char jgroup[OUT_MAX_FIELDS];
+	char *jgroup_open[OUT_MAX_FIELDS + 1];
 	bool header_done;
 	bool closed; /* the reader went away (EPIPE) */
 };
