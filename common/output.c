@@ -71,7 +71,7 @@ static char *quoted_key(const char *name, size_t len, const char *tail)
 	return (char *)sb_str(&sb);
 }
 
-/* "group.key" fields of one group are adjacent in the tables; number the groups and quote every key once. */
+/* Number the "group.key" groups and quote every key once. */
 static void prepare_json(struct output *o)
 {
 	unsigned groups = 0;
@@ -85,11 +85,14 @@ static void prepare_json(struct output *o)
 		o->jgroup[i] = 0;
 		if (!dot)
 			continue;
-		const char *prev = i ? output_field(o, i - 1)->key : "";
 		size_t glen = dot - key;
-		if (!(i && o->jgroup[i - 1] && !strncmp(prev, key, glen + 1)))
+		for (size_t j = 0; j < i && !o->jgroup[i]; j++) /* the same group as an earlier field? */
+			if (o->jgroup[j] && !strncmp(output_field(o, j)->key, key, glen + 1))
+				o->jgroup[i] = o->jgroup[j];
+		if (!o->jgroup[i]) {
 			o->jgroup_open[++groups] = quoted_key(key, glen, ":{");
-		o->jgroup[i] = (unsigned char)groups;
+			o->jgroup[i] = (unsigned char)groups;
+		}
 	}
 }
 
@@ -329,32 +332,43 @@ static void render_columns(struct output *o)
 	sb_addc(b, '\n');
 }
 
+static bool json_emits(const struct output *o, size_t i)
+{
+	return o->in_json[i] && o->row[i].kind != OUT_NONE;
+}
+
+/* A group's members may sit in both tables (e.g. k8s.podUID in an applet's): all go in one object. */
 static void render_json(struct output *o)
 {
 	struct strbuf *b = &o->buf;
-	unsigned group = 0; /* the nested object open, if any */
+	bool done[OUT_MAX_FIELDS] = {0};
 	bool first = true;
 
 	sb_addc(b, '{');
 	for (size_t i = 0; i < o->nfields; i++) {
-		if (!o->in_json[i] || o->row[i].kind == OUT_NONE)
+		if (done[i] || !json_emits(o, i))
 			continue;
-		if (group && o->jgroup[i] != group) {
-			sb_addc(b, '}');
-			group = 0;
-		}
 		if (!first)
 			sb_addc(b, ',');
-		if (o->jgroup[i] && !group) {
-			group = o->jgroup[i];
-			sb_adds(b, o->jgroup_open[group]);
-		}
 		first = false;
-		sb_add(b, o->jkey[i], o->jkey_len[i]);
-		json_value(b, &o->row[i]);
-	}
-	if (group)
+		unsigned g = o->jgroup[i];
+		if (!g) {
+			sb_add(b, o->jkey[i], o->jkey_len[i]);
+			json_value(b, &o->row[i]);
+			continue;
+		}
+		sb_adds(b, o->jgroup_open[g]);
+		for (size_t j = i; j < o->nfields; j++) {
+			if (o->jgroup[j] != g || !json_emits(o, j))
+				continue;
+			if (j != i)
+				sb_addc(b, ',');
+			sb_add(b, o->jkey[j], o->jkey_len[j]);
+			json_value(b, &o->row[j]);
+			done[j] = true;
+		}
 		sb_addc(b, '}');
+	}
 	sb_add(b, "}\n", 2);
 }
 

@@ -365,6 +365,34 @@ TEST(test_json_nests_group_fields_one_level)
 	finish(&o);
 }
 
+/* The containers applet adds k8s.podUID in its own table: one "k8s" object, whatever lies between. */
+TEST(test_json_group_split_across_tables_is_one_object)
+{
+	static const struct out_field split_own[] = {
+		{"event", "EVENT", 7, 0},
+		{"k8s.podUID", "PODUID", 36, 0},
+	};
+	struct output o;
+	struct strbuf err = {0};
+	FILE *f = tmpfile();
+	int fd = f ? dup(fileno(f)) : -1;
+
+	if (f)
+		fclose(f);
+	REQUIRE(fd >= 0);
+	REQUIRE(output_init(&o, "unit", OUT_JSON, fd, common_fields, F_COMMON_COUNT, split_own, 2, NULL, "pid",
+			    &err) == 0);
+	out_begin(&o);
+	out_u64(&o, F_PID, 7);
+	out_str(&o, F_K8S_POD, "web-0");
+	out_str(&o, F_COMMON_COUNT, "ADDED");
+	out_str(&o, F_COMMON_COUNT + 1, "u-1");
+	out_end(&o);
+	CHECK_WRITTEN(&o, "{\"pid\":7,\"k8s\":{\"podName\":\"web-0\",\"podUID\":\"u-1\"},\"event\":\"ADDED\"}\n");
+	sb_free(&err);
+	finish(&o);
+}
+
 TEST(test_json_omits_unset_values)
 {
 	struct output o;
