@@ -61,6 +61,7 @@ enum {
 	OPF_PATH,
 	OPF_FULL_PATH,
 	OPF_PATH_TRUNCATED,
+	OPF_FULL_PATH_TRUNCATED,
 	OPF_COUNT,
 };
 
@@ -80,6 +81,7 @@ static const struct out_field fields[OPF_COUNT - GBF_COUNT] = {
 	F(OPF_PATH) = {"path", "PATH", 0, 0},
 	F(OPF_FULL_PATH) = {"fullPath", "FULLPATH", 0, 0},
 	F(OPF_PATH_TRUNCATED) = {"pathTruncated", "TRUNC", 5, 0},
+	F(OPF_FULL_PATH_TRUNCATED) = {"fullPathTruncated", "FTRUNC", 6, 0},
 };
 
 static const char *const syscall_names[] = {"open", "openat", "openat2", "creat"};
@@ -109,6 +111,31 @@ static int parse(int key, const char *arg)
 		break;
 	}
 	return 0;
+}
+
+/* What /proc/PID/fd/N shows for a file without a path, as the kernel's d_dname() callbacks write it. */
+static void pseudo_path(struct strbuf *sb, const struct open_event *e, const char *name, size_t name_len)
+{
+	static const struct {
+		const char *fs, *prefix;
+	} dnames[] = {{"pipefs", "pipe"}, {"sockfs", "socket"}};
+	char fs[sizeof(e->pseudo_fs) + 1];
+
+	snprintf(fs, sizeof(fs), "%.*s", (int)sizeof(e->pseudo_fs), e->pseudo_fs);
+	for (size_t i = 0; i < sizeof(dnames) / sizeof(dnames[0]); i++)
+		if (!strcmp(fs, dnames[i].fs)) {
+			sb_addf(sb, "%s:[%llu]", dnames[i].prefix, (unsigned long long)e->pseudo_ino);
+			return;
+		}
+	if (!strcmp(fs, "anon_inodefs")) {
+		sb_adds(sb, "anon_inode:");
+		sb_add(sb, name, name_len);
+		return;
+	}
+	/* memfd and other files of kernel-internal mounts: simple_dname() writes "/name (deleted)" */
+	sb_addc(sb, '/');
+	sb_add(sb, name, name_len);
+	sb_adds(sb, " (deleted)");
 }
 
 /* Per-event text; the row points into these until out_end(). */
@@ -160,10 +187,12 @@ static void handle_event(void *ctx, const void *data, size_t size)
 		out_strn(o, OPF_RESOLVE, resolve_sb.buf, resolve_sb.len);
 	}
 	out_strn(o, OPF_PATH, path, path_len);
-	out_bool(o, OPF_PATH_TRUNCATED, e->path_flags & (OPEN_PATH_TRUNCATED | OPEN_FULL_TRUNCATED));
+	out_bool(o, OPF_PATH_TRUNCATED, e->path_flags & OPEN_PATH_TRUNCATED);
 	if (env.full_path) {
 		sb_reset(&full_sb);
-		if (e->path_flags & OPEN_FULL_IS_FD) {
+		if (e->path_flags & OPEN_FULL_PSEUDO) {
+			pseudo_path(&full_sb, e, full, full_len);
+		} else if (e->path_flags & OPEN_FULL_IS_FD) {
 			sb_add(&full_sb, full, full_len);
 			if (e->path_flags & OPEN_FULL_DELETED)
 				sb_adds(&full_sb, " (deleted)");
@@ -177,6 +206,7 @@ static void handle_event(void *ctx, const void *data, size_t size)
 			sb_add(&full_sb, path, path_len);
 		}
 		out_strn(o, OPF_FULL_PATH, full_sb.buf, full_sb.len);
+		out_bool(o, OPF_FULL_PATH_TRUNCATED, e->path_flags & OPEN_FULL_TRUNCATED);
 	}
 	out_end(o);
 }

@@ -24,9 +24,9 @@ const volatile __u32 prefix_lens[OPEN_MAX_PREFIXES] = {};
 
 struct open_args {
 	const char *path;
+	const struct open_how *how; /* openat2: read at exit, once the kernel has faulted it in */
 	__u64 flags;
 	__u64 mode;
-	__u64 resolve;
 	__s32 dirfd;
 	__u16 syscall;
 	__u16 valid;
@@ -51,7 +51,8 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
-static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 flags, __u64 mode, __u64 resolve)
+static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 flags, __u64 mode,
+				 const struct open_how *how)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -73,7 +74,7 @@ static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 f
 	a->path = path;
 	a->flags = flags;
 	a->mode = mode;
-	a->resolve = resolve;
+	a->how = how;
 	a->dirfd = dirfd;
 	a->syscall = sys;
 	a->valid = 1;
@@ -83,31 +84,29 @@ static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 f
 SEC("tracepoint/syscalls/sys_enter_open")
 int tp_enter_open(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter(OPEN_SYS_OPEN, AT_FDCWD, (const char *)ctx->args[0], ctx->args[1], ctx->args[2], 0);
+	return enter(OPEN_SYS_OPEN, AT_FDCWD, (const char *)ctx->args[0], ctx->args[1], ctx->args[2], NULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_creat")
 int tp_enter_creat(struct trace_event_raw_sys_enter *ctx)
 {
 	/* creat(path, mode) is open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) */
-	return enter(OPEN_SYS_CREAT, AT_FDCWD, (const char *)ctx->args[0], 01 | 0100 | 01000, ctx->args[1], 0);
+	return enter(OPEN_SYS_CREAT, AT_FDCWD, (const char *)ctx->args[0], 01 | 0100 | 01000, ctx->args[1], NULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
 int tp_enter_openat(struct trace_event_raw_sys_enter *ctx)
 {
-	return enter(OPEN_SYS_OPENAT, (int)ctx->args[0], (const char *)ctx->args[1], ctx->args[2], ctx->args[3], 0);
+	return enter(OPEN_SYS_OPENAT, (int)ctx->args[0], (const char *)ctx->args[1], ctx->args[2], ctx->args[3], NULL);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat2")
 int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 {
-	struct open_how how = {};
-
-	bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]);
-	return enter(OPEN_SYS_OPENAT2, (int)ctx->args[0], (const char *)ctx->args[1], how.flags, how.mode,
-		     how.resolve);
+	return enter(OPEN_SYS_OPENAT2, (int)ctx->args[0], (const char *)ctx->args[1], 0, 0,
+		     (const struct open_how *)ctx->args[2]);
 }
+
 
 static __always_inline bool prefix_allowed(const struct open_event *e)
 {
@@ -173,6 +172,11 @@ static __always_inline void add_full_path(struct scratch *s, struct task_struct 
 	__u32 start = gb_path_build(&s->path, dentry, mnt, BPF_CORE_READ(task, fs, root.dentry),
 				    BPF_CORE_READ(task, fs, root.mnt), &truncated, &unreachable);
 	__u32 len = GB_PATH_BUF - start;
+	if (len > OPEN_FULL_MAX - 1) { /* keep the tail that fits */
+		start += len - (OPEN_FULL_MAX - 1);
+		len = OPEN_FULL_MAX - 1;
+		truncated = true;
+	}
 	if (truncated)
 		e->path_flags |= OPEN_FULL_TRUNCATED;
 	if (unreachable)
@@ -180,6 +184,19 @@ static __always_inline void add_full_path(struct scratch *s, struct task_struct 
 	__u32 off = e->path_len;
 	if (off > OPEN_PATH_MAX || len > OPEN_FULL_MAX)
 		return;
+	if (unreachable && (e->path_flags & OPEN_FULL_IS_FD) && BPF_CORE_READ(dentry, d_parent) == dentry &&
+	    dentry != BPF_CORE_READ(mnt, mnt_root)) {
+		/* a pseudo file (pipe, socket, memfd): no path; user space names it from its file system, inode
+		 * and dentry name, like the kernel's d_dname() */
+		e->path_flags |= OPEN_FULL_PSEUDO;
+		e->pseudo_ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+		bpf_probe_read_kernel_str(e->pseudo_fs, sizeof(e->pseudo_fs), BPF_CORE_READ(dentry, d_sb, s_type, name));
+		long n = bpf_probe_read_kernel_str(&e->buf[off & (2 * OPEN_PATH_MAX - 1)], 256,
+						   BPF_CORE_READ(dentry, d_name.name));
+		e->full_len = n > 0 ? n - 1 : 0;
+		return;
+	}
+	barrier_var(len); /* keep the mask below: clang would drop it, and the verifier needs it */
 	bpf_probe_read_kernel(&e->buf[off & (2 * OPEN_PATH_MAX - 1)], len & (OPEN_FULL_MAX - 1),
 			      &s->path.buf[start & (GB_PATH_BUF - 1)]);
 	e->full_len = len & (OPEN_FULL_MAX - 1);
@@ -222,7 +239,14 @@ static __always_inline int exit_open(long ret)
 	e->dirfd = a->dirfd;
 	e->flags = a->flags;
 	e->mode = a->mode;
-	e->resolve = a->resolve;
+	e->resolve = 0;
+	if (a->how) { /* like the path, the struct is in memory the kernel has read by now */
+		struct open_how how = {};
+		bpf_probe_read_user(&how, sizeof(how), a->how);
+		e->flags = how.flags;
+		e->mode = how.mode;
+		e->resolve = how.resolve;
+	}
 	e->syscall = a->syscall;
 	e->full_len = 0;
 	if (full_path)
@@ -257,3 +281,50 @@ int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 {
 	return exit_open(ctx->ret);
 }
+
+#ifdef __TARGET_ARCH_x86
+/*
+ * 32-bit syscalls (int $0x80 or a 32-bit program) do not fire the per-syscall tracepoints on x86-64, so a
+ * process could open files unseen. The raw sys_enter/sys_exit tracepoints fire for them; these programs
+ * return at once for 64-bit syscalls, which the tracepoints above handle.
+ */
+#define TS_COMPAT 0x0002
+enum { IA32_OPEN = 5, IA32_CREAT = 8, IA32_OPENAT = 295, IA32_OPENAT2 = 437 };
+
+static __always_inline bool in_ia32_syscall(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->thread_info.status & TS_COMPAT;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
+{
+	if (!in_ia32_syscall())
+		return 0;
+	/* i386 arguments: ebx, ecx, edx, esi */
+	unsigned long bx = (unsigned)BPF_CORE_READ(regs, bx), cx = (unsigned)BPF_CORE_READ(regs, cx);
+	unsigned long dx = (unsigned)BPF_CORE_READ(regs, dx), si = (unsigned)BPF_CORE_READ(regs, si);
+
+	switch (id) {
+	case IA32_OPEN:
+		return enter(OPEN_SYS_OPEN, AT_FDCWD, (const char *)bx, cx, dx, NULL);
+	case IA32_CREAT:
+		return enter(OPEN_SYS_CREAT, AT_FDCWD, (const char *)bx, 01 | 0100 | 01000, cx, NULL);
+	case IA32_OPENAT:
+		return enter(OPEN_SYS_OPENAT, (int)bx, (const char *)cx, dx, si, NULL);
+	case IA32_OPENAT2:
+		return enter(OPEN_SYS_OPENAT2, (int)bx, (const char *)cx, 0, 0, (const struct open_how *)dx);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ia32_exit, struct pt_regs *regs, long ret)
+{
+	if (!in_ia32_syscall())
+		return 0;
+	return exit_open(ret);
+}
+#endif

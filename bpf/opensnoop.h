@@ -18,6 +18,7 @@ enum open_path_flags {
 	OPEN_FULL_TRUNCATED = 1 << 3,      /* the walk gave up (too deep or too long) */
 	OPEN_FULL_DELETED = 1 << 4,        /* the file is unlinked (O_TMPFILE, deleted): " (deleted)" */
 	OPEN_FULL_UNREACHABLE = 1 << 5,    /* outside the task's root: shown from the namespace root */
+	OPEN_FULL_PSEUDO = 1 << 6,         /* no path (pipe, socket, memfd): the full path is the dentry's name */
 };
 
 struct open_event {
@@ -32,6 +33,8 @@ struct open_event {
 	__u32 path_len; /* bytes of buf holding the path, NUL included */
 	__u32 full_len; /* bytes after it holding the full path (no NUL), 0 without --full-path */
 	__u32 pad;
+	__u64 pseudo_ino;  /* OPEN_FULL_PSEUDO: inode number */
+	char pseudo_fs[16]; /* and file system type ("pipefs", "sockfs", "tmpfs") */
 	char buf[2 * OPEN_PATH_MAX + OPEN_FULL_MAX]; /* path, then the full path at a masked offset */
 };
 

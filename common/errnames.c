@@ -137,6 +137,15 @@ static const char *const names[] = {
 	[ERFKILL] = "ERFKILL",
 };
 
+/* Kernel-internal values (include/linux/errno.h) that tracepoints see but processes never do: an
+ * interrupted syscall shows ERESTARTSYS at its exit, then runs again. */
+static const char *const internal_names[] = {
+	"ERESTARTSYS",    "ERESTARTNOINTR", "ERESTARTNOHAND", "ENOIOCTLCMD",  "ERESTART_RESTARTBLOCK",
+	"EPROBE_DEFER",   "EOPENSTALE",     "ENOPARAM",       NULL,           "EBADHANDLE",
+	"ENOTSYNC",       "EBADCOOKIE",     "ENOTSUPP",       "ETOOSMALL",    "ESERVERFAULT",
+	"EBADTYPE",       "EJUKEBOX",       "EIOCBQUEUED",    "ERECALLCONFLICT", "ENOGRACE",
+};
+
 const char *gb_errno_name(int err, char buf[16])
 {
 	/* unsigned, so that INT_MIN (whose negation overflows an int) has a magnitude too */
@@ -144,6 +153,8 @@ const char *gb_errno_name(int err, char buf[16])
 
 	if (mag > 0 && mag < sizeof(names) / sizeof(names[0]) && names[mag])
 		return names[mag];
+	if (mag >= 512 && mag - 512 < sizeof(internal_names) / sizeof(internal_names[0]) && internal_names[mag - 512])
+		return internal_names[mag - 512];
 	snprintf(buf, 16, "E%u", mag);
 	return buf;
 }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "test.sh: the integration tests load eBPF programs: run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
-need=(python3-pytest bpftool)
+need=(python3-pytest bpftool strace gcc libc6-dev util-linux)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -48,8 +48,12 @@ class Tracer:
         cmd = gadgetbox_cmd(self.applet, *self.args)
         if self.json_mode and "-o" not in self.args:
             cmd += ["-o", "json"]
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        try:
+            with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+                self.proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        except BaseException:
+            subprocess.run(["rm", "-rf", self.dir])
+            raise
         deadline = time.time() + ready_timeout
         while time.time() < deadline:
             self.probe(self.marker)
