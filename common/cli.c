@@ -132,8 +132,28 @@ static int common_key(const struct gb_applet *a, const struct gb_opt *o)
 	return COMMON_BASE + o->key;
 }
 
+/* Options that just keep their argument. */
+static const struct {
+	int key;
+	const char **dest;
+} string_opts[] = {
+	{OPT_FIELDS, &gb_opts.fields},
+	{OPT_BTF, &gb_opts.btf},
+	{'c', &gb_opts.filter.names},
+	{OPT_K8S_NAMESPACE, &gb_opts.filter.k8s_namespaces},
+	{OPT_K8S_POD, &gb_opts.filter.k8s_pods},
+	{OPT_K8S_CONTAINER, &gb_opts.filter.k8s_containers},
+	{'r', &gb_opts.filter.runtimes},
+	{OPT_HOST_ROOT, &gb_opts.host_root},
+};
+
 static int parse_common(int key, const char *arg)
 {
+	for (size_t i = 0; i < sizeof(string_opts) / sizeof(string_opts[0]); i++)
+		if (string_opts[i].key == key) {
+			*string_opts[i].dest = arg;
+			return 0;
+		}
 	switch (key) {
 	case 'o':
 		if (!strcmp(arg, "json"))
@@ -143,39 +163,15 @@ static int parse_common(int key, const char *arg)
 		else
 			return gb_usage_error("unknown output format '%s' (use columns or json)", arg);
 		return 0;
-	case OPT_FIELDS:
-		gb_opts.fields = arg;
-		return 0;
 	case 't':
 		if (gb_parse_seconds(arg, &gb_opts.timeout))
 			return gb_usage_error("invalid timeout '%s' (seconds, > 0)", arg);
 		return 0;
-	case OPT_BTF:
-		gb_opts.btf = arg;
-		return 0;
 	case 'v':
 		gb_opts.verbose = true;
 		return 0;
-	case 'c':
-		gb_opts.filter.names = arg;
-		return 0;
-	case OPT_K8S_NAMESPACE:
-		gb_opts.filter.k8s_namespaces = arg;
-		return 0;
-	case OPT_K8S_POD:
-		gb_opts.filter.k8s_pods = arg;
-		return 0;
-	case OPT_K8S_CONTAINER:
-		gb_opts.filter.k8s_containers = arg;
-		return 0;
-	case 'r':
-		gb_opts.filter.runtimes = arg;
-		return 0;
 	case OPT_HOST:
 		gb_opts.filter.host = true;
-		return 0;
-	case OPT_HOST_ROOT:
-		gb_opts.host_root = arg;
 		return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");
