@@ -44,8 +44,21 @@ static __always_inline long read_string(struct exec_event *e, __u32 off, const c
 	return off + len;
 }
 
+/* argv[i] of the caller: 64-bit pointers, or 32-bit ones for a 32-bit execve. */
+static __always_inline long argv_entry(const void *argv, __u32 i, bool compat, const char **out)
+{
+	__u32 p32;
+	long err;
+
+	if (!compat)
+		return bpf_probe_read_user(out, sizeof(*out), (const char *const *)argv + i);
+	err = bpf_probe_read_user(&p32, sizeof(p32), (const __u32 *)argv + i);
+	*out = (const char *)(unsigned long)p32;
+	return err;
+}
+
 /* Read the filename and argv into @e. */
-static __noinline int capture(struct exec_event *e, const char *filename, const char *const *argv)
+static __noinline int capture(struct exec_event *e, const char *filename, const char *const *argv, bool compat)
 {
 	const char *arg;
 	long off, next;
@@ -55,7 +68,7 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 	if (!e)
 		return 0;
 	e->ret = 0;
-	e->flags = 0;
+	e->flags = compat ? EXEC_COMPAT : 0;
 	e->argc = 0;
 	e->orig_argc = 0;
 	e->final_argc = 0;
@@ -73,7 +86,7 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 
 	/* strings, until argv ends, max_args, the buffer is full or a page is not present */
 	for (i = 0; i < EXEC_MAX_ARGS_LIMIT && i < max_args; i++) {
-		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i])) {
+		if (argv_entry(argv, i, compat, &arg)) {
 			e->flags |= EXEC_ARGV_UNREADABLE;
 			break;
 		}
@@ -91,7 +104,7 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 	}
 	/* then only count: user space needs the caller's argc to line up the new program's argv */
 	for (; i < EXEC_MAX_ARGS_LIMIT + 1; i++) {
-		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+		if (argv_entry(argv, i, compat, &arg) || !arg)
 			break;
 	}
 	e->orig_argc = i;
@@ -101,7 +114,7 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 	return 0;
 }
 
-static __always_inline int exec_enter(const char *filename, const char *const *argv)
+static __always_inline int exec_enter(const char *filename, const char *const *argv, bool compat)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -124,7 +137,7 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	gb_fill_proc(&e->proc, task, mntns_id);
 	e->filename_ptr = (__u64)filename;
 	e->argv_ptr = (__u64)argv;
-	capture(e, filename, argv);
+	capture(e, filename, argv, compat);
 	return 0;
 }
 
@@ -141,13 +154,13 @@ static __always_inline void exec_send(struct task_struct *task, struct exec_even
 SEC("tracepoint/syscalls/sys_enter_execve")
 int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
 {
-	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
+	return exec_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1], false);
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 {
-	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
+	return exec_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2], false);
 }
 
 /* Append the new program's argv area (NUL-separated, in memory the kernel just wrote) after the strings
@@ -196,7 +209,7 @@ int BPF_PROG(tp_prepare_exec, struct task_struct *task, struct linux_binprm *bpr
 	struct exec_event *e = bpf_task_storage_get(&inflight, task, 0, 0);
 
 	if (e && (e->flags & (EXEC_ARGV_FAULT | EXEC_FILENAME_FAULT)))
-		capture(e, (const char *)e->filename_ptr, (const char *const *)e->argv_ptr);
+		capture(e, (const char *)e->filename_ptr, (const char *const *)e->argv_ptr, e->flags & EXEC_COMPAT);
 	return 0;
 }
 
@@ -251,3 +264,32 @@ int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 {
 	return exec_exit(ctx->ret);
 }
+
+#ifdef __TARGET_ARCH_x86
+/* 32-bit execs (see gb_in_ia32_syscall()) */
+enum { IA32_EXECVE = 11, IA32_EXECVEAT = 358 };
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
+{
+	if (!gb_in_ia32_syscall())
+		return 0;
+	/* i386 arguments: ebx, ecx, edx */
+	unsigned long bx = (unsigned)BPF_CORE_READ(regs, bx), cx = (unsigned)BPF_CORE_READ(regs, cx);
+	unsigned long dx = (unsigned)BPF_CORE_READ(regs, dx);
+
+	if (id == IA32_EXECVE)
+		return exec_enter((const char *)bx, (const char *const *)cx, true);
+	if (id == IA32_EXECVEAT)
+		return exec_enter((const char *)cx, (const char *const *)dx, true);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ia32_exit, struct pt_regs *regs, long ret)
+{
+	if (!gb_in_ia32_syscall())
+		return 0;
+	return exec_exit(ret);
+}
+#endif

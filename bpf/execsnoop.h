@@ -17,6 +17,7 @@ enum exec_flags {
 	EXEC_ARGS_FROM_MM = 1 << 4,       /* after the captured strings: the new program's argv area */
 	EXEC_FILENAME_FAULT = 1 << 5,     /* the filename's page was not present at entry */
 	EXEC_FILENAME_AT_END = 1 << 6,    /* the filename (the kernel's copy) is the last string */
+	EXEC_COMPAT = 1 << 7,             /* a 32-bit execve: argv is an array of 32-bit pointers */
 };
 
 struct exec_event {

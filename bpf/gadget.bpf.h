@@ -113,6 +113,22 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 
+#ifdef __TARGET_ARCH_x86
+/*
+ * 32-bit syscalls (a 32-bit program, or int $0x80) do not fire the per-syscall tracepoints on x86-64; the
+ * raw sys_enter/sys_exit tracepoints do. Applets attach tp_btf programs there that return at once unless
+ * this says the current syscall is a 32-bit one.
+ */
+#define GB_TS_COMPAT 0x0002
+
+static __always_inline bool gb_in_ia32_syscall(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->thread_info.status & GB_TS_COMPAT;
+}
+#endif
+
 /*
  * A container ends when its init process does. Forget its mount namespace here, in the kernel, before the
  * namespace can be freed and its id given to a new container, and tell user space in order with the events.

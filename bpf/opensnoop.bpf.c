@@ -283,25 +283,13 @@ int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 }
 
 #ifdef __TARGET_ARCH_x86
-/*
- * 32-bit syscalls (int $0x80 or a 32-bit program) do not fire the per-syscall tracepoints on x86-64, so a
- * process could open files unseen. The raw sys_enter/sys_exit tracepoints fire for them; these programs
- * return at once for 64-bit syscalls, which the tracepoints above handle.
- */
-#define TS_COMPAT 0x0002
+/* 32-bit opens (see gb_in_ia32_syscall()): otherwise a process could open files unseen */
 enum { IA32_OPEN = 5, IA32_CREAT = 8, IA32_OPENAT = 295, IA32_OPENAT2 = 437 };
-
-static __always_inline bool in_ia32_syscall(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return task->thread_info.status & TS_COMPAT;
-}
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 {
-	if (!in_ia32_syscall())
+	if (!gb_in_ia32_syscall())
 		return 0;
 	/* i386 arguments: ebx, ecx, edx, esi */
 	unsigned long bx = (unsigned)BPF_CORE_READ(regs, bx), cx = (unsigned)BPF_CORE_READ(regs, cx);
@@ -323,7 +311,7 @@ int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ia32_exit, struct pt_regs *regs, long ret)
 {
-	if (!in_ia32_syscall())
+	if (!gb_in_ia32_syscall())
 		return 0;
 	return exit_open(ret);
 }

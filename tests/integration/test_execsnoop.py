@@ -432,3 +432,69 @@ def test_argv_in_pages_not_yet_mapped_after_fork_is_complete(workdir):
     for e in evs:
         assert e["args"] == ["first-literal", "second literal", "third\nliteral"], e
         assert e["argsTruncated"] is False and e["filename"] == target
+
+
+EXEC32_C = r"""
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+/* execve through the i386 syscall ABI (int $0x80, syscall 11) from a 64-bit process: pointers below 4 GiB */
+static long exec32(char *low, const char *path, char *const *argv)
+{
+	unsigned *av = (unsigned *)low;
+	char *strings = low + 256;
+	int n = 0;
+	strcpy(strings, path);
+	char *p32 = strings;
+	strings += strlen(path) + 1;
+	for (; argv[n]; n++) {
+		strcpy(strings, argv[n]);
+		av[n] = (unsigned)(unsigned long)strings;
+		strings += strlen(argv[n]) + 1;
+	}
+	av[n] = 0;
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(11L), "b"(p32), "c"(av), "d"(0L) : "memory");
+	return ret;
+}
+int main(int argc, char **argv)
+{
+	char *low = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (low == MAP_FAILED)
+		return 3;
+	printf("%ld\n", exec32(low, argv[1], argv + 2)); /* a failure returns */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		exec32(low, argv[2], argv + 2);
+		_exit(127);
+	}
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 4;
+}
+"""
+
+
+def test_exec_through_the_i386_syscall_abi_is_traced(workdir):
+    target = make_script(workdir)
+    missing = os.path.join(workdir, unique("missing32"))
+    src = os.path.join(workdir, "exec32.c")
+    prog = os.path.join(workdir, unique("exec32"))
+    with open(src, "w") as f:
+        f.write(EXEC32_C)
+    subprocess.run(["gcc", "-O2", "-o", prog, src], check=True)
+    with Tracer("execsnoop-k8s", "-x") as t:
+        r = subprocess.run([prog, missing, target, "thirty-two", "bit args"], capture_output=True, text=True)
+        if r.returncode == 3 or r.stdout.strip() == "-38":
+            pytest.skip("no i386 syscall ABI here")
+        assert r.returncode == 0 and r.stdout.strip() == "-2", r
+        wait_for(lambda: ours(t.events(), target), what="the 32-bit exec")
+        t.stop()
+    [failed] = ours(t.events(), missing)
+    assert (failed["error"], failed["args"]) == ("ENOENT", [target, "thirty-two", "bit args"])
+    [ok] = ours(t.events(), target)
+    assert ok["ret"] == 0 and ok["args"] == [target, "thirty-two", "bit args"]
