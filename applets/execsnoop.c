@@ -190,9 +190,7 @@ static void handle_event(void *ctx, const void *data, size_t size)
 
 static int run(void)
 {
-	struct execsnoop_bpf *skel;
-	struct bpf_object_open_opts open_opts;
-	struct gb_tracer tracer = {0};
+	struct execsnoop_bpf *skel = NULL;
 	struct output out;
 	char cols[160];
 	int rc;
@@ -201,31 +199,20 @@ static int run(void)
 		 env.timestamp ? "elapsed," : "", env.print_uid ? "uid," : "");
 	if ((rc = gb_output_setup(&out, fields, EXF_COUNT - GBF_COUNT, cols)))
 		return rc;
-	rc = gb_bpf_preflight();
-	if (rc)
-		goto out_free;
-
-	gb_bpf_open_opts(&open_opts);
-	skel = execsnoop_bpf__open_opts(&open_opts);
-	if (!skel) {
-		rc = gb_bpf_load_failed("cannot open the BPF object", -errno);
-		goto out_free;
+	if (!(rc = gb_bpf_preflight()) && !(skel = GB_SKEL_OPEN(execsnoop_bpf)))
+		rc = 1;
+	if (skel) {
+		GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
+		skel->rodata->targ_tgid = env.pid;
+		skel->rodata->targ_uid = env.uid;
+		skel->rodata->ignore_failed = !env.fails;
+		skel->rodata->max_args = env.max_args;
+		/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area */
+		if (libbpf_find_vmlinux_btf_id("sched_prepare_exec", BPF_TRACE_RAW_TP) < 0)
+			bpf_program__set_autoload(skel->progs.tp_prepare_exec, false);
+		rc = gb_tracer_load_run(skel->skeleton, &out, handle_event);
+		execsnoop_bpf__destroy(skel);
 	}
-	GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
-	skel->rodata->targ_tgid = env.pid;
-	skel->rodata->targ_uid = env.uid;
-	skel->rodata->ignore_failed = !env.fails;
-	skel->rodata->max_args = env.max_args;
-	/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area */
-	if (libbpf_find_vmlinux_btf_id("sched_prepare_exec", BPF_TRACE_RAW_TP) < 0)
-		bpf_program__set_autoload(skel->progs.tp_prepare_exec, false);
-	rc = execsnoop_bpf__load(skel);
-	if (rc)
-		rc = gb_bpf_load_failed("cannot load the BPF programs", rc);
-	else
-		rc = gb_tracer_run(&tracer, skel->obj, &out, handle_event, &out);
-	execsnoop_bpf__destroy(skel);
-out_free:
 	output_free(&out);
 	sb_free(&argv_sb);
 	return rc;

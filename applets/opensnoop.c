@@ -233,9 +233,7 @@ static int set_prefixes(struct opensnoop_bpf *skel)
 
 static int run(void)
 {
-	struct opensnoop_bpf *skel;
-	struct bpf_object_open_opts open_opts;
-	struct gb_tracer tracer = {0};
+	struct opensnoop_bpf *skel = NULL;
 	struct output out;
 	char cols[160];
 	int rc;
@@ -244,29 +242,18 @@ static int run(void)
 		 env.print_uid ? "uid," : "", env.extended ? "flags," : "", env.full_path ? "fullPath" : "path");
 	if ((rc = gb_output_setup(&out, fields, OPF_COUNT - GBF_COUNT, cols)))
 		return rc;
-	rc = gb_bpf_preflight();
-	if (rc)
-		goto out_free;
-	gb_bpf_open_opts(&open_opts);
-	skel = opensnoop_bpf__open_opts(&open_opts);
-	if (!skel) {
-		rc = gb_bpf_load_failed("cannot open the BPF object", -errno);
-		goto out_free;
+	if (!(rc = gb_bpf_preflight()) && !(skel = GB_SKEL_OPEN(opensnoop_bpf)))
+		rc = 1;
+	if (skel) {
+		GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
+		skel->rodata->targ_tgid = env.pid;
+		skel->rodata->targ_tid = env.tid;
+		skel->rodata->targ_uid = env.uid;
+		skel->rodata->failed_only = env.failed;
+		skel->rodata->full_path = env.full_path;
+		rc = set_prefixes(skel) ? 2 : gb_tracer_load_run(skel->skeleton, &out, handle_event);
+		opensnoop_bpf__destroy(skel);
 	}
-	GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
-	skel->rodata->targ_tgid = env.pid;
-	skel->rodata->targ_tid = env.tid;
-	skel->rodata->targ_uid = env.uid;
-	skel->rodata->failed_only = env.failed;
-	skel->rodata->full_path = env.full_path;
-	if (set_prefixes(skel))
-		rc = 2;
-	else if ((rc = opensnoop_bpf__load(skel)))
-		rc = gb_bpf_load_failed("cannot load the BPF programs", rc);
-	else
-		rc = gb_tracer_run(&tracer, skel->obj, &out, handle_event, &out);
-	opensnoop_bpf__destroy(skel);
-out_free:
 	output_free(&out);
 	sb_free(&flags_sb);
 	sb_free(&resolve_sb);

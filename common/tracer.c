@@ -386,3 +386,13 @@ int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *ou
 	gb_loop_free(&loop);
 	return rc;
 }
+
+int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_event_fn fn)
+{
+	struct gb_tracer tracer = {0};
+	int err = bpf_object__load_skeleton(s);
+
+	if (err)
+		return gb_bpf_load_failed("cannot load the BPF programs", err);
+	return gb_tracer_run(&tracer, *s->obj, out, fn, out);
+}

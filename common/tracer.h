@@ -4,8 +4,8 @@
  * object, the event ring buffer in the event loop, and the lost-event counter (reported on stderr while
  * events are lost, at exit, and in JSON as {"type":"lost",...} records).
  *
- * An applet's setup reads: gb_bpf_preflight → skel open (gb_bpf_open_opts) → GB_TRACER_CONFIGURE + its own
- * rodata → load (gb_bpf_load_failed on error) → gb_tracer_run (attach, poll until done, detach) → destroy.
+ * An applet's setup reads: gb_bpf_preflight → GB_SKEL_OPEN → GB_TRACER_CONFIGURE + its own rodata →
+ * gb_tracer_load_run (load, attach, poll until done, detach) → destroy.
  */
 #ifndef GADGETBOX_TRACER_H
 #define GADGETBOX_TRACER_H
@@ -48,6 +48,17 @@ struct gb_tracer {
 		bpf_map__set_max_entries((skel)->maps.gb_events, (ringbuf_bytes)); \
 	} while (0)
 
+/* Open a bpftool skeleton with --btf applied: a `struct NAME *`, or NULL after saying why. */
+#define GB_SKEL_OPEN(name)                                                         \
+	({                                                                         \
+		struct bpf_object_open_opts _opts;                                 \
+		gb_bpf_open_opts(&_opts);                                          \
+		struct name *_skel = name##__open_opts(&_opts);                    \
+		if (!_skel)                                                        \
+			gb_bpf_load_failed("cannot open the BPF object", -errno); \
+		_skel;                                                             \
+	})
+
 /* Checks privileges and kernel BTF and installs the libbpf log. Returns 0, or prints one line and returns 1. */
 int gb_bpf_preflight(void);
 /* Open options carrying --btf. */
@@ -63,6 +74,8 @@ int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *ou
  * or a closed output; then detach. Returns the process exit code.
  */
 int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *out, gb_event_fn fn, void *ctx);
+/* Load a configured skeleton (explaining a refusal), then gb_tracer_run() with @out as @fn's context. */
+int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_event_fn fn);
 /* Drain what is left, report losses, detach everything. */
 void gb_tracer_close(struct gb_tracer *t);
 /* Events lost so far (all CPUs). */
