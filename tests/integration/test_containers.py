@@ -6,10 +6,15 @@ report. Readiness never relies on a sleep: a tracer is ready once it shows an ex
 container looping execs, or an exec run with nsenter in a container's mount namespace, which gadgetbox attributes
 to that container), and "not shown" is proven with a barrier exec made after the one that must stay hidden (one
 ring buffer: events come out in the order they were submitted).
+
+Tests marked xfail(strict=True) show bugs of the binary, described in their reason; once a bug is fixed the test
+passes, strict xfail turns that into a failure, and the marker is to be removed.
 """
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -103,6 +108,34 @@ def kernel_mntns_filter(pid):
         return {int(e["formatted"]["key"]) if "formatted" in e else
                 int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little") for e in dump}
     raise AssertionError(f"process {pid} holds no gb_mntns map")
+
+
+@contextlib.contextmanager
+def tracing(t, ready_timeout=30.0):
+    """Run conftest's Tracer t for the block (start() returns once t shows its probe). If it never does, the
+    failure says which containers a fresh `gadgetbox containers` sees and what was in the tracer's in-kernel
+    filter while it waited."""
+    probe, seen = t.probe, {}
+    t0 = time.monotonic()
+
+    def probe_and_look(marker):
+        probe(marker)
+        if time.monotonic() - t0 > ready_timeout / 2 and "filter" not in seen and t.proc.poll() is None:
+            try:
+                seen["filter"] = sorted(kernel_mntns_filter(t.proc.pid))
+            except Exception as e:  # only a diagnostic
+                seen["filter"] = repr(e)
+    t.probe = probe_and_look
+    try:
+        try:
+            t.start(ready_timeout)
+        except AssertionError as e:
+            known = subprocess.run(gadgetbox_cmd("containers", "-o", "json"), capture_output=True, timeout=30)
+            raise AssertionError(f"{e}\nin-kernel filter while waiting: {seen.get('filter')}\n"
+                                 f"containers now: {known.stdout.decode(errors='replace')}") from None
+        yield t
+    finally:
+        t.__exit__(None, None, None)
 
 
 # ---- containers and what their runtimes say about them -----------------------------------------------------
@@ -222,6 +255,19 @@ def first_exec_cmd(marker):
     return ["/bin/sh", "-c", 'echo "$0"; sleep 1', marker]
 
 
+def probed_tracer(containers, runtime, name, *args, **start_kw):
+    """A containers-only execsnoop-k8s (args: its filters) and, started first, a probe container NAME the
+    filters let through, looping execs of the tracer's readiness marker. The probe exists before the tracer
+    starts: a container created while the tracer does its first scan can stay unlabelled for good (see
+    test_container_seen_before_its_state_is_written_gets_its_metadata_later). Returns (tracer, probe id)."""
+    t = Tracer("execsnoop-k8s", *args, host=False, probe=lambda marker: None)
+    try:
+        return t, containers.start(runtime, name, loop_cmd(t.marker), **start_kw)
+    except BaseException:
+        shutil.rmtree(t.dir, ignore_errors=True)
+        raise
+
+
 # ---- 1. the very first exec of a new container ---------------------------------------------------------------
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -239,14 +285,9 @@ def test_first_exec_of_a_new_container_is_labelled(containers, runtime):
         filt = ["-c", f"{target},{probe_name}"]
         target_kw = probe_kw = {}
         target_cname, probe_cname = target, probe_name
-    probe_started = []
-
-    def probe(marker):  # a container the filter lets through, looping execs of the tracer's marker
-        if not probe_started:
-            probe_started.append(containers.start(runtime, probe_cname, loop_cmd(marker), **probe_kw))
-
     marker = f"first-{u}"
-    with Tracer("execsnoop-k8s", *filt, probe=probe, host=False) as t:
+    t, probe_id = probed_tracer(containers, runtime, probe_cname, *filt, **probe_kw)
+    with tracing(t):
         cid = containers.start(runtime, target_cname, first_exec_cmd(marker), **target_kw)
         wait_for(lambda: with_arg(events(t), marker), timeout=15, what="the container's first exec")
         t.stop()
@@ -258,76 +299,74 @@ def test_first_exec_of_a_new_container_is_labelled(containers, runtime):
     pod_id = cri_pod(cid) if runtime == "cri" else None
     assert labels(e) == expected_labels(runtime, target_cname, cid, pod_id)
     # only the two containers of the filter are shown
-    ids = {cid, probe_started[0]}
+    ids = {cid, probe_id}
     assert {ev["runtime"]["containerId"] for ev in evs} <= ids
 
 
 # ---- 2. many container starts in a row ------------------------------------------------------------------------
 
+def first_execs(evs, prefix):
+    """{marker: [events]} of the first execs whose marker starts with prefix."""
+    got = {}
+    for e in evs:
+        if e.get("args", [])[-1:] and e["args"][-1].startswith(prefix):
+            got.setdefault(e["args"][-1], []).append(e)
+    return got
+
+
 def test_first_exec_of_50_consecutive_docker_containers(containers):
     u = uuid.uuid4().hex[:8]
     names = [f"gbt-b{u}-{i:02d}" for i in range(50)]
     probe_name = f"gbt-b{u}-probe"
-    probe_started = []
-
-    def probe(marker):
-        if not probe_started:
-            probe_started.append(containers.start("docker", probe_name, loop_cmd(marker)))
-
     ids = {}
     try:
-        with Tracer("execsnoop-k8s", "-c", ",".join(names + [probe_name]), "--fields",
-                    "runtime.containerName,runtime.containerId,args", probe=probe, host=False) as t:
+        t, _ = probed_tracer(containers, "docker", probe_name, "-c", ",".join(names + [probe_name]), "--fields",
+                             "runtime.containerName,runtime.containerId,args")
+        with tracing(t):
             for i, n in enumerate(names):
                 ids[n] = containers.start("docker", n, first_exec_cmd(f"first-{u}-{i:02d}"))
-
-            def firsts():
-                return [e for e in events(t) if e["args"][-1:] and e["args"][-1].startswith(f"first-{u}-")]
             try:
-                wait_for(lambda: len(firsts()) >= 50, timeout=30, what="50 first execs")
+                wait_for(lambda: len(first_execs(events(t), f"first-{u}-")) >= 50, timeout=30,
+                         what="50 first execs")
             except AssertionError:
-                pass  # reported below with the missing names
+                pass  # reported below, with the missing names
             t.stop()
-        got = {}
-        for e in events(t):
-            if e["args"][-1:] and e["args"][-1].startswith(f"first-{u}-"):
-                got.setdefault(e["args"][-1], []).append(e)
-        missing = [n for i, n in enumerate(names) if f"first-{u}-{i:02d}" not in got]
-        assert not missing, f"{len(missing)} of 50 first execs not shown: {missing}"
-        for i, n in enumerate(names):
-            [e] = got[f"first-{u}-{i:02d}"]
-            assert e["runtime"] == {"containerName": n, "containerId": ids[n]}
-            assert e["args"] == first_exec_cmd(f"first-{u}-{i:02d}")
     finally:
         remove_many(containers, "docker", list(ids.values()))
+    got = first_execs(events(t), f"first-{u}-")
+    missing = [n for i, n in enumerate(names) if f"first-{u}-{i:02d}" not in got]
+    assert not missing, f"{len(missing)} of 50 first execs not shown: {missing}"
+    for i, n in enumerate(names):
+        [e] = got[f"first-{u}-{i:02d}"]
+        assert e["runtime"] == {"containerName": n, "containerId": ids[n]}
+        assert e["args"] == first_exec_cmd(f"first-{u}-{i:02d}")
 
 
 def test_first_exec_of_50_consecutive_cri_containers_in_one_pod(containers):
     u = uuid.uuid4().hex[:8]
     pod, ns = f"gbt-bpod-{u}", f"gbt-bns-{u}"
-    probe_started = []
-
-    def probe(marker):
-        if not probe_started:
-            probe_started.append(containers.start("cri", "probe", loop_cmd(marker), pod_name=pod, namespace=ns))
-
-    with Tracer("execsnoop-k8s", "--k8s-podname", pod, "--k8s-namespace", ns, "--fields",
-                "runtime.containerId,k8s.podName,k8s.containerName,args", probe=probe, host=False) as t:
-        pod_id = cri_pod(probe_started[0])
-        ids = {}
-        for i in range(50):
-            ids[f"c{i:02d}"] = containers.start("cri", f"c{i:02d}", first_exec_cmd(f"first-{u}-{i:02d}"),
-                                                pod_id=pod_id)
+    t, probe_id = probed_tracer(containers, "cri", "probe", "--k8s-podname", pod, "--k8s-namespace", ns, "--fields",
+                                "runtime.containerId,k8s.podName,k8s.containerName,args", pod_name=pod,
+                                namespace=ns)
+    pod_id = cri_pod(probe_id)
+    ids = {}
+    try:
+        with tracing(t):
+            for i in range(50):
+                ids[f"c{i:02d}"] = containers.start("cri", f"c{i:02d}", first_exec_cmd(f"first-{u}-{i:02d}"),
+                                                    pod_id=pod_id)
+            try:
+                wait_for(lambda: len(first_execs(events(t), f"first-{u}-")) >= 50, timeout=30,
+                         what="50 first execs")
+            except AssertionError:
+                pass
+            t.stop()
+    finally:
         try:
-            wait_for(lambda: len([e for e in events(t) if e["args"][-1:] and e["args"][-1].startswith(f"first-{u}-")]) >= 50,
-                     timeout=30, what="50 first execs")
-        except AssertionError:
-            pass
-        t.stop()
-    got = {}
-    for e in events(t):
-        if e["args"][-1:] and e["args"][-1].startswith(f"first-{u}-"):
-            got.setdefault(e["args"][-1], []).append(e)
+            cri().remove_pod(pod_id)  # the pod with its 51 containers, in one call
+        except Exception:
+            pass  # the fixture removes what is left, container by container
+    got = first_execs(events(t), f"first-{u}-")
     missing = [n for n in ids if f"first-{u}-{n[1:]}" not in got]
     assert not missing, f"{len(missing)} of 50 first execs not shown: {missing}"
     for n, cid in ids.items():
@@ -354,7 +393,7 @@ def test_last_exec_of_an_exited_container_keeps_its_labels(containers):
     want = expected_labels("docker", name, cid)
     mntns = mntns_of(pid)
     private, last = unique("private-mntns"), unique("last")
-    with Tracer("execsnoop-k8s", host=True) as t:
+    with tracing(Tracer("execsnoop-k8s", host=True)) as t:
         t.proc.send_signal(signal.SIGSTOP)
         stopped = time.monotonic()
         try:
@@ -376,12 +415,59 @@ def test_last_exec_of_an_exited_container_keeps_its_labels(containers):
     assert labels(e) == want, "the container's last exec was labelled as a host process"
 
 
+@pytest.mark.xfail(strict=True, reason="BUG: a container first found through /proc while its runtime state is not "
+                   "written yet (e.g. during `runc create`, which makes the state directory first and writes "
+                   "state.json last) is registered without metadata and never described again: "
+                   "common/containers.c walk_proc() registers it with describe(id, NULL, NULL, pid) (no state, no "
+                   "bundle annotations: runtime \"\", name = id, no Kubernetes fields), and from_state() returns early "
+                   "for a known container whose init is alive. Filters by name/pod/namespace then never select it: "
+                   "its events are dropped for the tracer's lifetime (seen as 'tracer not ready' for a CRI probe pod "
+                   "created while the tracer did its first scan, under CPU load)")
+def test_container_seen_before_its_state_is_written_gets_its_metadata_later(containers):
+    """Deterministic: the state directory of a running CRI container is hidden (an empty directory bound over it,
+    as during `runc create`) while the tracer does its first scan, then shown again; after a rescan (every
+    execution of runc is one) the container must be known with its metadata, and pass the pod filter."""
+    u = uuid.uuid4().hex[:10]
+    ns, probe_pod, target_pod = f"gbt-hns-{u}", f"gbt-hprobe-{u}", f"gbt-htarget-{u}"
+    probe_id = containers.start("cri", "probe", ["/pause"], pod_name=probe_pod, namespace=ns)
+    probe_pid = containers.pid("cri", probe_id)
+    tid = containers.start("cri", "app", ["/pause"], pod_name=target_pod, namespace=ns)
+    tpid = containers.pid("cri", tid)
+    want = expected_labels("cri", "app", tid, cri_pod(tid))
+    state = f"/run/containerd/runc/k8s.io/{tid}"
+    assert os.path.isfile(os.path.join(state, "state.json"))
+    empty = tempfile.mkdtemp(prefix="gb-empty-state-")
+    subprocess.run(["mount", "--bind", empty, state], check=True)
+    mounted = True
+    try:
+        t = Tracer("execsnoop-k8s", "--k8s-podname", f"{probe_pod},{target_pod}", host=False,
+                   probe=lambda m: ns_exec(probe_pid, "/bin/true", m))
+        with tracing(t):  # ready: its first scan is done
+            subprocess.run(["umount", state], check=True)
+            mounted = False
+            [row] = [r for r in gadgetbox_containers() if r["runtime"]["containerId"] == tid]
+            assert labels(row) == want  # a fresh scan knows it
+            subprocess.run(["runc", "--version"], check=True, capture_output=True)  # a rescan (fanotify)
+            marker, barrier = unique("target"), unique("barrier")
+            ns_exec(tpid, "/bin/true", marker)
+            ns_exec(probe_pid, "/bin/true", barrier)
+            wait_for(lambda: with_arg(events(t), barrier), what="the barrier exec")
+            t.stop()
+    finally:
+        if mounted:
+            subprocess.run(["umount", state])
+        os.rmdir(empty)
+    shown = with_arg(events(t), marker)
+    assert shown, "the exec of a pod the filter names was not shown"
+    assert labels(shown[0]) == want
+
+
 # ---- 3. containers that already run; host processes; pod sandboxes --------------------------------------------
 
 def test_containers_started_before_the_tracer_are_labelled(fleet):
     """Every fleet container was running before the tracer: the execs of their own loops are labelled."""
     t = Tracer("execsnoop-k8s", host=False, probe=lambda m: ns_exec(fleet["docker"].pid, "/bin/true", m))
-    with t:
+    with tracing(t):
         def seen():
             evs = events(t)
             return all(with_arg(evs, m.loop_marker) for m in fleet.values())
@@ -401,7 +487,7 @@ def test_containers_started_before_the_tracer_are_labelled(fleet):
 def test_host_processes_are_shown_only_with_host(fleet):
     box = fleet["docker"]
     hidden, barrier = unique("host-hidden"), unique("barrier")
-    with Tracer("execsnoop-k8s", host=False, probe=lambda m: ns_exec(box.pid, "/bin/true", m)) as t:
+    with tracing(Tracer("execsnoop-k8s", host=False, probe=lambda m: ns_exec(box.pid, "/bin/true", m))) as t:
         host_exec(hidden)
         ns_exec(box.pid, "/bin/true", barrier)
         wait_for(lambda: with_arg(events(t), barrier), what="the barrier exec")
@@ -413,7 +499,7 @@ def test_host_processes_are_shown_only_with_host(fleet):
     assert labels(e) == box.expected
 
     shown, in_box = unique("host-shown"), unique("in-box")
-    with Tracer("execsnoop-k8s", host=True) as t:  # default probe: a host exec
+    with tracing(Tracer("execsnoop-k8s", host=True)) as t:  # default probe: a host exec
         host_exec(shown)
         ns_exec(box.pid, "/bin/true", in_box)
         wait_for(lambda: with_arg(events(t), in_box), what="the container exec")
@@ -451,7 +537,7 @@ def test_pod_sandboxes_are_never_shown(fleet):
     for host in (True, False):
         hidden, barrier = unique("in-sandbox"), unique("barrier")
         box = fleet["cri_a"]
-        with Tracer("execsnoop-k8s", host=host, probe=lambda m: ns_exec(box.pid, "/bin/true", m)) as t:
+        with tracing(Tracer("execsnoop-k8s", host=host, probe=lambda m: ns_exec(box.pid, "/bin/true", m))) as t:
             ns_exec(pause, "/bin/true", hidden)
             ns_exec(box.pid, "/bin/true", barrier)
             wait_for(lambda: with_arg(events(t), barrier), what="the barrier exec")
@@ -480,6 +566,13 @@ def test_k8s_node_is_node_name_from_the_environment(fleet):
 
 # ---- 4. gadgetbox in a privileged debug container -------------------------------------------------------------
 
+CAP_NAMES = ("CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+             "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT "
+             "SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE "
+             "AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ "
+             "PERFMON BPF CHECKPOINT_RESTORE").split()  # capability numbers 0..40
+
+
 def debug_container_args(engine):
     """Run options for a privileged debug container with the host at /host and gadgetbox at /gadgetbox.
 
@@ -493,11 +586,10 @@ def debug_container_args(engine):
         all_caps = (1 << (int(f.read()) + 1)) - 1
     if engine == "podman" or bnd & all_caps == all_caps:
         return ["--privileged"] + common  # podman --privileged grants what the bounding set allows
-    missing = [i for i in range(all_caps.bit_length()) if not bnd >> i & 1]
-    names = {24: "SYS_RESOURCE", 21: "SYS_ADMIN", 38: "PERFMON", 39: "BPF", 16: "SYS_MODULE"}
     drops = []
-    for i in missing:
-        drops += ["--cap-drop", names.get(i, str(i))]
+    for i in range(all_caps.bit_length()):
+        if not bnd >> i & 1:
+            drops += ["--cap-drop", CAP_NAMES[i]]
     return ["--cap-add", "ALL", *drops, "--security-opt", "seccomp=unconfined", "--security-opt",
             "apparmor=unconfined", "--security-opt", "systempaths=unconfined"] + common
 
@@ -583,7 +675,7 @@ def test_labels_do_not_need_the_runtime_api_frozen_dockerd(containers):
         assert len(rows) == 1
         assert labels(rows[0]) == want and rows[0]["pid"] == pid
         t = Tracer("execsnoop-k8s", "-c", name, host=False, probe=lambda m: ns_exec(pid, "/bin/true", m))
-        with t:
+        with tracing(t):
             wait_for(lambda: with_arg(events(t), loop_marker), timeout=10, what="the container's own exec")
             t.stop()
         evs = events(t)
@@ -665,7 +757,8 @@ def test_running_tracer_follows_docker_rename(containers):
     name = unique("gbt-ren")
     cid = containers.start("docker", name, ["/pause"])
     pid = containers.pid("docker", cid)
-    with Tracer("execsnoop-k8s", "-r", "docker", host=False, probe=lambda m: ns_exec(pid, "/bin/true", m)) as t:
+    with tracing(Tracer("execsnoop-k8s", "-r", "docker", host=False,
+                        probe=lambda m: ns_exec(pid, "/bin/true", m))) as t:
         run("docker", "rename", name, name + "-renamed")
         marker = unique("after-rename")
         run("docker", "exec", name + "-renamed", "/bin/true", marker)
@@ -775,8 +868,8 @@ def test_execsnoop_container_filters(fleet, case):
     args = make_args(fleet)
     probe_box = fleet[sorted(visible)[0]]
     markers = {}
-    with Tracer("execsnoop-k8s", *args, host=False,
-                probe=lambda m: ns_exec(probe_box.pid, "/bin/true", m)) as t:
+    with tracing(Tracer("execsnoop-k8s", *args, host=False,
+                probe=lambda m: ns_exec(probe_box.pid, "/bin/true", m))) as t:
         for key in ALL:
             markers[key] = unique(f"f-{key}")
             ns_exec(fleet[key].pid, "/bin/true", markers[key])
@@ -827,7 +920,8 @@ def test_containers_json_keys_are_unique_and_nested_once(fleet):
 
 def test_execsnoop_json_keys_are_unique(fleet):
     box = fleet["cri_a"]
-    with Tracer("execsnoop-k8s", "-c", box.name, host=False, probe=lambda m: ns_exec(box.pid, "/bin/true", m)) as t:
+    with tracing(Tracer("execsnoop-k8s", "-c", box.name, host=False,
+                        probe=lambda m: ns_exec(box.pid, "/bin/true", m))) as t:
         t.stop()
     evs = parse_json_lines(t.raw(), strict=True)
     assert evs and all(labels(e) == box.expected for e in evs)
