@@ -102,7 +102,7 @@ static int run(void)
 	output_flush(&out);
 	if (env.watch && !out.closed) {
 		if (gb_loop_init(&loop, gb_opts.timeout) == 0 && gb_watch_start(&loop, NULL, NULL) == 0) {
-			gb_containers_set_hooks(&(struct gb_container_hooks){added, removed, &out});
+			gb_containers_set_hooks(&(struct gb_container_hooks){added, removed, &out}, false);
 			rc = gb_loop_run(&loop);
 			rc = rc < 0 && rc != -EPIPE ? (fprintf(stderr, "%s: %s\n", gb_prog, strerror(-rc)), 1) : 0;
 		} else {

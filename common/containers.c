@@ -186,6 +186,7 @@ static void container_free(struct gb_container *c)
 	free(c->k8s_pod_uid);
 	free(c->k8s_container);
 	free(c->cgroup_path);
+	free(c->sandbox_id);
 	free(c);
 }
 
@@ -240,13 +241,27 @@ bool gb_container_filter_active(void)
 static void add(struct gb_container *c)
 {
 	static char empty[] = "";
-	char **strs[] = {&c->name, &c->image, &c->k8s_namespace, &c->k8s_pod, &c->k8s_pod_uid, &c->k8s_container,
-			 &c->cgroup_path};
+	char **strs[] = {&c->name,          &c->image,       &c->k8s_namespace, &c->k8s_pod,
+			 &c->k8s_pod_uid,   &c->k8s_container, &c->cgroup_path, &c->sandbox_id};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (!*strs[i])
 			*strs[i] = strdup(empty);
 	c->selected = matches(c);
+	/* the same container described again (renamed, or its state appeared): update it in place; the hooks
+	 * hear of it only if it entered or left the filters */
+	for (unsigned i = 0; i < ncontainers; i++) {
+		struct gb_container *old = table[i];
+		if (strcmp(old->id, c->id) || old->mntns != c->mntns || old->pid != c->pid)
+			continue;
+		if (old->selected && !c->selected && hooks.removed)
+			hooks.removed(hooks.ctx, old);
+		table[i] = c; /* same mount namespace: the index stays right */
+		if (!old->selected && c->selected && hooks.added)
+			hooks.added(hooks.ctx, c);
+		container_free(old);
+		return;
+	}
 	/* a mount namespace id belongs to one live container: a record still holding it is stale */
 	for (unsigned i = 0; i < ncontainers; i++)
 		if (table[i]->mntns == c->mntns || !strcmp(table[i]->id, c->id)) {
@@ -293,6 +308,7 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 		const char *r = gb_runtime_from_cgroup(c->cgroup_path);
 		c->runtime = r ? r : "";
 	}
+	c->meta_mtime = gb_runtime_meta_mtime(c);
 	return c;
 gone:
 	c->runtime = c->runtime ? c->runtime : "";
@@ -310,7 +326,7 @@ static void from_state(void *ctx, const char *root, const char *id, const char *
 	(void)ctx;
 	struct gb_container *known = find_id(id);
 
-	if (known && alive(known))
+	if (known && alive(known) && !known->from_proc && gb_runtime_meta_mtime(known) == known->meta_mtime)
 		return;
 	struct gb_container *c = describe(id, root, hint, 0);
 	if (c)
@@ -337,27 +353,46 @@ static void walk_proc(void)
 		free(cgroup_path_of(pid, id));
 		if (!id[0] || find_id(id))
 			continue;
-		/* no state root knows it; this process stands in for its init */
+		/* no state root knows it (yet, or ever): this process stands in for its init */
 		struct gb_container *c = describe(id, NULL, NULL, pid);
-		if (c)
+		if (c) {
+			c->from_proc = true;
 			add(c);
+		}
 	}
 	closedir(d);
 }
 
-void gb_containers_refresh(bool full)
+/* Pod sandboxes that only their containers name (podman's infra container carries no type annotation). */
+static void mark_sandboxes(void)
 {
-	for (unsigned i = 0; i < ncontainers;) {
+	for (unsigned i = 0; i < ncontainers; i++) {
+		struct gb_container *sb = *table[i]->sandbox_id ? find_id(table[i]->sandbox_id) : NULL;
+		if (!sb || sb->sandbox || sb == table[i])
+			continue;
+		if (hooks.removed && sb->selected)
+			hooks.removed(hooks.ctx, sb);
+		sb->sandbox = true;
+		sb->selected = false;
+		if (hooks.added)
+			hooks.added(hooks.ctx, sb); /* still known, e.g. for its exit; no longer shown */
+	}
+}
+
+void gb_containers_refresh(unsigned how)
+{
+	for (unsigned i = 0; (how & GB_REFRESH_PRUNE) && i < ncontainers;) {
 		if (!alive(table[i]))
 			remove_at(i);
 		else
 			i++;
 	}
 	gb_runtime_state_foreach(from_state, NULL);
-	if (full) {
+	if (how & GB_REFRESH_FULL) {
 		walk_proc();
 		n_not_containers = 0;
 	}
+	mark_sandboxes();
 }
 
 void gb_containers_exited(uint32_t pid, uint64_t mntns)
@@ -369,10 +404,10 @@ void gb_containers_exited(uint32_t pid, uint64_t mntns)
 		}
 }
 
-void gb_containers_set_hooks(const struct gb_container_hooks *h)
+void gb_containers_set_hooks(const struct gb_container_hooks *h, bool replay)
 {
 	hooks = *h;
-	for (unsigned i = 0; hooks.added && i < ncontainers; i++)
+	for (unsigned i = 0; replay && hooks.added && i < ncontainers; i++)
 		hooks.added(hooks.ctx, table[i]);
 }
 
@@ -427,6 +462,6 @@ int gb_containers_init(const struct gb_container_filter *f)
 	if (!host_mntns)
 		gb_warn_once("cannot tell the host's mount namespace (no access to %s/proc/2/ns/mnt)", gb_host_root());
 	init_node_name();
-	gb_containers_refresh(true);
+	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
 	return 0;
 }

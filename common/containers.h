@@ -27,6 +27,9 @@ struct gb_container {
 	uint64_t netns;
 	bool sandbox;  /* pod infrastructure (pause): known, never shown */
 	bool selected; /* passes the container filters */
+	bool from_proc; /* found through /proc before its runtime state: described again once that appears */
+	char *sandbox_id; /* the pod sandbox this container belongs to (from annotations), "" if none */
+	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
 };
 
 /* Called when a container is registered or forgotten (e.g. to update the in-kernel filter, or --watch). */
@@ -50,12 +53,15 @@ extern const char *gb_node_name;
 
 /* Host root, node name and a first scan. Returns 0 or -1 after printing why. */
 int gb_containers_init(const struct gb_container_filter *filter);
-void gb_containers_set_hooks(const struct gb_container_hooks *hooks);
-/*
- * Re-read what changed: new containers in the runtimes' state directories, and containers whose init process
- * is gone. @full also walks /proc for containers of runtimes whose state we do not know.
- */
-void gb_containers_refresh(bool full);
+/* Install the hooks; @replay calls added() for the containers already known (e.g. to fill a map). */
+void gb_containers_set_hooks(const struct gb_container_hooks *hooks, bool replay);
+enum gb_refresh {
+	GB_REFRESH_FULL = 1 << 0,  /* also walk /proc for containers of runtimes whose state we do not know */
+	GB_REFRESH_PRUNE = 1 << 1, /* forget containers whose init is gone: only once their events are read */
+};
+
+/* Re-read what changed: new containers in the runtimes' state directories, metadata that changed. */
+void gb_containers_refresh(unsigned how);
 /* The init process of a container exited (from the kernel, in order with events). */
 void gb_containers_exited(uint32_t pid, uint64_t mntns);
 const struct gb_container *gb_container_by_mntns(uint64_t mntns);

@@ -69,14 +69,16 @@ static const struct k8s_keys {
 	const char *type;          /* container type key */
 	const char *sandbox_value; /* its value for the pod sandbox */
 	const char *pod, *ns, *uid, *container, *image;
+	const char *sandbox_id; /* names the sandbox, on the pod's other containers */
 } k8s_keys[] = {
 	{"io.kubernetes.cri.container-type", "sandbox", "io.kubernetes.cri.sandbox-name",
 	 "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.sandbox-uid", "io.kubernetes.cri.container-name",
-	 "io.kubernetes.cri.image-name"}, /* containerd CRI */
+	 "io.kubernetes.cri.image-name", "io.kubernetes.cri.sandbox-id"}, /* containerd CRI */
 	{"io.kubernetes.cri-o.ContainerType", "sandbox", "io.kubernetes.pod.name", "io.kubernetes.pod.namespace",
-	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", "io.kubernetes.cri-o.ImageName"}, /* CRI-O, podman kube */
+	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", "io.kubernetes.cri-o.ImageName",
+	 "io.kubernetes.cri-o.SandboxID"}, /* CRI-O, podman kube play (its infra container has no type key) */
 	{"io.kubernetes.docker.type", "podsandbox", "io.kubernetes.pod.name", "io.kubernetes.pod.namespace",
-	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", NULL}, /* cri-dockerd labels */
+	 "io.kubernetes.pod.uid", "io.kubernetes.container.name", NULL, "io.kubernetes.sandbox.id"}, /* cri-dockerd */
 };
 
 /* Engines' own files: name, image and labels of a container. Keys are dotted paths; a number indexes an
@@ -308,6 +310,26 @@ void gb_runtime_state_foreach(void (*fn)(void *ctx, const char *root, const char
 	}
 }
 
+long long gb_runtime_meta_mtime(const struct gb_container *c)
+{
+	char path[512];
+	struct stat st;
+
+	for (size_t i = 0; i < N(engine_files); i++) {
+		const struct engine_file *ef = &engine_files[i];
+		if (ef->list_id || strcmp(ef->runtime, c->runtime))
+			continue; /* a file shared by all containers says nothing about this one */
+		snprintf(path, sizeof(path), ef->path, c->id);
+		int fd = gb_host_open(path, O_RDONLY);
+		if (fd < 0)
+			return 0;
+		long long t = fstat(fd, &st) == 0 ? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : 0;
+		close(fd);
+		return t;
+	}
+	return 0;
+}
+
 const char *gb_runtime_from_cgroup(const char *cgroup_path)
 {
 	for (size_t i = 0; cgroup_path && i < N(cgroup_prefixes); i++)
@@ -422,6 +444,7 @@ static void apply_k8s(struct gb_container *c, const struct kvs *ann)
 	for (size_t i = 0; i < N(k8s_keys); i++) {
 		const struct k8s_keys *k = &k8s_keys[i];
 		const char *type = kvs_get(ann, k->type);
+		set_str(&c->sandbox_id, kvs_get(ann, k->sandbox_id));
 		if (!type && !kvs_get(ann, k->pod))
 			continue;
 		if (type && !strcmp(type, k->sandbox_value))

@@ -14,6 +14,9 @@ void gb_runtime_state_foreach(void (*fn)(void *ctx, const char *root, const char
  * says the container is not running. Problems with files are warned about once and skipped.
  */
 int gb_runtime_describe(struct gb_container *c, const char *root, const char *runtime_hint);
+/* Modification time (ns) of the engine's own file for this container (e.g. Docker's config.v2.json, which a
+ * rename rewrites), or 0 where the engine keeps no per-container file. */
+long long gb_runtime_meta_mtime(const struct gb_container *c);
 /* Guess the runtime from how a cgroup path wraps the id (docker-, crio-, libpod-, cri-containerd-). */
 const char *gb_runtime_from_cgroup(const char *cgroup_path);
 

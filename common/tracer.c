@@ -298,7 +298,7 @@ static int setup_containers(struct gb_tracer *t, struct gb_loop *loop)
 	t->inits_fd = bpf_map__fd(inits);
 	if (gb_containers_init(&gb_opts.filter))
 		return 1;
-	gb_containers_set_hooks(&(struct gb_container_hooks){container_added, container_removed, t});
+	gb_containers_set_hooks(&(struct gb_container_hooks){container_added, container_removed, t}, true);
 	return gb_watch_start(loop, drain, t) ? 1 : 0;
 }
 

@@ -38,11 +38,12 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long requested, completed;
 
-static void rescan(void)
+/* Events already in the ring buffer are labelled first, with the table they were produced under. */
+static void rescan(unsigned how)
 {
 	if (drain_fn)
 		drain_fn(drain_ctx);
-	gb_containers_refresh(false);
+	gb_containers_refresh(how | GB_REFRESH_PRUNE);
 }
 
 /* In the event loop: the thread asked for a rescan. */
@@ -57,7 +58,7 @@ static int on_wake(void *ctx, uint32_t events)
 	pthread_mutex_lock(&lock);
 	unsigned long target = requested;
 	pthread_mutex_unlock(&lock);
-	rescan();
+	rescan(0);
 	pthread_mutex_lock(&lock);
 	completed = target;
 	pthread_cond_broadcast(&done_cond);
@@ -125,10 +126,7 @@ static void tick(void *ctx)
 {
 	(void)ctx;
 	ticks++;
-	if (fan_fd < 0)
-		rescan();
-	else
-		gb_containers_refresh(ticks % 30 == 0);
+	rescan(fan_fd < 0 || ticks % 30 == 0 ? GB_REFRESH_FULL : 0);
 }
 
 static int mark_runtimes(int *err)

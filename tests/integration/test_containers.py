@@ -7,8 +7,7 @@ container looping execs, or an exec run with nsenter in a container's mount name
 to that container), and "not shown" is proven with a barrier exec made after the one that must stay hidden (one
 ring buffer: events come out in the order they were submitted).
 
-Tests marked xfail(strict=True) show bugs of the binary, described in their reason; once a bug is fixed the test
-passes, strict xfail turns that into a failure, and the marker is to be removed.
+Tests that once showed bugs of the binary keep checking the fixed behaviour.
 """
 import contextlib
 import json
@@ -375,15 +374,6 @@ def test_first_exec_of_50_consecutive_cri_containers_in_one_pod(containers):
         assert e["k8s"] == {"podName": pod, "containerName": n}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: events of a container that has just exited lose their labels when "
-                   "the container table is rescanned before they are decoded. common/containers.c "
-                   "gb_containers_refresh() forgets every container whose init is gone (alive()), but its last "
-                   "events may still wait in the ring buffer; they are then looked up by mount namespace, not "
-                   "found, and shown as host processes (--host) or dropped (containers only). Rescans that do not "
-                   "drain the ring buffer first: the one gb_container_lookup() starts for an unknown mount namespace "
-                   "(in the middle of consuming it; shown here), and watch.c slow_tick() every second (seen as "
-                   "1 of 50 first execs of short-lived containers missing under CPU load). The in-order "
-                   "GB_RECORD_CONTAINER_EXIT record exists to forget a container after its events.")
 def test_last_exec_of_an_exited_container_keeps_its_labels(containers):
     """Deterministic: the tracer is stopped while (1) a host process in a private mount namespace execs, (2) a
     container execs, (3) the container's init is killed; after SIGCONT the three are decoded in that order."""
@@ -415,14 +405,6 @@ def test_last_exec_of_an_exited_container_keeps_its_labels(containers):
     assert labels(e) == want, "the container's last exec was labelled as a host process"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a container first found through /proc while its runtime state is not "
-                   "written yet (e.g. during `runc create`, which makes the state directory first and writes "
-                   "state.json last) is registered without metadata and never described again: "
-                   "common/containers.c walk_proc() registers it with describe(id, NULL, NULL, pid) (no state, no "
-                   "bundle annotations: runtime \"\", name = id, no Kubernetes fields), and from_state() returns early "
-                   "for a known container whose init is alive. Filters by name/pod/namespace then never select it: "
-                   "its events are dropped for the tracer's lifetime (seen as 'tracer not ready' for a CRI probe pod "
-                   "created while the tracer did its first scan, under CPU load)")
 def test_container_seen_before_its_state_is_written_gets_its_metadata_later(containers):
     """Deterministic: the state directory of a running CRI container is hidden (an empty directory bound over it,
     as during `runc create`) while the tracer does its first scan, then shown again; after a rescan (every
@@ -732,10 +714,6 @@ def test_containers_lists_every_running_container_of_every_runtime(fleet):
         assert not missing, f"{rt} lists running containers that gadgetbox does not: {sorted(missing)}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a podman pod's infra (pause) container is listed like any container, "
-                   "though README says pod sandboxes are never shown: common/runtimes.c apply_k8s() only knows "
-                   "sandboxes by the CRI container-type annotations; podman's infra container carries none (only "
-                   "the pod's other containers carry io.kubernetes.cri-o.SandboxID=<infra id>)")
 def test_podman_pod_infra_container_is_not_shown(containers):
     pod = unique("gbt-ppod")
     run("podman", "pod", "create", "--name", pod, "--network", "none")
@@ -750,9 +728,6 @@ def test_podman_pod_infra_container_is_not_shown(containers):
         run("podman", "pod", "rm", "-f", "-t", "0", pod, check=False)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (stale metadata): after `docker rename`, a running tracer keeps "
-                   "labelling the container with its old name: common/containers.c from_state() returns early for "
-                   "a known container whose init is alive, so config.v2.json is never read again")
 def test_running_tracer_follows_docker_rename(containers):
     name = unique("gbt-ren")
     cid = containers.start("docker", name, ["/pause"])
@@ -826,9 +801,6 @@ def test_watch_reports_added_and_removed(containers, fleet, watcher, runtime):
     assert [r["event"] for r in rows_of(existing)][:1] == ["EXISTING"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: containers --watch prints an ADDED row for every container it already "
-                   "printed as EXISTING (applets/containers.c: gb_containers_set_hooks() calls the added hook for "
-                   "every known container, after the EXISTING rows were printed)")
 def test_watch_reports_existing_containers_once(fleet):
     r = subprocess.run(gadgetbox_cmd("containers", "--watch", "--timeout", "1", "-o", "json"), capture_output=True,
                        timeout=30)
