@@ -13,7 +13,7 @@
 struct gb_common_opts gb_opts = {.mode = OUT_COLUMNS};
 const char *gb_prog = "gadgetbox";
 
-enum { OPT_FIELDS = 1, OPT_BTF, OPT_K8S_NAMESPACE, OPT_K8S_POD, OPT_K8S_CONTAINER, OPT_HOST, OPT_HOST_ROOT };
+enum { OPT_FIELDS = 1, OPT_BTF, OPT_K8S_NAMESPACE, OPT_K8S_POD, OPT_K8S_CONTAINER, OPT_HOST, OPT_HOST_ROOT, OPT_IA32 };
 
 static const struct gb_opt output_opts[] = {
 	{"output", 'o', "FORMAT", "output format: columns (default) or json (one object per line)"},
@@ -29,6 +29,7 @@ static const struct gb_opt timeout_opts[] = {
 static const struct gb_opt bpf_opts[] = {
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
 	{"verbose", 'v', NULL, "print libbpf's debug messages"},
+	{"ia32", OPT_IA32, NULL, "also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 us)"},
 	{0},
 };
 
@@ -172,6 +173,9 @@ static int parse_common(int key, const char *arg)
 		return 0;
 	case OPT_HOST:
 		gb_opts.filter.host = true;
+		return 0;
+	case OPT_IA32:
+		gb_opts.ia32 = true;
 		return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");

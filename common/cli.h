@@ -48,6 +48,7 @@ struct gb_common_opts {
 	const char *btf;
 	struct gb_container_filter filter;
 	const char *host_root;
+	bool ia32; /* also trace 32-bit syscalls (a program on every syscall of the node) */
 };
 extern struct gb_common_opts gb_opts;
 extern const char *gb_prog; /* the applet's name, for messages */

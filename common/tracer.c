@@ -396,3 +396,15 @@ int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_eve
 		return gb_bpf_load_failed("cannot load the BPF programs", err);
 	return gb_tracer_run(&tracer, *s->obj, out, fn, out);
 }
+
+void gb_tracer_select_programs(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	/* 32-bit syscalls are caught on the raw sys_enter/sys_exit, which run for every syscall on the node */
+	bpf_object__for_each_program(prog, obj)
+	{
+		if (!gb_opts.ia32 && !strncmp(bpf_program__name(prog), "ia32_", 5))
+			bpf_program__set_autoload(prog, false);
+	}
+}

@@ -46,7 +46,11 @@ struct gb_tracer {
 		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                  \
 		(skel)->rodata->gb_filter_mntns = !gb_opts.filter.host;             \
 		bpf_map__set_max_entries((skel)->maps.gb_events, (ringbuf_bytes)); \
+		gb_tracer_select_programs((skel)->obj);                             \
 	} while (0)
+
+/* Leave out optional programs that were not asked for (ia32_*: only with --ia32). */
+void gb_tracer_select_programs(struct bpf_object *obj);
 
 /* Open a bpftool skeleton with --btf applied: a `struct NAME *`, or NULL after saying why. */
 #define GB_SKEL_OPEN(name)                                                         \

@@ -487,7 +487,7 @@ def test_exec_through_the_i386_syscall_abi_is_traced(workdir):
     with open(src, "w") as f:
         f.write(EXEC32_C)
     subprocess.run(["gcc", "-O2", "-o", prog, src], check=True)
-    with Tracer("execsnoop-k8s", "-x") as t:
+    with Tracer("execsnoop-k8s", "-x", "--ia32") as t:
         r = subprocess.run([prog, missing, target, "thirty-two", "bit args"], capture_output=True, text=True)
         if r.returncode == 3 or r.stdout.strip() == "-38":
             pytest.skip("no i386 syscall ABI here")

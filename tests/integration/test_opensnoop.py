@@ -574,13 +574,13 @@ def test_full_path_of_reopened_pipe_and_memfd_equals_proc_fd_readlink():
 
 
 def test_open_through_the_i386_syscall_abi_is_traced(opens_bin, workdir):
-    """A 64-bit process can call the i386 open (int $0x80, syscall 5): strace shows it; so must the tracer, or any
-    process can open files unseen."""
+    """A 64-bit process can call the i386 open (int $0x80, syscall 5): strace shows it; so must the tracer with
+    --ia32, or any process can open files unseen."""
     d = fresh_dir(workdir, unique("compat"))
     exists = os.path.join(d, "exists")
     open(exists, "w").close()
     missing = os.path.join(d, "missing")
-    with Tracer("opensnoop-k8s", "--prefix", d + "/", probe=lambda m: try_open(os.path.join(d, m))) as t:
+    with Tracer("opensnoop-k8s", "--ia32", "--prefix", d + "/", probe=lambda m: try_open(os.path.join(d, m))) as t:
         p = subprocess.run([opens_bin, "compat", missing, exists], capture_output=True, text=True, timeout=30)
         if p.returncode == 3 or f"{missing} -{errno.ENOSYS}" in p.stdout:
             pytest.skip("no i386 syscall ABI here")

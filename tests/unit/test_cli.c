@@ -342,6 +342,8 @@ TEST(test_parse_args_help_lists_every_option_and_exits_0)
 		    "      --timeout SECONDS      stop after SECONDS\n"
 		    "      --btf PATH             kernel BTF file, for kernels without /sys/kernel/btf/vmlinux\n"
 		    "  -v, --verbose              print libbpf's debug messages\n"
+		    "      --ia32                 also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 "
+		    "us)\n"
 		    "  -h, --help                 show this help and exit\n"
 		    "\n"
 		    "EXAMPLES:\n"
