@@ -49,9 +49,11 @@ struct {
 	__type(value, __u64);
 } gb_container_inits SEC(".maps");
 
+/* @task from bpf_get_current_task_btf(): a trusted pointer, read with plain (CO-RE relocated) loads, which
+ * cost far less than a bpf_probe_read_kernel() per step on this hot path. */
 static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 {
-	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	return task->nsproxy->mnt_ns->ns.inum;
 }
 
 static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
@@ -107,7 +109,7 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	p->cgroup_id = bpf_get_current_cgroup_id();
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
-	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p->ppid = task->real_parent->tgid;
 	p->uid = (__u32)uid_gid;
 	p->gid = uid_gid >> 32;
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
