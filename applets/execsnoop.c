@@ -207,8 +207,9 @@ static int run(void)
 		skel->rodata->targ_uid = env.uid;
 		skel->rodata->ignore_failed = !env.fails;
 		skel->rodata->max_args = env.max_args;
-		/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area */
-		if (libbpf_find_vmlinux_btf_id("sched_prepare_exec", BPF_TRACE_RAW_TP) < 0)
+		/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area
+		 * (asked of tracefs: parsing the kernel's BTF a second time would double the start-up time) */
+		if (!gb_tracepoint_exists("sched", "sched_prepare_exec"))
 			bpf_program__set_autoload(skel->progs.tp_prepare_exec, false);
 		rc = gb_tracer_load_run(skel->skeleton, &out, handle_event);
 		execsnoop_bpf__destroy(skel);

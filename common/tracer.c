@@ -408,3 +408,16 @@ void gb_tracer_select_programs(struct bpf_object *obj)
 			bpf_program__set_autoload(prog, false);
 	}
 }
+
+bool gb_tracepoint_exists(const char *category, const char *name)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", roots[i], category, name);
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}

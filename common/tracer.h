@@ -49,6 +49,8 @@ struct gb_tracer {
 		gb_tracer_select_programs((skel)->obj);                             \
 	} while (0)
 
+/* Whether the kernel has this tracepoint (tracefs is mounted by gb_bpf_preflight()). */
+bool gb_tracepoint_exists(const char *category, const char *name);
 /* Leave out optional programs that were not asked for (ia32_*: only with --ia32). */
 void gb_tracer_select_programs(struct bpf_object *obj);
 
