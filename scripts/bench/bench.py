@@ -232,16 +232,23 @@ def chart(out_dir, results):
             e = results["exec"][n]["overhead_ns"][0]
             f.write(f"{n} {o:.0f} {e:.0f}\n")
     script = f"""
-set terminal pngcairo size 900,420 font ",10" noenhanced
+set terminal pngcairo size 1000,420 font ",10" noenhanced
 set output '{os.path.join(out_dir, "bench.png")}'
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set ylabel 'overhead on the traced workload (ns per operation, median)'
-set key top left
 set grid ytics
-set title 'Cost of tracing: lower is better (workload on CPU 0, tracer on CPU 1)'
-plot '{dat}' using 2:xtic(1) title 'open+close', '' using 3 title 'fork+exec'
+set key off
+set yrange [0:*]
+set xtics rotate by -25 scale 0
+set bmargin 6
+set datafile columnheaders
+set multiplot layout 1,2 title 'Overhead on the traced workload, ns per operation (median; lower is better)'
+set title 'open+close loop'
+plot '{dat}' using 2:xtic(1) lc rgb '#7b3fbf'
+set title 'fork+exec loop'
+plot '{dat}' using 3:xtic(1) lc rgb '#2a9d8f'
+unset multiplot
 """
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
     os.unlink(dat)
