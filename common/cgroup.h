@@ -1,4 +1,4 @@
-/* Container ids from cgroup paths, and cgroup paths from the cgroup ids that BPF programs record. */
+/* Container ids from cgroup paths (/proc/PID/cgroup). */
 #ifndef GADGETBOX_CGROUP_H
 #define GADGETBOX_CGROUP_H
 
@@ -15,7 +15,5 @@
 int gb_cgroup_container_id(const char *path, size_t len, char *id);
 /* The container id in the text of /proc/PID/cgroup (any hierarchy), or -1. */
 int gb_cgroup_container_id_from_proc(const char *content, size_t len, char *id);
-/* Path of the cgroup v2 directory with this id, relative to the cgroup2 root; -1 if unknown or gone. */
-int gb_cgroup_path_by_id(uint64_t cgroup_id, char *path, size_t size);
 
 #endif

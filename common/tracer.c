@@ -165,7 +165,8 @@ int gb_bpf_load_failed(const char *what, int err)
 	return 1;
 }
 
-int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj)
+/* Attach every program of @obj; on failure say which one and return 1. */
+static int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj)
 {
 	struct bpf_program *prog;
 
@@ -205,7 +206,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	return t->out->closed ? -EPIPE : 0;
 }
 
-uint64_t gb_tracer_drops(const struct gb_tracer *t)
+/* Events lost so far (all CPUs). */
+static uint64_t gb_tracer_drops(const struct gb_tracer *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t total = 0;
@@ -309,7 +311,9 @@ static int rb_ready(void *ctx, uint32_t events)
 	return rc < 0 ? rc : 0;
 }
 
-int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *out, gb_event_fn fn, void *ctx)
+/* Consume gb_events from @loop, calling @fn per event and flushing @out after each batch. */
+static int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *out, gb_event_fn fn,
+			   void *ctx)
 {
 	struct bpf_map *events = bpf_object__find_map_by_name(t->obj, "gb_events");
 	struct bpf_map *drops = bpf_object__find_map_by_name(t->obj, "gb_drops");
@@ -336,7 +340,8 @@ int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *ou
 	return 0;
 }
 
-void gb_tracer_close(struct gb_tracer *t)
+/* Drain what is left, report losses, detach everything. */
+static void gb_tracer_close(struct gb_tracer *t)
 {
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);

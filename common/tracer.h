@@ -71,10 +71,6 @@ int gb_bpf_preflight(void);
 void gb_bpf_open_opts(struct bpf_object_open_opts *opts);
 /* Explain a failed open/load (program name and the verifier's last lines) and return the exit code 1. */
 int gb_bpf_load_failed(const char *what, int err);
-/* Attach every program of @obj; on failure prints which one and returns 1. */
-int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj);
-/* Consume gb_events from @loop, calling @fn for each event and flushing @out after each batch. */
-int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *out, gb_event_fn fn, void *ctx);
 /*
  * Attach every program of @obj, print the header, and deliver events to @fn until SIGINT/SIGTERM, --timeout
  * or a closed output; then detach. Returns the process exit code.
@@ -82,9 +78,5 @@ int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *ou
 int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *out, gb_event_fn fn, void *ctx);
 /* Load a configured skeleton (explaining a refusal), then gb_tracer_run() with @out as @fn's context. */
 int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_event_fn fn);
-/* Drain what is left, report losses, detach everything. */
-void gb_tracer_close(struct gb_tracer *t);
-/* Events lost so far (all CPUs). */
-uint64_t gb_tracer_drops(const struct gb_tracer *t);
 
 #endif
