@@ -98,7 +98,9 @@ class Tracer:
 
     def lines(self):
         text = self.raw().decode("utf-8", errors="surrogateescape")
-        return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+        # the tracer writes in large chunks: while it runs, the file may end inside a line; leave that part
+        # for the next read
+        return text.split("\n")[:-1]
 
     def __enter__(self):
         return self.start()

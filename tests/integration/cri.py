@@ -150,7 +150,7 @@ class CRI:
     # ---- containers
 
     def create_container(self, pod_id, pod_config, name, image, command, args=(), labels=None, annotations=None,
-                         env=None, log_path=None):
+                         env=None, log_path=None, mounts=()):
         """Create a container in a pod; returns its id. pod_config None: the one run_pod used (same CRI object).
 
         command is the entrypoint (Kubernetes `command`), args its arguments (Kubernetes `args`).
@@ -173,6 +173,7 @@ class CRI:
             image=pb.ImageSpec(image=image),
             command=list(command), args=list(args),
             envs=[pb.KeyValue(key=k, value=v) for k, v in (env or {}).items()],
+            mounts=[pb.Mount(host_path=h, container_path=c) for h, c in mounts],
             labels=lab, annotations=ann,
             log_path=log_path or os.path.join(name, "0.log"),
             linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(

@@ -192,7 +192,7 @@ def cri():
 
 
 def cri_start(name, command, pod_name=None, namespace="default", host_network=True, pod_id=None, labels=None,
-              annotations=None, pod_labels=None, pod_annotations=None, runtime_handler="", env=None,
+              annotations=None, pod_labels=None, pod_annotations=None, runtime_handler="", env=None, mounts=(),
               image=BUSYBOX):
     """A CRI container NAME running COMMAND (its Kubernetes `command`) in a new pod POD_NAME (default NAME) of
     NAMESPACE, or in pod_id if given. runtime_handler "" (runc) or "crun". Returns the container id;
@@ -205,7 +205,8 @@ def cri_start(name, command, pod_name=None, namespace="default", host_network=Tr
     else:
         own_pod = False
     try:
-        cid = c.create_container(pod_id, None, name, image, command, labels=labels, annotations=annotations, env=env)
+        cid = c.create_container(pod_id, None, name, image, command, labels=labels, annotations=annotations, env=env,
+                                 mounts=mounts)
         c.start(cid)
     except Exception:
         if own_pod:

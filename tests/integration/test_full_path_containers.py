@@ -1,4 +1,4 @@
-"""opensnoop-k8s --full-path inside real containers: the path the container's process sees (its own root,
+"""opensnoop-k8s --full-path inside real containers (docker, podman, ctr, a CRI pod): the path the container's process sees (its own root,
 its bind-mounted volume), equal to readlink /proc/self/fd/N run in the same process."""
 import os
 import shutil
@@ -28,13 +28,15 @@ echo done
 """
 
 
-def mount_args(runtime, host_dir):
+def mount_kw(runtime, host_dir):
     if runtime in ("docker", "docker-crun", "podman"):
-        return ["-v", f"{host_dir}:/data"]
-    return ["--mount", f"type=bind,src={host_dir},dst=/data,options=rbind:rw"]  # ctr
+        return {"extra_args": ["-v", f"{host_dir}:/data"]}
+    if runtime == "cri":
+        return {"mounts": [(host_dir, "/data")]}
+    return {"extra_args": ["--mount", f"type=bind,src={host_dir},dst=/data,options=rbind:rw"]}  # ctr
 
 
-@pytest.mark.parametrize("runtime", ["docker", "docker-crun", "podman", "ctr"])
+@pytest.mark.parametrize("runtime", ["docker", "docker-crun", "podman", "ctr", "cri"])
 def test_full_path_in_a_container_equals_its_own_readlink(runtime, containers):  # noqa: F811
     host_dir = tempfile.mkdtemp(prefix="gb-vol-")
     os.chmod(host_dir, 0o755)
@@ -45,12 +47,12 @@ def test_full_path_in_a_container_equals_its_own_readlink(runtime, containers): 
         os.symlink("sub", os.path.join(host_dir, "link"))
         name = unique("gbt-fp")
         marker = unique("m")
-        cid = containers.start(runtime, name, ["sh", "-c", f"M={marker}\n" + SCRIPT],
-                               extra_args=mount_args(runtime, host_dir))
+        cid = containers.start(runtime, name, ["sh", "-c", f"M={marker}\n" + SCRIPT], **mount_kw(runtime, host_dir))
 
         def probe(m):
             pass  # the container itself keeps opening its marker
 
+        # a CRI container's runtime name is the one in its pod spec: the same name here
         t = Tracer("opensnoop-k8s", "--full-path", "-c", name, probe=probe, host=False)
         t.marker = "marker-" + marker
         with t:
