@@ -106,7 +106,6 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	p->kind = GB_RECORD_EVENT;
 	p->ts_boot_ns = bpf_ktime_get_boot_ns();
 	p->mntns_id = mntns_id;
-	p->cgroup_id = bpf_get_current_cgroup_id();
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
 	p->ppid = task->real_parent->tgid;

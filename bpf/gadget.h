@@ -28,7 +28,6 @@ struct gb_proc {
 	__u32 gid;
 	__u64 ts_boot_ns; /* bpf_ktime_get_boot_ns() */
 	__u64 mntns_id;
-	__u64 cgroup_id; /* cgroup v2 id of the task */
 	char comm[GB_COMM_LEN];
 };
 

@@ -1,12 +1,7 @@
 #include "cgroup.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* How each runtime wraps the id in a cgroup name: data, so a new runtime is one line. */
 static const struct {

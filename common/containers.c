@@ -233,11 +233,6 @@ static bool matches(const struct gb_container *c)
 	       gb_list_matches(filter.runtimes, c->runtime);
 }
 
-bool gb_container_filter_active(void)
-{
-	return filter.names || filter.k8s_namespaces || filter.k8s_pods || filter.k8s_containers || filter.runtimes;
-}
-
 static void add(struct gb_container *c)
 {
 	static char empty[] = "";
@@ -409,11 +404,6 @@ void gb_containers_set_hooks(const struct gb_container_hooks *h, bool replay)
 	hooks = *h;
 	for (unsigned i = 0; replay && hooks.added && i < ncontainers; i++)
 		hooks.added(hooks.ctx, table[i]);
-}
-
-uint64_t gb_host_mntns(void)
-{
-	return host_mntns;
 }
 
 const char *gb_container_display(const struct gb_container *c, char *buf, unsigned size)

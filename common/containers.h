@@ -71,8 +71,6 @@ const struct gb_container *gb_container_lookup(uint64_t mntns);
 bool gb_container_visible(const struct gb_container *c);
 /* Iterate: returns the i-th container or NULL past the end. */
 const struct gb_container *gb_container_at(unsigned i);
-bool gb_container_filter_active(void);
-uint64_t gb_host_mntns(void);
 /* A short display name: namespace/pod/container for Kubernetes, else the name, else the short id. */
 const char *gb_container_display(const struct gb_container *c, char *buf, unsigned size);
 /* Whether a comma list with "!" exclusions matches @value (NULL list matches everything). */
