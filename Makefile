@@ -3,7 +3,7 @@
 #   make test     unit tests (ASan+UBSan) and integration tests against the real kernel (as root)
 #   make check    warnings-as-errors build and the unit tests under sanitizers
 #   make bench    benchmarks against libbpf-tools (docs/bench.md, docs/bench.png)
-# Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir.
+# Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir, V=1 (print every command).
 
 BUILD ?= build
 BTF ?= /sys/kernel/btf/vmlinux
@@ -25,32 +25,45 @@ UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c comm
 	common/clock.c common/openflags.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
+ifeq ($(V),1)
+Q :=
+say := @true
+else
+Q := @
+say := @printf '  %-7s %s\n'
+endif
+
 .PHONY: all deps test unit check bench clean
 .SECONDARY:
-all: gadgetbox
+all: $(BUILD)/deps.stamp gadgetbox
 
 deps: $(BUILD)/deps.stamp
-$(BUILD)/deps.stamp: scripts/build-deps.sh
-	BUILD=$(abspath $(BUILD)) bash scripts/build-deps.sh
+$(BUILD)/deps.stamp: scripts/build-deps.sh scripts/fetch-source.sh scripts/deps.list
+	@BUILD=$(abspath $(BUILD)) bash scripts/build-deps.sh
 	@touch $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)/deps.stamp
-	$(BPFTOOL) btf dump file $(BTF) format c > $@.tmp && mv $@.tmp $@
+	$(say) GEN $@
+	$(Q)$(BPFTOOL) btf dump file $(BTF) format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
-	clang -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -I$(DEPS)/include $(WARN) -Wno-unused-parameter -c $< -o $@
-	llvm-strip -g $@
+	$(say) BPF $<
+	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -I$(DEPS)/include $(WARN) -Wno-unused-parameter -c $< -o $@
+	$(Q)llvm-strip -g $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+	$(say) SKEL $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/deps.stamp
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
+	$(say) CC $<
+	$(Q)$(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
 		-I$(DEPS)/include -I$(BUILD) -MMD -MP -c $< -o $@
 
 gadgetbox: $(OBJS)
-	$(MUSL_CC) -static -s -o $@ $(OBJS) -L$(DEPS)/lib -lbpf -lelf -lz -lcjson
+	$(say) LINK $@
+	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) -L$(DEPS)/lib -lbpf -lelf -lz -lcjson
 
 -include $(OBJS:.o=.d)
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "applets.h"
+#include "deps/versions.h" /* written by scripts/build-deps.sh: what went into this binary */
 
 #ifndef GADGETBOX_VERSION
 #define GADGETBOX_VERSION "dev"
@@ -82,7 +83,8 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[1], "--version")) {
-			printf("gadgetbox %s\n", GADGETBOX_VERSION);
+			printf("gadgetbox %s\n%s\nfrom Debian source packages: %s\n", GADGETBOX_VERSION, GB_DEPS_VERSIONS,
+			       GB_DEPS_VERSIONS_DEBIAN);
 			return 0;
 		}
 		if (!strcmp(argv[1], "--install")) {

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Build the static dependencies of gadgetbox (zlib, libelf, libbpf) with musl-gcc from Debian's source
-# packages into $PREFIX. Idempotent: a stamp file per library makes a second run a no-op.
+# Build the static dependencies of gadgetbox (libbpf, libelf, zlib, cJSON) with musl-gcc from Debian's
+# source packages into $PREFIX; the versions are chosen in scripts/deps.list and fetched by
+# scripts/fetch-source.sh. One progress line per dependency; a stamp per library makes a second run a no-op.
+# Writes $DEPS/VERSIONS ("name upstream debian-version suite", musl included) and $DEPS/versions.h.
 # Also installs the Debian packages the build needs (clang, llvm, bpftool, musl-tools, libbpf-dev).
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(pwd)/build}
+export BUILD
 DEPS=$BUILD/deps
 SRC=$DEPS/src
 PREFIX=$DEPS/prefix
@@ -12,19 +16,25 @@ JOBS=$(nproc)
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf 'build-deps: %s\n' "$*" >&2; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
 need_pkgs=(clang llvm bpftool musl-tools libbpf-dev make gcc pkg-config dpkg-dev)
 missing=()
 for p in "${need_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-apt_updated=
-apt_update() { [ -n "$apt_updated" ] || { apt-get update -qq; apt_updated=1; }; }
 if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || { log "missing packages ${missing[*]}; run as root or install them"; exit 1; }
-	log "installing ${missing[*]}"
-	apt_update
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	t0=$(now)
+	printf 'build-deps: installing %s ... ' "${missing[*]}" >&2
+	out=$(apt-get -o Acquire::Retries=3 update -qq 2>&1 &&
+		apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${missing[@]}" 2>&1) || {
+		printf 'failed\n' >&2
+		printf '%s\n' "$out" | grep -E '^(E|W):' | tail -n 5 >&2
+		exit 1
+	}
+	printf 'done in %s\n' "$(since "$t0")" >&2
 fi
 
 mkdir -p "$SRC" "$PREFIX/lib" "$PREFIX/include"
@@ -39,64 +49,68 @@ if [ ! -e "$KHDR/linux" ]; then
 fi
 export CC="musl-gcc -idirafter $KHDR"
 
-fetch_source() { # $1 = Debian source package; leaves the unpacked tree at $SRC/$1
-	local pkg=$1
-	[ -d "$SRC/$pkg" ] && return 0
-	if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-		[ -f /etc/apt/sources.list.d/debian.sources ] || { log "no deb-src entry and no debian.sources to copy"; exit 1; }
-		log "adding deb-src entries"
-		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/gadgetbox-src.sources
-		apt_updated=
-	fi
-	apt_update
-	local tmp
-	tmp=$(mktemp -d "$SRC/.fetch.XXXXXX")
-	(cd "$tmp" && apt-get source -qq "$pkg" >/dev/null 2>&1) || { log "apt-get source $pkg failed"; exit 1; }
-	local dir
-	dir=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)
-	mv "$dir" "$SRC/$pkg"
-	rm -rf "$tmp"
+build_zlib() {
+	./configure --static --prefix="$PREFIX" && make -j"$JOBS" libz.a && make install
 }
 
-if [ ! -f "$DEPS/zlib.stamp" ]; then
-	fetch_source zlib
-	log "building zlib"
-	(cd "$SRC/zlib" && ./configure --static --prefix="$PREFIX" >/dev/null && make -s -j"$JOBS" libz.a >/dev/null && make -s install >/dev/null)
-	touch "$DEPS/zlib.stamp"
-fi
+build_elfutils() { # libelf only
+	ac_cv_search_argp_parse="none required" ac_cv_search_fts_close="none required" \
+		ac_cv_search__obstack_free="none required" \
+		./configure -q --prefix="$PREFIX" --disable-debuginfod --disable-libdebuginfod \
+		--without-bzlib --without-lzma --without-zstd --disable-nls --disable-symbol-versioning \
+		CFLAGS="-O2 -I$PREFIX/include -Wno-error" LDFLAGS="-L$PREFIX/lib" &&
+		make -j"$JOBS" -C libelf libelf.a &&
+		install -m 644 libelf/libelf.a "$PREFIX/lib/" &&
+		install -m 644 libelf/libelf.h libelf/gelf.h libelf/nlist.h "$PREFIX/include/"
+}
 
-if [ ! -f "$DEPS/libelf.stamp" ]; then
-	fetch_source elfutils
-	log "building libelf"
-	(cd "$SRC/elfutils" &&
-		ac_cv_search_argp_parse="none required" ac_cv_search_fts_close="none required" \
-			ac_cv_search__obstack_free="none required" \
-			./configure -q --prefix="$PREFIX" --disable-debuginfod --disable-libdebuginfod \
-			--without-bzlib --without-lzma --without-zstd --disable-nls --disable-symbol-versioning \
-			CFLAGS="-O2 -I$PREFIX/include -Wno-error" LDFLAGS="-L$PREFIX/lib" >/dev/null &&
-		make -s -j"$JOBS" -C libelf libelf.a >/dev/null)
-	install -m 644 "$SRC/elfutils/libelf/libelf.a" "$PREFIX/lib/"
-	install -m 644 "$SRC/elfutils/libelf/libelf.h" "$SRC/elfutils/libelf/gelf.h" "$SRC/elfutils/libelf/nlist.h" "$PREFIX/include/"
-	touch "$DEPS/libelf.stamp"
-fi
+build_libbpf() {
+	mkdir -p "$DEPS/libbpf-obj" &&
+		make -j"$JOBS" -C src CC="$CC" BUILD_STATIC_ONLY=y NO_PKG_CONFIG=1 \
+			OBJDIR="$DEPS/libbpf-obj" PREFIX="$PREFIX" LIBDIR="$PREFIX/lib" \
+			EXTRA_CFLAGS="-I$PREFIX/include" install install_uapi_headers
+}
 
-if [ ! -f "$DEPS/libbpf.stamp" ]; then
-	fetch_source libbpf
-	log "building libbpf"
-	mkdir -p "$DEPS/libbpf-obj"
-	make -s -j"$JOBS" -C "$SRC/libbpf/src" CC="$CC" BUILD_STATIC_ONLY=y NO_PKG_CONFIG=1 \
-		OBJDIR="$DEPS/libbpf-obj" PREFIX="$PREFIX" LIBDIR="$PREFIX/lib" \
-		EXTRA_CFLAGS="-I$PREFIX/include" install install_uapi_headers >/dev/null
-	touch "$DEPS/libbpf.stamp"
-fi
-# cJSON: the JSON parser for runtime state and engine files (one .c file; its CMake build is not needed)
-if [ ! -f "$DEPS/cjson.stamp" ]; then
-	fetch_source cjson
-	log "building cJSON"
-	mkdir -p "$DEPS/cjson-obj" "$PREFIX/include/cjson"
-	$CC -O2 -fno-strict-aliasing -c "$SRC/cjson/cJSON.c" -o "$DEPS/cjson-obj/cJSON.o"
-	ar rcs "$PREFIX/lib/libcjson.a" "$DEPS/cjson-obj/cJSON.o"
-	install -m 644 "$SRC/cjson/cJSON.h" "$PREFIX/include/cjson/"
-	touch "$DEPS/cjson.stamp"
-fi
-log "dependencies ready in $PREFIX"
+build_cjson() { # one .c file; its CMake build is not needed
+	mkdir -p "$DEPS/cjson-obj" "$PREFIX/include/cjson" &&
+		$CC -O2 -fno-strict-aliasing -c cJSON.c -o "$DEPS/cjson-obj/cJSON.o" &&
+		ar rcs "$PREFIX/lib/libcjson.a" "$DEPS/cjson-obj/cJSON.o" &&
+		install -m 644 cJSON.h "$PREFIX/include/cjson/"
+}
+
+# One line per dependency: name, version, suite, and how long fetching and building took.
+while read -r pkg name _; do
+	spec=$(grep -E "^$pkg[[:space:]]" "$HERE/deps.list")
+	stamp=$DEPS/$pkg.stamp
+	if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$spec" ]; then
+		continue
+	fi
+	t0=$(now)
+	rm -rf "${SRC:?}/$pkg"
+	got=$(bash "$HERE/fetch-source.sh" "$pkg" "$SRC/$pkg") || exit 1
+	read -r ver suite up <<<"$got"
+	printf 'build-deps: %-8s %-8s (Debian %s, %s) fetched in %s, ' "$name" "$up" "$ver" "$suite" "$(since "$t0")" >&2
+	t1=$(now)
+	if ! (cd "$SRC/$pkg" && "build_$pkg") >"$DEPS/$pkg.log" 2>&1; then
+		printf 'build FAILED\n' >&2
+		tail -n 15 "$DEPS/$pkg.log" >&2
+		log "full log: $DEPS/$pkg.log"
+		exit 1
+	fi
+	printf 'built in %s\n' "$(since "$t1")" >&2
+	printf '%s\n%s %s %s %s\n' "$spec" "$name" "$up" "$ver" "$suite" >"$stamp"
+done < <(grep -Ev '^[[:space:]]*(#|$)' "$HERE/deps.list")
+
+# What went into the binary, for `gadgetbox --version`.
+{
+	for pkg in libbpf elfutils zlib cjson; do sed -n 2p "$DEPS/$pkg.stamp"; done # the order bpftool would name them
+	musl=$(dpkg-query -W -f='${Version}' musl-dev)
+	echo "musl ${musl%-*} $musl installed"
+} >"$DEPS/VERSIONS.new"
+short=$(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' "$DEPS/VERSIONS.new")
+long=$(awk '{ printf "%s%s %s (Debian %s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$DEPS/VERSIONS.new")
+printf '#define GB_DEPS_VERSIONS "%s"\n#define GB_DEPS_VERSIONS_DEBIAN "%s"\n' "$short" "$long" >"$DEPS/versions.h.new"
+for f in VERSIONS versions.h; do
+	cmp -s "$DEPS/$f.new" "$DEPS/$f" && rm -f "$DEPS/$f.new" || mv "$DEPS/$f.new" "$DEPS/$f"
+done
+log "ready: $short"
