@@ -2,6 +2,8 @@
 #   make          build ./gadgetbox (installs build packages and builds zlib, libelf, libbpf once)
 #   make test     unit tests (ASan+UBSan) and integration tests against the real kernel (as root)
 #   make check    warnings-as-errors build and the unit tests under sanitizers
+#   make unit     the unit tests (ASan+UBSan), then every libFuzzer target briefly on its seed corpus
+#   make fuzz     each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60)
 #   make bench    benchmarks against libbpf-tools (docs/bench.md, docs/bench.png)
 # Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir, V=1 (print every command).
 
@@ -18,12 +20,33 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-SRCS := $(wildcard common/*.c) $(wildcard applets/*.c)
-OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
+# libgadgetbox: the tracers, the context and container collection (common/gadgetbox.h); the rest of common/
+# is the command line's (flags, output, escaping), and applets/ are its clients.
+LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
+	watch.c clock.c diag.c strbuf.c errnames.c)
+CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard common/*.c)) $(wildcard applets/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
+LIB := $(BUILD)/libgadgetbox.a
+PREFIX ?= /usr/local
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c common/cgroup.c common/errnames.c \
-	common/clock.c common/openflags.c
+	common/clock.c common/openflags.c common/diag.c common/decode.c common/containers.c common/runtimes.c \
+	common/hostroot.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+# cJSON for the host-compiled tests (runtimes.c parses the runtimes' files with it): the one source file that
+# build-deps.sh fetched, with its installed header (-I$(DEPS)/include: <cjson/cJSON.h>)
+CJSON_SRC := $(BUILD)/deps/src/cjson/cJSON.c
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer
+# libFuzzer targets (tests/fuzz/fuzz_*.c): the parsers of ring-buffer records, cgroup files and runtime state.
+# make fuzz runs each for FUZZ_SECONDS on a copy of its corpus; make unit runs them on their seeds only.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_RUNS ?= 2000
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+FUZZ_COMMON := common/decode.c common/clock.c common/strbuf.c common/cgroup.c common/containers.c \
+	common/runtimes.c common/hostroot.c common/diag.c
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 ifeq ($(V),1)
 Q :=
@@ -33,7 +56,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps test unit check bench clean
+.PHONY: all deps lib install test unit check format format-check bench clean
 .SECONDARY:
 all: $(BUILD)/deps.stamp gadgetbox
 
@@ -61,21 +84,106 @@ $(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/deps.stamp
 	$(Q)$(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
 		-I$(DEPS)/include -I$(BUILD) -MMD -MP -c $< -o $@
 
-gadgetbox: $(OBJS)
+# One archive with libbpf, libelf, zlib and cJSON inside, so a program needs only -lgadgetbox (musl-gcc).
+$(LIB): $(LIB_OBJS)
+	$(say) AR $@
+	$(Q)rm -f $@ && { echo "CREATE $@"; for o in $(LIB_OBJS); do echo "ADDMOD $$o"; done; \
+		for l in bpf elf z cjson; do echo "ADDLIB $(DEPS)/lib/lib$$l.a"; done; echo SAVE; echo END; } | ar -M
+lib: $(LIB)
+
+gadgetbox: $(OBJS) $(LIB)
 	$(say) LINK $@
-	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) -L$(DEPS)/lib -lbpf -lelf -lz -lcjson
+	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -lpthread
 
--include $(OBJS:.o=.d)
+# make install PREFIX=DIR: the header, the library and its pkg-config file (and the binary)
+install: gadgetbox $(LIB)
+	install -D -m 644 common/gadgetbox.h $(DESTDIR)$(PREFIX)/include/gadgetbox.h
+	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgadgetbox.a
+	install -D -m 755 gadgetbox $(DESTDIR)$(PREFIX)/bin/gadgetbox
+	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' 'cc=musl-gcc' '' \
+		'Name: gadgetbox' 'Description: container-aware eBPF tracers (static, musl; build with musl-gcc)' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lgadgetbox' \
+		'Libs.private: -lpthread' | install -D -m 644 /dev/stdin $(DESTDIR)$(PREFIX)/lib/pkgconfig/gadgetbox.pc
 
-$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_COMMON) common/*.h tests/unit/*.h
+-include $(OBJS:.o=.d) $(LIB_OBJS:.o=.d)
+
+# third-party code: sanitized like the tests, but not held to our warnings
+$(BUILD)/unit/cJSON.o: $(BUILD)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(say) CC $(CJSON_SRC)
+	$(Q)cc -g -O1 $(SAN) -c $(CJSON_SRC) -o $@
+
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_COMMON) common/*.h tests/unit/*.h bpf/*.h $(BUILD)/unit/cJSON.o
 	@mkdir -p $(BUILD)
-	cc -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
-		-Icommon -o $@ $(UNIT_SRCS) $(UNIT_COMMON) -lm
+	cc -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(SAN) -Icommon -I$(DEPS)/include \
+		-o $@ $(UNIT_SRCS) $(UNIT_COMMON) $(BUILD)/unit/cJSON.o -lm -lpthread
 
-unit: $(BUILD)/unit-tests
+# a fuzzer's dictionary (tests/fuzz/NAME.dict: keys its parser looks for), if it has one; $(1) is a shell word
+fuzz_dict = $$([ -f tests/fuzz/$(1).dict ] && echo -dict=tests/fuzz/$(1).dict)
+# every fuzzer on its seed corpus, then FUZZ_SMOKE_RUNS mutations with a fixed seed (new inputs go to a scratch
+# directory, never into tests/); one line per fuzzer, its log on failure
+FUZZ_SMOKE = for t in $(FUZZ_TARGETS); do \
+		d=$(BUILD)/fuzz/smoke/$$t; rm -rf $$d && mkdir -p $$d && \
+		if $(BUILD)/fuzz/$$t -runs=$(FUZZ_SMOKE_RUNS) -seed=1 $(call fuzz_dict,$$t) -artifact_prefix=$$d/ \
+			$$d tests/fuzz/corpus/$$t \
+			>$$d.log 2>&1; then \
+			printf '  %-7s %-22s %s\n' FUZZ $$t "$$(grep -o 'DONE.*' $$d.log | tr -s ' ' | cut -c6-)"; \
+		else tail -n 40 $$d.log; echo "fuzz-smoke: $$t failed (log: $$d.log, input: $$d/)"; exit 1; fi; \
+	done
+
+unit: $(BUILD)/unit-tests $(FUZZ_BINS)
 	$(BUILD)/unit-tests
+	$(Q)$(FUZZ_SMOKE)
 
-check: gadgetbox unit
+.PHONY: fuzz fuzz-smoke fuzz-seeds
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)$(FUZZ_SMOKE)
+
+# make fuzz [FUZZ_SECONDS=60]: each fuzzer in turn on build/fuzz/corpus/NAME (the seeds and what earlier runs
+# found); a crash stops with the input in build/fuzz/NAME-crash-*
+fuzz: $(FUZZ_BINS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t && cp -f tests/fuzz/corpus/$$t/* $(BUILD)/fuzz/corpus/$$t/ && \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(call fuzz_dict,$$t) \
+			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t || exit 1; \
+	done
+
+# libFuzzer and clang's sanitizer runtimes are in libclang-rt-dev, which clang only recommends
+$(BUILD)/fuzz/toolchain.stamp: | $(BUILD)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(Q)echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (void)d, (int)(n * 0); }' | \
+		clang -x c -fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/probe - 2>/dev/null || \
+	{ [ "$$(id -u)" = 0 ] || { echo "fuzz: clang cannot link libFuzzer: install libclang-rt-dev" >&2; exit 1; }; \
+		printf '  %-7s %s\n' APT libclang-rt-dev; export DEBIAN_FRONTEND=noninteractive; \
+		{ apt-get install -y -qq --no-install-recommends libclang-rt-dev || \
+		  { apt-get update -qq && apt-get install -y -qq --no-install-recommends libclang-rt-dev; }; } >/dev/null; }
+	@rm -f $(BUILD)/fuzz/probe
+	@touch $@
+
+$(BUILD)/fuzz/cJSON.o: $(BUILD)/deps.stamp $(BUILD)/fuzz/toolchain.stamp
+	$(say) CC $(CJSON_SRC)
+	$(Q)clang -g -O1 $(subst fuzzer,fuzzer-no-link,$(FUZZ_SAN)) -c $(CJSON_SRC) -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) common/*.h bpf/*.h $(BUILD)/fuzz/cJSON.o
+	$(say) FUZZER $@
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(FUZZ_SAN) -Icommon -I$(DEPS)/include -o $@ $< \
+		$(FUZZ_COMMON) $(BUILD)/fuzz/cJSON.o -lpthread
+
+# regenerate the binary seeds of the record decoders (after a change to bpf/execsnoop.h or bpf/opensnoop.h)
+fuzz-seeds: tests/fuzz/gen_seeds.c bpf/*.h
+	@mkdir -p $(BUILD)/fuzz
+	$(Q)cc -std=gnu11 -D_GNU_SOURCE $(WARN) -o $(BUILD)/fuzz/gen_seeds $< && $(BUILD)/fuzz/gen_seeds tests/fuzz/corpus
+
+# clang-format (.clang-format) decides the layout of every C file; `make format` applies it
+FORMAT_SRCS = $(wildcard common/*.[ch] applets/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/library/*.c \
+	scripts/bench/*.[ch])
+format-check:
+	@clang-format --dry-run -Werror $(FORMAT_SRCS) || { echo "make: clang-format drift; run 'make format'" >&2; exit 1; }
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+check: gadgetbox unit format-check
 
 test: gadgetbox
 	bash scripts/test.sh
@@ -84,4 +192,4 @@ bench: gadgetbox
 	bash scripts/bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests gadgetbox
+	rm -rf $(BUILD)/obj $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox

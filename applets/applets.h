@@ -1,13 +1,17 @@
-/* The applet table: adding an applet is one file in applets/ and one line here. */
+/* The applet table: adding an applet is one file in applets/ (defining NAME_applet) and one line here. */
 #ifndef GADGETBOX_APPLETS_H
 #define GADGETBOX_APPLETS_H
 
 #include "../common/cli.h"
 
-extern const struct gb_applet execsnoop_applet;
-extern const struct gb_applet containers_applet;
-extern const struct gb_applet opensnoop_applet;
+#define GB_APPLET_TABLE(X)                                                                                             \
+	X(execsnoop)                                                                                                   \
+	X(opensnoop)                                                                                                   \
+	X(pssnap)                                                                                                      \
+	X(containers)
 
-#define GB_APPLETS &execsnoop_applet, &opensnoop_applet, &containers_applet,
+#define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
+GB_APPLET_TABLE(GB_APPLET_DECLARE)
+#define GB_APPLET_REF(name) &name##_applet,
 
 #endif

@@ -4,10 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/clock.h"
+#include <time.h>
+
 #include "../common/event.h"
-#include "../common/hostroot.h"
-#include "../common/watch.h"
+#include "../common/frontend.h"
+#include "../common/gadgetbox.h"
 #include "applets.h"
 
 static struct env {
@@ -53,7 +54,7 @@ static void print_container(struct output *o, const struct gb_container *c, cons
 	out_begin(o);
 	if (event)
 		out_str(o, CF_EVENT, event);
-	out_u64(o, GBF_TIMESTAMP, gb_clock_realtime_ns());
+	out_u64(o, GBF_TIMESTAMP, gb_now_ns(CLOCK_REALTIME));
 	gb_event_container(o, c);
 	snprintf(short_id, sizeof(short_id), "%.12s", c->id);
 	out_str(o, CF_SHORT_ID, short_id);
@@ -65,22 +66,19 @@ static void print_container(struct output *o, const struct gb_container *c, cons
 	out_end(o);
 }
 
-static void added(void *ctx, const struct gb_container *c)
+static void on_container(void *ctx, enum gb_container_event ev, const struct gb_container *c)
 {
-	print_container(ctx, c, "ADDED");
-	output_flush(ctx);
-}
+	static const char *const names[] = {"EXISTING", "ADDED", "REMOVED"};
 
-static void removed(void *ctx, const struct gb_container *c)
-{
-	print_container(ctx, c, "REMOVED");
-	output_flush(ctx);
+	print_container(ctx, c, env.watch ? names[ev] : NULL);
+	if (ev != GB_CONTAINER_EXISTING)
+		output_flush(ctx);
 }
 
 static int run(void)
 {
 	struct output out;
-	struct gb_loop loop;
+	struct gb_ctx *ctx;
 	const char *cols = env.watch ? "event,runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
 				       "k8s.namespace,k8s.podName,k8s.containerName,pid"
 				     : "runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
@@ -90,28 +88,26 @@ static int run(void)
 	if ((rc = gb_output_setup(&out, fields, CF_COUNT - GBF_COUNT, cols)))
 		return rc;
 	if (geteuid() != 0)
-		fprintf(stderr, "%s: warning: not root: containers of other users are not visible\n", gb_prog);
-	gb_clock_init();
-	if (gb_host_root_init(gb_opts.host_root) || gb_containers_init(&gb_opts.filter)) {
+		gb_cli_say("warning: not root: containers of other users are not visible");
+	/* a snapshot: sized to its content, like docker ps */
+	if (!env.watch)
+		output_fit_columns(&out);
+	if (!(ctx = gb_cli_ctx_new(env.watch, false))) {
 		output_free(&out);
 		return 1;
 	}
-	output_header(&out);
-	for (unsigned i = 0; gb_container_at(i); i++)
-		print_container(&out, gb_container_at(i), env.watch ? "EXISTING" : NULL);
-	output_flush(&out);
-	if (env.watch && !out.closed) {
-		if (gb_loop_init(&loop, gb_opts.timeout) == 0 && gb_watch_start(&loop, NULL, NULL) == 0) {
-			gb_containers_set_hooks(&(struct gb_container_hooks){added, removed, &out}, false);
-			rc = gb_loop_run(&loop);
-			rc = rc < 0 && rc != -EPIPE ? (fprintf(stderr, "%s: %s\n", gb_prog, strerror(-rc)), 1) : 0;
-		} else {
-			fprintf(stderr, "%s: cannot set up the event loop: %s\n", gb_prog, strerror(errno));
-			rc = 1;
-		}
-		gb_watch_stop();
-		gb_loop_free(&loop);
+	if (!env.watch) {
+		gb_ctx__subscribe(ctx, on_container, &out, GB_SUB_EXISTING);
+		output_fit_end(&out);
+		output_flush(&out);
+	} else {
+		/* EXISTING rows, then ADDED/REMOVED as they come */
+		output_header(&out);
+		gb_ctx__subscribe(ctx, on_container, &out, GB_SUB_EXISTING);
+		output_flush(&out);
+		rc = gb_cli_run(ctx, NULL, &out);
 	}
+	gb_ctx__free(ctx);
 	output_free(&out);
 	return rc;
 }

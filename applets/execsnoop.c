@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bpf/execsnoop.h"
-#include "../common/errnames.h"
 #include "../common/event.h"
-#include "../common/tracer.h"
-#include "execsnoop.skel.h"
+#include "../common/frontend.h"
+#include "../common/gadgetbox.h"
 #include "applets.h"
+
+#define EXEC_DEFAULT_MAX_ARGS 20
+#define EXEC_MAX_ARGS_LIMIT   128
 
 static struct env {
 	bool time;
@@ -22,7 +23,7 @@ static struct env {
 	const char *line;
 	unsigned long max_args;
 } env = {
-	.uid = GB_INVALID_UID,
+	.uid = GB_NO_UID,
 	.max_args = EXEC_DEFAULT_MAX_ARGS,
 };
 
@@ -49,6 +50,7 @@ enum {
 	EXF_RET,
 	EXF_ERROR,
 	EXF_FILENAME,
+	EXF_FILENAME_TRUNCATED,
 	EXF_ARGS,
 	EXF_ARGS_TRUNCATED,
 	EXF_COUNT,
@@ -59,6 +61,7 @@ static const struct out_field fields[EXF_COUNT - GBF_COUNT] = {
 	[EXF_RET - GBF_COUNT] = {"ret", "RET", 4, 0},
 	[EXF_ERROR - GBF_COUNT] = {"error", "ERROR", 8, 0},
 	[EXF_FILENAME - GBF_COUNT] = {"filename", "FILENAME", 24, 0},
+	[EXF_FILENAME_TRUNCATED - GBF_COUNT] = {"filenameTruncated", "FTRUNC", 6, 0},
 	[EXF_ARGS - GBF_COUNT] = {"args", "ARGS", 0, 0},
 	[EXF_ARGS_TRUNCATED - GBF_COUNT] = {"argsTruncated", "TRUNC", 5, 0},
 };
@@ -73,14 +76,8 @@ static int parse(int key, const char *arg)
 	case 'U': env.print_uid = true; break;
 	case 'n': env.name = arg; break;
 	case 'l': env.line = arg; break;
-	case 'u':
-		if (gb_parse_ulong(arg, GB_INVALID_UID - 1, &env.uid))
-			return gb_usage_error("invalid UID '%s'", arg);
-		break;
-	case 'p':
-		if (gb_parse_ulong(arg, 0x3fffffff, &env.pid) || !env.pid)
-			return gb_usage_error("invalid PID '%s'", arg);
-		break;
+	case 'u': return gb_parse_uid_opt(arg, &env.uid);
+	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
 	case OPT_MAX_ARGS:
 		if (gb_parse_ulong(arg, EXEC_MAX_ARGS_LIMIT, &env.max_args) || !env.max_args)
 			return gb_usage_error("invalid --max-args '%s' (1..%d)", arg, EXEC_MAX_ARGS_LIMIT);
@@ -101,79 +98,22 @@ static bool args_contain(const char *args, size_t size, const char *text)
 	return false;
 }
 
-/* Offset just past the @n-th NUL-terminated string at or after @off in buf[0..size) (or size). */
-static size_t skip_strings(const char *buf, size_t size, size_t off, unsigned n)
-{
-	while (n-- && off < size)
-		off += strnlen(buf + off, size - off) + 1;
-	return off < size ? off : size;
-}
-
-/*
- * The argv to show: the strings captured at entry, completed (when a page was not present then) by the
- * new program's argv area. For a script, the kernel put the interpreter in front of the caller's argv, so
- * the caller's argv[i] is the area's string i + (final_argc - orig_argc).
- */
-static struct strbuf argv_sb;
-
-static void exec_argv(const struct exec_event *e, size_t args_size, size_t fn_end, struct out_strv *v)
-{
-	size_t cap_end = skip_strings(e->args, args_size, fn_end, e->argc);
-
-	v->buf = e->args + fn_end;
-	v->size = cap_end - fn_end;
-	v->count = e->argc;
-	if (!(e->flags & EXEC_ARGS_FROM_MM))
-		return;
-	size_t mm_end = cap_end + e->mm_args_size <= args_size ? cap_end + e->mm_args_size : args_size;
-	unsigned shift = e->final_argc > e->orig_argc ? e->final_argc - e->orig_argc : 0;
-	unsigned want = (e->orig_argc < env.max_args ? e->orig_argc : env.max_args) - e->argc;
-	size_t from = skip_strings(e->args, mm_end, cap_end, shift + e->argc);
-
-	sb_reset(&argv_sb);
-	sb_add(&argv_sb, v->buf, v->size);
-	for (size_t off = from; want && off < mm_end; want--) {
-		size_t n = strnlen(e->args + off, mm_end - off);
-		sb_add(&argv_sb, e->args + off, n);
-		sb_addc(&argv_sb, '\0');
-		off += n + 1;
-		v->count++;
-	}
-	v->buf = argv_sb.buf;
-	v->size = argv_sb.len;
-}
-
-static void handle_event(void *ctx, const void *data, size_t size)
+static void on_exec(void *ctx, const struct gb_exec_event *e)
 {
 	struct output *o = ctx;
-	const struct exec_event *e = data;
-	size_t hdr = offsetof(struct exec_event, args);
 	static char retbuf[16], errbuf[16];
+	struct out_strv v = {.buf = e->args,
+			     .size = e->args_size,
+			     .count = e->argc,
+			     .cut_mask = e->cut_mask,
+			     .truncated = e->args_truncated,
+			     .quote = env.quote};
 
-	if (size < hdr)
+	if (env.name && !strstr(e->proc.comm, env.name))
 		return;
-	size_t args_size = e->args_size < size - hdr ? e->args_size : size - hdr;
-	size_t fn_len = strnlen(e->args, args_size);
-	const char *filename = e->args;
-	struct out_strv v = {.cut_mask = e->cut_mask, .quote = env.quote};
-
-	exec_argv(e, args_size, fn_len + 1 < args_size ? fn_len + 1 : args_size, &v);
-	if (e->flags & EXEC_FILENAME_AT_END && args_size >= 2) {
-		/* the last string: scan back from its NUL */
-		size_t start = args_size - 1;
-		while (start > 0 && e->args[start - 1] != '\0')
-			start--;
-		filename = e->args + start;
-		fn_len = strnlen(filename, args_size - start);
-	}
-	v.truncated = (e->flags & (EXEC_ARGV_TRUNCATED | EXEC_ARGV_UNREADABLE)) || v.count < e->orig_argc;
-
-	if (env.name && !strstr(e->proc.comm, env.name)) /* comm is NUL-terminated by the kernel */
+	if (env.line && !args_contain(e->args, e->args_size, env.line))
 		return;
-	if (env.line && !args_contain(v.buf, v.size, env.line))
-		return;
-	if (!gb_event_begin(o, &e->proc))
-		return;
+	gb_event_begin(o, &e->proc);
 	out_s64(o, EXF_RET, e->ret);
 	if (e->ret < 0) {
 		out_str(o, EXF_ERROR, gb_errno_name(e->ret, errbuf));
@@ -182,15 +122,19 @@ static void handle_event(void *ctx, const void *data, size_t size)
 		snprintf(retbuf, sizeof(retbuf), "%d", e->ret);
 		out_str(o, EXF_RESULT, retbuf);
 	}
-	out_strn(o, EXF_FILENAME, filename, fn_len);
+	out_strn(o, EXF_FILENAME, e->filename, e->filename_len);
+	if (e->filename_truncated) /* rare: present only when true */
+		out_bool(o, EXF_FILENAME_TRUNCATED, true);
 	out_strv(o, EXF_ARGS, &v);
-	out_bool(o, EXF_ARGS_TRUNCATED, v.truncated || e->cut_mask);
+	out_bool(o, EXF_ARGS_TRUNCATED, e->args_truncated || e->cut_mask);
 	out_end(o);
+	gb_cli_check_closed(o);
 }
 
 static int run(void)
 {
-	struct execsnoop_bpf *skel = NULL;
+	struct gb_tracer *t = NULL;
+	struct gb_ctx *ctx = NULL;
 	struct output out;
 	char cols[160];
 	int rc;
@@ -199,23 +143,16 @@ static int run(void)
 		 env.timestamp ? "elapsed," : "", env.print_uid ? "uid," : "");
 	if ((rc = gb_output_setup(&out, fields, EXF_COUNT - GBF_COUNT, cols)))
 		return rc;
-	if (!(rc = gb_bpf_preflight()) && !(skel = GB_SKEL_OPEN(execsnoop_bpf)))
+	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = gb_cli_lost, .cb_ctx = &out, .pid = env.pid,
+		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed = env.fails, .max_args = env.max_args,
+		.ia32 = gb_opts.ia32);
+	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_exec__open(ctx, &eo)))
 		rc = 1;
-	if (skel) {
-		GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
-		skel->rodata->targ_tgid = env.pid;
-		skel->rodata->targ_uid = env.uid;
-		skel->rodata->ignore_failed = !env.fails;
-		skel->rodata->max_args = env.max_args;
-		/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area
-		 * (asked of tracefs: parsing the kernel's BTF a second time would double the start-up time) */
-		if (!gb_tracepoint_exists("sched", "sched_prepare_exec"))
-			bpf_program__set_autoload(skel->progs.tp_prepare_exec, false);
-		rc = gb_tracer_load_run(skel->skeleton, &out, handle_event);
-		execsnoop_bpf__destroy(skel);
-	}
+	else
+		rc = gb_cli_run(ctx, t, &out);
+	gb_tracer__free(t);
+	gb_ctx__free(ctx);
 	output_free(&out);
-	sb_free(&argv_sb);
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/frontend.h"
 #include "applets.h"
 #include "deps/versions.h" /* written by scripts/build-deps.sh: what went into this binary */
 
@@ -13,7 +14,7 @@
 #define GADGETBOX_VERSION "dev"
 #endif
 
-static const struct gb_applet *const applets[] = {GB_APPLETS};
+static const struct gb_applet *const applets[] = {GB_APPLET_TABLE(GB_APPLET_REF)};
 #define NAPPLETS (sizeof(applets) / sizeof(applets[0]))
 
 static const struct gb_applet *find_applet(const char *name)
@@ -26,10 +27,11 @@ static const struct gb_applet *find_applet(const char *name)
 
 static void list_applets(FILE *f)
 {
-	fprintf(f, "gadgetbox %s: container-aware eBPF tracing from one static binary\n\n"
-		   "Usage: gadgetbox APPLET [OPTION]...   or   APPLET [OPTION]... (via a link)\n"
-		   "       gadgetbox --install [-s] DIR   make a link per applet in DIR (-s: symbolic)\n"
-		   "       gadgetbox --list | --version\n\nApplets:\n",
+	fprintf(f,
+		"gadgetbox %s: container-aware eBPF tracing from one static binary\n\n"
+		"Usage: gadgetbox APPLET [OPTION]...   or   APPLET [OPTION]... (via a link)\n"
+		"       gadgetbox --install [-s] DIR   make a link per applet in DIR (-s: symbolic)\n"
+		"       gadgetbox --list | --version\n\nApplets:\n",
 		GADGETBOX_VERSION);
 	for (size_t i = 0; i < NAPPLETS; i++)
 		fprintf(f, "  %-18s %s\n", applets[i]->name, applets[i]->summary);
@@ -43,28 +45,27 @@ static int install(const char *dir, bool symbolic)
 	int rc = 0;
 
 	if (n < 0) {
-		fprintf(stderr, "gadgetbox: cannot find my own path: %s\n", strerror(errno));
+		gb_cli_say("cannot find my own path: %s", strerror(errno));
 		return 1;
 	}
 	self[n] = '\0';
 	for (size_t i = 0; i < NAPPLETS; i++) {
 		struct stat st;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, applets[i]->name) >= (int)sizeof(path)) {
-			fprintf(stderr, "gadgetbox: --install: path too long\n");
+			gb_cli_say("--install: path too long");
 			return 1;
 		}
 		if (lstat(path, &st) == 0) {
 			struct stat me;
 			if (!S_ISLNK(st.st_mode) && !(stat(self, &me) == 0 && me.st_ino == st.st_ino)) {
-				fprintf(stderr, "gadgetbox: --install: %s exists and is not a link to gadgetbox; left alone\n",
-					path);
+				gb_cli_say("--install: %s exists and is not a link to gadgetbox; left alone", path);
 				rc = 1;
 				continue;
 			}
 			unlink(path);
 		}
 		if ((symbolic ? symlink(self, path) : link(self, path)) != 0) {
-			fprintf(stderr, "gadgetbox: --install: cannot create %s: %s\n", path, strerror(errno));
+			gb_cli_say("--install: cannot create %s: %s", path, strerror(errno));
 			rc = 1;
 		}
 	}
@@ -83,26 +84,27 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[1], "--version")) {
-			printf("gadgetbox %s\n%s\nfrom Debian source packages: %s\n", GADGETBOX_VERSION, GB_DEPS_VERSIONS,
-			       GB_DEPS_VERSIONS_DEBIAN);
+			printf("gadgetbox %s\n%s\nfrom Debian source packages: %s\n", GADGETBOX_VERSION,
+			       GB_DEPS_VERSIONS, GB_DEPS_VERSIONS_DEBIAN);
 			return 0;
 		}
 		if (!strcmp(argv[1], "--install")) {
 			bool sym = argc > 2 && !strcmp(argv[2], "-s");
 			const char *dir = argv[sym ? 3 : 2];
 			if (argc != (sym ? 4 : 3)) {
-				fprintf(stderr, "gadgetbox: usage: gadgetbox --install [-s] DIR\n");
+				gb_cli_say("usage: gadgetbox --install [-s] DIR");
 				return 2;
 			}
 			return install(dir, sym);
 		}
 		a = find_applet(argv[1]);
 		if (!a) {
-			fprintf(stderr, "gadgetbox: unknown applet '%s' (see 'gadgetbox --list')\n", argv[1]);
+			gb_cli_say("unknown applet '%s' (see 'gadgetbox --list')", argv[1]);
 			return 2;
 		}
 		argc--, argv++;
 	}
 	gb_parse_args(a, argc, argv);
+	gb_cli_log_init(NULL);
 	return a->run();
 }

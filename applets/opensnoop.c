@@ -3,13 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bpf/opensnoop.h"
-#include "../common/errnames.h"
 #include "../common/event.h"
+#include "../common/frontend.h"
+#include "../common/gadgetbox.h"
 #include "../common/openflags.h"
-#include "../common/tracer.h"
 #include "applets.h"
-#include "opensnoop.skel.h"
 
 static struct env {
 	bool timestamp;
@@ -23,7 +21,7 @@ static struct env {
 	const char *name;
 	const char *prefixes;
 } env = {
-	.uid = GB_INVALID_UID,
+	.uid = GB_NO_UID,
 };
 
 enum {
@@ -62,10 +60,11 @@ enum {
 	OPF_FULL_PATH,
 	OPF_PATH_TRUNCATED,
 	OPF_FULL_PATH_TRUNCATED,
+	OPF_FULL_PATH_OUTSIDE_ROOT,
 	OPF_COUNT,
 };
 
-#define F(i) [(i) - GBF_COUNT]
+#define F(i) [(i)-GBF_COUNT]
 static const struct out_field fields[OPF_COUNT - GBF_COUNT] = {
 	F(OPF_FD) = {"fd", "FD", 4, 0},
 	F(OPF_RESULT) = {"result", "ERR", 6, OUT_F_COLONLY},
@@ -82,9 +81,8 @@ static const struct out_field fields[OPF_COUNT - GBF_COUNT] = {
 	F(OPF_FULL_PATH) = {"fullPath", "FULLPATH", 0, 0},
 	F(OPF_PATH_TRUNCATED) = {"pathTruncated", "TRUNC", 5, 0},
 	F(OPF_FULL_PATH_TRUNCATED) = {"fullPathTruncated", "FTRUNC", 6, 0},
+	F(OPF_FULL_PATH_OUTSIDE_ROOT) = {"fullPathOutsideRoot", "OUTSIDE", 7, 0},
 };
-
-static const char *const syscall_names[] = {"open", "openat", "openat2", "creat"};
 
 static int parse(int key, const char *arg)
 {
@@ -95,70 +93,37 @@ static int parse(int key, const char *arg)
 	case 'e': env.extended = true; break;
 	case 'n': env.name = arg; break;
 	case OPT_FULL_PATH: env.full_path = true; break;
-	case OPT_PREFIX: env.prefixes = arg; break;
+	case OPT_PREFIX: {
+		unsigned n = 0;
+		for (const char *p = arg; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
+			if (strcspn(p, ",") >= 256 || (strcspn(p, ",") && ++n > GB_OPEN_MAX_PREFIXES))
+				return gb_usage_error("--prefix: at most %d prefixes of at most 255 bytes",
+						      GB_OPEN_MAX_PREFIXES);
+		env.prefixes = arg;
+		break;
+	}
 	case 'd':
 		if (gb_parse_seconds(arg, &gb_opts.timeout))
 			return gb_usage_error("invalid duration '%s' (seconds, > 0)", arg);
 		break;
-	case 'p':
-	case 't':
-		if (gb_parse_ulong(arg, 0x3fffffff, key == 'p' ? &env.pid : &env.tid) || !(key == 'p' ? env.pid : env.tid))
-			return gb_usage_error("invalid %s '%s'", key == 'p' ? "PID" : "TID", arg);
-		break;
-	case 'u':
-		if (gb_parse_ulong(arg, GB_INVALID_UID - 1, &env.uid))
-			return gb_usage_error("invalid UID '%s'", arg);
-		break;
+	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
+	case 't': return gb_parse_pid_opt(arg, "TID", &env.tid);
+	case 'u': return gb_parse_uid_opt(arg, &env.uid);
 	}
 	return 0;
 }
 
-/* What /proc/PID/fd/N shows for a file without a path, as the kernel's d_dname() callbacks write it. */
-static void pseudo_path(struct strbuf *sb, const struct open_event *e, const char *name, size_t name_len)
-{
-	static const struct {
-		const char *fs, *prefix;
-	} dnames[] = {{"pipefs", "pipe"}, {"sockfs", "socket"}};
-	char fs[sizeof(e->pseudo_fs) + 1];
-
-	snprintf(fs, sizeof(fs), "%.*s", (int)sizeof(e->pseudo_fs), e->pseudo_fs);
-	for (size_t i = 0; i < sizeof(dnames) / sizeof(dnames[0]); i++)
-		if (!strcmp(fs, dnames[i].fs)) {
-			sb_addf(sb, "%s:[%llu]", dnames[i].prefix, (unsigned long long)e->pseudo_ino);
-			return;
-		}
-	if (!strcmp(fs, "anon_inodefs")) {
-		sb_adds(sb, "anon_inode:");
-		sb_add(sb, name, name_len);
-		return;
-	}
-	/* memfd and other files of kernel-internal mounts: simple_dname() writes "/name (deleted)" */
-	sb_addc(sb, '/');
-	sb_add(sb, name, name_len);
-	sb_adds(sb, " (deleted)");
-}
-
 /* Per-event text; the row points into these until out_end(). */
-static struct strbuf flags_sb, resolve_sb, full_sb;
+static struct strbuf flags_sb, resolve_sb;
 static char mode_buf[16], result_buf[16];
 
-static void handle_event(void *ctx, const void *data, size_t size)
+static void on_open(void *ctx, const struct gb_open_event *e)
 {
 	struct output *o = ctx;
-	const struct open_event *e = data;
-	size_t hdr = offsetof(struct open_event, buf);
-
-	if (size < hdr || e->path_len < 1 || hdr + e->path_len > size)
-		return;
-	const char *path = e->buf;
-	size_t path_len = strnlen(path, e->path_len);
-	size_t full_len = e->full_len <= size - hdr - e->path_len ? e->full_len : 0;
-	const char *full = e->buf + e->path_len;
 
 	if (env.name && !strstr(e->proc.comm, env.name))
 		return;
-	if (!gb_event_begin(o, &e->proc))
-		return;
+	gb_event_begin(o, &e->proc);
 	out_s64(o, OPF_RET, e->ret);
 	if (e->ret >= 0) {
 		out_s64(o, OPF_FD, e->ret);
@@ -177,63 +142,30 @@ static void handle_event(void *ctx, const void *data, size_t size)
 		out_str(o, OPF_MODE, mode_buf);
 		out_u64(o, OPF_MODE_RAW, e->mode);
 	}
-	if (e->syscall < sizeof(syscall_names) / sizeof(syscall_names[0]))
-		out_str(o, OPF_SYSCALL, syscall_names[e->syscall]);
-	if (e->syscall == OPEN_SYS_OPENAT || e->syscall == OPEN_SYS_OPENAT2)
+	out_str(o, OPF_SYSCALL, gb_open_syscall_name(e->syscall));
+	if (e->syscall == GB_SYS_OPENAT || e->syscall == GB_SYS_OPENAT2)
 		out_s64(o, OPF_DIRFD, e->dirfd);
-	if (e->syscall == OPEN_SYS_OPENAT2) {
+	if (e->syscall == GB_SYS_OPENAT2) {
 		sb_reset(&resolve_sb);
 		gb_resolve_flags_str(&resolve_sb, e->resolve);
 		out_strn(o, OPF_RESOLVE, resolve_sb.buf, resolve_sb.len);
 	}
-	out_strn(o, OPF_PATH, path, path_len);
-	out_bool(o, OPF_PATH_TRUNCATED, e->path_flags & OPEN_PATH_TRUNCATED);
-	if (env.full_path) {
-		sb_reset(&full_sb);
-		if (e->path_flags & OPEN_FULL_PSEUDO) {
-			pseudo_path(&full_sb, e, full, full_len);
-		} else if (e->path_flags & OPEN_FULL_IS_FD) {
-			sb_add(&full_sb, full, full_len);
-			if (e->path_flags & OPEN_FULL_DELETED)
-				sb_adds(&full_sb, " (deleted)");
-		} else if (e->path_flags & OPEN_FULL_IS_BASE) {
-			/* a failed relative open: where it would have been */
-			sb_add(&full_sb, full, full_len);
-			if (full_len != 1 || full[0] != '/')
-				sb_addc(&full_sb, '/');
-			sb_add(&full_sb, path, path_len);
-		} else {
-			sb_add(&full_sb, path, path_len);
-		}
-		out_strn(o, OPF_FULL_PATH, full_sb.buf, full_sb.len);
-		out_bool(o, OPF_FULL_PATH_TRUNCATED, e->path_flags & OPEN_FULL_TRUNCATED);
+	out_strn(o, OPF_PATH, e->path, e->path_len);
+	out_bool(o, OPF_PATH_TRUNCATED, e->path_truncated);
+	if (e->full_path) {
+		out_strn(o, OPF_FULL_PATH, e->full_path, e->full_path_len);
+		out_bool(o, OPF_FULL_PATH_TRUNCATED, e->full_path_truncated);
+		if (e->full_path_outside_root) /* rare: present only when true */
+			out_bool(o, OPF_FULL_PATH_OUTSIDE_ROOT, true);
 	}
 	out_end(o);
-}
-
-/* --prefix into the program's rodata (the comparison runs in the kernel). */
-static int set_prefixes(struct opensnoop_bpf *skel)
-{
-	unsigned n = 0;
-
-	for (const char *p = env.prefixes; p && *p;) {
-		size_t len = strcspn(p, ",");
-		if (len) {
-			if (n == OPEN_MAX_PREFIXES || len >= OPEN_PREFIX_MAX)
-				return gb_usage_error("--prefix: at most %d prefixes of at most %d bytes", OPEN_MAX_PREFIXES,
-						      OPEN_PREFIX_MAX - 1);
-			memcpy((char *)skel->rodata->prefixes[n], p, len);
-			skel->rodata->prefix_lens[n++] = len;
-		}
-		p += len + (p[len] == ',');
-	}
-	skel->rodata->n_prefixes = n;
-	return 0;
+	gb_cli_check_closed(o);
 }
 
 static int run(void)
 {
-	struct opensnoop_bpf *skel = NULL;
+	struct gb_tracer *t = NULL;
+	struct gb_ctx *ctx = NULL;
 	struct output out;
 	char cols[160];
 	int rc;
@@ -242,22 +174,18 @@ static int run(void)
 		 env.print_uid ? "uid," : "", env.extended ? "flags," : "", env.full_path ? "fullPath" : "path");
 	if ((rc = gb_output_setup(&out, fields, OPF_COUNT - GBF_COUNT, cols)))
 		return rc;
-	if (!(rc = gb_bpf_preflight()) && !(skel = GB_SKEL_OPEN(opensnoop_bpf)))
+	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = gb_cli_lost, .cb_ctx = &out, .pid = env.pid,
+		.tid = env.tid, .uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed_only = env.failed,
+		.full_path = env.full_path, .prefixes = env.prefixes, .ia32 = gb_opts.ia32);
+	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_open__open(ctx, &oo)))
 		rc = 1;
-	if (skel) {
-		GB_TRACER_CONFIGURE(skel, GB_RINGBUF_BYTES);
-		skel->rodata->targ_tgid = env.pid;
-		skel->rodata->targ_tid = env.tid;
-		skel->rodata->targ_uid = env.uid;
-		skel->rodata->failed_only = env.failed;
-		skel->rodata->full_path = env.full_path;
-		rc = set_prefixes(skel) ? 2 : gb_tracer_load_run(skel->skeleton, &out, handle_event);
-		opensnoop_bpf__destroy(skel);
-	}
+	else
+		rc = gb_cli_run(ctx, t, &out);
+	gb_tracer__free(t);
+	gb_ctx__free(ctx);
 	output_free(&out);
 	sb_free(&flags_sb);
 	sb_free(&resolve_sb);
-	sb_free(&full_sb);
 	return rc;
 }
 

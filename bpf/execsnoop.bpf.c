@@ -7,9 +7,10 @@
  * .rodata is faulted in lazily) and BPF cannot fault them in. By sched_prepare_exec (Linux 6.10+) the kernel
  * has copied them, faulting the pages in, and the old address space is still there: read them again then.
  * On older kernels the strings we could not read are taken from the new program's argv area at
- * sched_process_exec (exact except a script's argv[0], which the kernel replaces) (task storage: allocated on demand, freed with the task, and it follows the
- * task through de_thread, when a non-leader thread's exec takes over the leader's pid). The result is known
- * at sched_process_exec (success, new comm and pid) or at syscall exit (failure); the event is sent then.
+ * sched_process_exec (exact except a script's argv[0], which the kernel replaces) (task storage: allocated on demand,
+ * freed with the task, and it follows the task through de_thread, when a non-leader thread's exec takes over the
+ * leader's pid). The result is known at sched_process_exec (success, new comm and pid) or at syscall exit (failure);
+ * the event is sent then.
  */
 #include "gadget.bpf.h"
 #include "execsnoop.h"
@@ -195,7 +196,8 @@ static __always_inline void add_kernel_filename(struct exec_event *e, struct lin
 	if (off >= EXEC_ARGS_SOFT)
 		return;
 	barrier_var(off);
-	len = bpf_probe_read_kernel_str(&e->args[off & (EXEC_ARGS_SOFT - 1)], EXEC_ARG_MAX, BPF_CORE_READ(bprm, filename));
+	len = bpf_probe_read_kernel_str(&e->args[off & (EXEC_ARGS_SOFT - 1)], EXEC_ARG_MAX,
+					BPF_CORE_READ(bprm, filename));
 	if (len <= 0)
 		return;
 	e->flags |= EXEC_FILENAME_AT_END;

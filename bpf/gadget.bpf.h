@@ -73,7 +73,7 @@ static __always_inline void gb_count_drop(void)
 static __always_inline __u64 gb_wakeup_flag(void)
 {
 	return bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) >= gb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-										  : BPF_RB_NO_WAKEUP;
+										   : BPF_RB_NO_WAKEUP;
 }
 
 /* Copy a finished event of @size bytes to user space; a full buffer is counted, never silent. */

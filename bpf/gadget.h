@@ -7,14 +7,14 @@
 #include <linux/types.h>
 #endif
 
-#define GB_COMM_LEN 16
+#define GB_COMM_LEN    16
 #define GB_INVALID_UID ((__u32)-1)
 /* Upper bound on mount namespaces in the in-kernel container filter. */
 #define GB_MAX_MNTNS 8192
 
 /* What a ring-buffer record is; its first 32 bits. */
 enum gb_record_kind {
-	GB_RECORD_EVENT = 0,          /* an applet's event, starting with struct gb_proc */
+	GB_RECORD_EVENT = 0,	      /* an applet's event, starting with struct gb_proc */
 	GB_RECORD_CONTAINER_EXIT = 1, /* struct gb_container_exit */
 };
 

@@ -107,7 +107,6 @@ int tp_enter_openat2(struct trace_event_raw_sys_enter *ctx)
 		     (const struct open_how *)ctx->args[2]);
 }
 
-
 static __always_inline bool prefix_allowed(const struct open_event *e)
 {
 	if (!n_prefixes)
@@ -190,7 +189,8 @@ static __always_inline void add_full_path(struct scratch *s, struct task_struct 
 		 * and dentry name, like the kernel's d_dname() */
 		e->path_flags |= OPEN_FULL_PSEUDO;
 		e->pseudo_ino = BPF_CORE_READ(dentry, d_inode, i_ino);
-		bpf_probe_read_kernel_str(e->pseudo_fs, sizeof(e->pseudo_fs), BPF_CORE_READ(dentry, d_sb, s_type, name));
+		bpf_probe_read_kernel_str(e->pseudo_fs, sizeof(e->pseudo_fs),
+					  BPF_CORE_READ(dentry, d_sb, s_type, name));
 		long n = bpf_probe_read_kernel_str(&e->buf[off & (2 * OPEN_PATH_MAX - 1)], 256,
 						   BPF_CORE_READ(dentry, d_name.name));
 		e->full_len = n > 0 ? n - 1 : 0;
@@ -296,14 +296,10 @@ int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 	unsigned long dx = (unsigned)BPF_CORE_READ(regs, dx), si = (unsigned)BPF_CORE_READ(regs, si);
 
 	switch (id) {
-	case IA32_OPEN:
-		return enter(OPEN_SYS_OPEN, AT_FDCWD, (const char *)bx, cx, dx, NULL);
-	case IA32_CREAT:
-		return enter(OPEN_SYS_CREAT, AT_FDCWD, (const char *)bx, 01 | 0100 | 01000, cx, NULL);
-	case IA32_OPENAT:
-		return enter(OPEN_SYS_OPENAT, (int)bx, (const char *)cx, dx, si, NULL);
-	case IA32_OPENAT2:
-		return enter(OPEN_SYS_OPENAT2, (int)bx, (const char *)cx, 0, 0, (const struct open_how *)dx);
+	case IA32_OPEN: return enter(OPEN_SYS_OPEN, AT_FDCWD, (const char *)bx, cx, dx, NULL);
+	case IA32_CREAT: return enter(OPEN_SYS_CREAT, AT_FDCWD, (const char *)bx, 01 | 0100 | 01000, cx, NULL);
+	case IA32_OPENAT: return enter(OPEN_SYS_OPENAT, (int)bx, (const char *)cx, dx, si, NULL);
+	case IA32_OPENAT2: return enter(OPEN_SYS_OPENAT2, (int)bx, (const char *)cx, 0, 0, (const struct open_how *)dx);
 	}
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-#define GB_PATH_BUF 8192 /* a power of 2: offsets are masked with GB_PATH_BUF - 1 */
+#define GB_PATH_BUF	  8192 /* a power of 2: offsets are masked with GB_PATH_BUF - 1 */
 #define GB_PATH_MAX_STEPS 2048
 
 struct gb_path_scratch {
@@ -73,8 +73,8 @@ static long gb_path_step(__u32 i, struct gb_path_walk *w)
 }
 
 /*
- * Build the path of @dentry/@mnt relative to the root @root_dentry/@root_mnt into @s; returns the start offset (the path is
- * s->buf[start .. GB_PATH_BUF)), or GB_PATH_BUF - 1 with "/" for the root itself.
+ * Build the path of @dentry/@mnt relative to the root @root_dentry/@root_mnt into @s; returns the start offset (the
+ * path is s->buf[start .. GB_PATH_BUF)), or GB_PATH_BUF - 1 with "/" for the root itself.
  */
 static __always_inline __u32 gb_path_build(struct gb_path_scratch *s, struct dentry *dentry, struct vfsmount *mnt,
 					   struct dentry *root_dentry, struct vfsmount *root_mnt, bool *truncated,

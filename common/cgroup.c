@@ -7,12 +7,12 @@
 static const struct {
 	const char *prefix, *suffix;
 } id_wrappers[] = {
-	{"docker-", ".scope"},         /* Docker, systemd cgroup driver */
+	{"docker-", ".scope"},	       /* Docker, systemd cgroup driver */
 	{"cri-containerd-", ".scope"}, /* containerd CRI, systemd driver */
-	{"crio-", ".scope"},           /* CRI-O, systemd driver */
-	{"crio-", ""},                 /* CRI-O, cgroupfs driver */
-	{"libpod-", ".scope"},         /* podman, systemd driver */
-	{"libpod-", ""},               /* podman, cgroupfs driver */
+	{"crio-", ".scope"},	       /* CRI-O, systemd driver */
+	{"crio-", ""},		       /* CRI-O, cgroupfs driver */
+	{"libpod-", ".scope"},	       /* podman, systemd driver */
+	{"libpod-", ""},	       /* podman, cgroupfs driver */
 	{"", ".scope"},
 	{"", ""}, /* /docker/<id>, /kubepods/…/<id>, /<ns>/<id> */
 };

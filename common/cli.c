@@ -76,6 +76,20 @@ int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+int gb_parse_pid_opt(const char *s, const char *what, unsigned long *out)
+{
+	if (gb_parse_ulong(s, 0x3fffffff, out) || !*out) /* PID_MAX_LIMIT is 2^22; pids are never 0 */
+		return gb_usage_error("invalid %s '%s'", what, s);
+	return 0;
+}
+
+int gb_parse_uid_opt(const char *s, unsigned long *out)
+{
+	if (gb_parse_ulong(s, GB_NO_UID - 1, out))
+		return gb_usage_error("invalid UID '%s'", s);
+	return 0;
+}
+
 int gb_parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -168,15 +182,9 @@ static int parse_common(int key, const char *arg)
 		if (gb_parse_seconds(arg, &gb_opts.timeout))
 			return gb_usage_error("invalid timeout '%s' (seconds, > 0)", arg);
 		return 0;
-	case 'v':
-		gb_opts.verbose = true;
-		return 0;
-	case OPT_HOST:
-		gb_opts.filter.host = true;
-		return 0;
-	case OPT_IA32:
-		gb_opts.ia32 = true;
-		return 0;
+	case 'v': gb_opts.verbose = true; return 0;
+	case OPT_HOST: gb_opts.filter.host = true; return 0;
+	case OPT_IA32: gb_opts.ia32 = true; return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");
 }
@@ -195,8 +203,8 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 		for (const struct gb_opt *o = src[s].opts; o && o->name; o++) {
 			int val = src[s].own ? o->key : common_key(a, o);
 			if (n + 1 < sizeof(longopts) / sizeof(longopts[0]))
-				longopts[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
-								val};
+				longopts[n++] =
+					(struct option){o->name, o->arg ? required_argument : no_argument, NULL, val};
 			if (val < GB_LONG_OPT) {
 				sb_addc(&shortopts, (char)val);
 				if (o->arg)

@@ -11,21 +11,24 @@
 #include "containers.h"
 #include "output.h"
 
+/* No -u/--uid given. */
+#define GB_NO_UID 0xffffffffUL
+
 /* Long-only option keys start here; short options use their letter. */
 #define GB_LONG_OPT 256
 
 struct gb_opt {
 	const char *name; /* long name */
-	int key;          /* short letter, or >= GB_LONG_OPT for a long-only option */
+	int key;	  /* short letter, or >= GB_LONG_OPT for a long-only option */
 	const char *arg;  /* argument name, or NULL for a flag */
 	const char *help;
 };
 
 enum gb_common_groups {
-	GB_OPTS_OUTPUT = 1 << 0, /* -o, --fields */
-	GB_OPTS_TIMEOUT = 1 << 3,                 /* -t/--timeout */
-	GB_OPTS_BPF = 1 << 1 | GB_OPTS_TIMEOUT,   /* --timeout, --btf, -v */
-	GB_OPTS_CONTAINERS = 1 << 2,              /* -c, --k8s-*, -r, --host, --host-root */
+	GB_OPTS_OUTPUT = 1 << 0,		/* -o, --fields */
+	GB_OPTS_TIMEOUT = 1 << 3,		/* -t/--timeout */
+	GB_OPTS_BPF = 1 << 1 | GB_OPTS_TIMEOUT, /* --timeout, --btf, -v */
+	GB_OPTS_CONTAINERS = 1 << 2,		/* -c, --k8s-*, -r, --host, --host-root */
 };
 
 struct gb_applet {
@@ -33,7 +36,7 @@ struct gb_applet {
 	const char *summary;
 	const char *examples;
 	const struct gb_opt *opts; /* ends with a zeroed entry */
-	unsigned common;           /* enum gb_common_groups */
+	unsigned common;	   /* enum gb_common_groups */
 	/* Called for each of the applet's own options; returns 0, or -1 after gb_usage_error(). */
 	int (*parse)(int key, const char *arg);
 	int (*run)(void);
@@ -61,5 +64,8 @@ int gb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict number parsing: the whole string, in range. */
 int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int gb_parse_seconds(const char *s, double *out);
+/* -p/-t and -u: a pid or tid (@what) above 0, a uid below GB_NO_UID; 0, or -1 after gb_usage_error(). */
+int gb_parse_pid_opt(const char *s, const char *what, unsigned long *out);
+int gb_parse_uid_opt(const char *s, unsigned long *out);
 
 #endif

@@ -11,21 +11,30 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cli.h"
+#include "diag.h"
 #include "hostroot.h"
 #include "runtimes.h"
 #include "strbuf.h"
 
 #define MAX_CONTAINERS 8192
-#define INDEX_SIZE (2 * MAX_CONTAINERS) /* open addressing by mntns; a power of 2 */
+#define INDEX_SIZE     (2 * MAX_CONTAINERS) /* open addressing by mntns; a power of 2 */
 
-const char *gb_node_name = "";
+static const char *node_name = "";
+
+const char *gb_node_name(void)
+{
+	return node_name;
+}
 
 static struct gb_container *table[MAX_CONTAINERS];
 static unsigned ncontainers;
 static int32_t by_mntns[INDEX_SIZE]; /* index into table + 1; 0 = empty */
 static struct gb_container_filter filter;
-static struct gb_container_hooks hooks;
+/* subscribers; a slot whose added and removed are NULL is free */
+static struct gb_container_hooks *subs;
+static unsigned nsubs;
+static void notify_added(const struct gb_container *c);
+static void notify_removed(const struct gb_container *c);
 static uint64_t host_mntns;
 static int proc_fd = -1;
 static char node_buf[256];
@@ -89,8 +98,12 @@ static char *cgroup_path_of(int pid, char *id_out)
 	if (id_out && gb_cgroup_container_id_from_proc(buf, n, id_out) != 0)
 		id_out[0] = '\0';
 	/* prefer the unified hierarchy's line ("0::/path"), else the first line */
-	const char *line = strstr(buf, "0::");
-	if (!(line == buf || (line && line[-1] == '\n'))) {
+	const char *line = buf;
+	while (line && strncmp(line, "0::", 3)) { /* at the start of a line only */
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	if (!line) {
 		line = buf;
 		for (int colons = 0; *line && colons < 2; line++)
 			if (*line == ':')
@@ -152,7 +165,7 @@ const struct gb_container *gb_container_lookup(uint64_t mntns)
 	if (now - last_scan_ms < 1000)
 		return NULL;
 	last_scan_ms = now;
-	gb_containers_refresh(true);
+	gb_containers_refresh(GB_REFRESH_FULL);
 	c = gb_container_by_mntns(mntns);
 	if (!c)
 		not_containers[n_not_containers++ % 1024] = mntns;
@@ -196,8 +209,7 @@ static void remove_at(unsigned i)
 
 	table[i] = table[--ncontainers];
 	reindex();
-	if (hooks.removed)
-		hooks.removed(hooks.ctx, c);
+	notify_removed(c);
 	container_free(c);
 }
 
@@ -224,20 +236,34 @@ bool gb_list_matches(const char *list, const char *value)
 	return !any_positive || positive_hit;
 }
 
+/* A subscriber may unsubscribe itself (or another) from its callback: re-read the slots each time. */
+static void notify_added(const struct gb_container *c)
+{
+	for (unsigned i = 0; i < nsubs; i++)
+		if (subs[i].added)
+			subs[i].added(subs[i].ctx, c);
+}
+
+static void notify_removed(const struct gb_container *c)
+{
+	for (unsigned i = 0; i < nsubs; i++)
+		if (subs[i].removed)
+			subs[i].removed(subs[i].ctx, c);
+}
+
 static bool matches(const struct gb_container *c)
 {
 	return !c->sandbox && gb_list_matches(filter.names, c->name) &&
 	       gb_list_matches(filter.k8s_namespaces, c->k8s_namespace) &&
 	       gb_list_matches(filter.k8s_pods, c->k8s_pod) &&
-	       gb_list_matches(filter.k8s_containers, c->k8s_container) &&
-	       gb_list_matches(filter.runtimes, c->runtime);
+	       gb_list_matches(filter.k8s_containers, c->k8s_container) && gb_list_matches(filter.runtimes, c->runtime);
 }
 
 static void add(struct gb_container *c)
 {
 	static char empty[] = "";
-	char **strs[] = {&c->name,          &c->image,       &c->k8s_namespace, &c->k8s_pod,
-			 &c->k8s_pod_uid,   &c->k8s_container, &c->cgroup_path, &c->sandbox_id};
+	char **strs[] = {&c->name,	  &c->image,	     &c->k8s_namespace, &c->k8s_pod,
+			 &c->k8s_pod_uid, &c->k8s_container, &c->cgroup_path,	&c->sandbox_id};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (!*strs[i])
@@ -249,20 +275,25 @@ static void add(struct gb_container *c)
 		struct gb_container *old = table[i];
 		if (strcmp(old->id, c->id) || old->mntns != c->mntns || old->pid != c->pid)
 			continue;
-		if (old->selected && !c->selected && hooks.removed)
-			hooks.removed(hooks.ctx, old);
-		table[i] = c; /* same mount namespace: the index stays right */
-		if (!old->selected && c->selected && hooks.added)
-			hooks.added(hooks.ctx, c);
-		container_free(old);
+		bool was = old->selected;
+		if (was && !c->selected)
+			notify_removed(old);
+		/* the record keeps its address (subscribers may hold it): the new description moves in */
+		struct gb_container tmp = *old;
+		*old = *c;
+		*c = tmp;
+		container_free(c);
+		if (!was && old->selected)
+			notify_added(old);
 		return;
 	}
-	/* a mount namespace id belongs to one live container: a record still holding it is stale */
-	for (unsigned i = 0; i < ncontainers; i++)
-		if (table[i]->mntns == c->mntns || !strcmp(table[i]->id, c->id)) {
-			remove_at(i);
-			break;
-		}
+	/* a mount namespace id belongs to one live container: every record still holding it (or this id) is stale */
+	for (unsigned i = 0; i < ncontainers;) {
+		if (table[i]->mntns == c->mntns || !strcmp(table[i]->id, c->id))
+			remove_at(i); /* moves the last record here: look at i again */
+		else
+			i++;
+	}
 	if (ncontainers == MAX_CONTAINERS) {
 		gb_warn_once("more than %d containers: the rest are not labelled", MAX_CONTAINERS);
 		container_free(c);
@@ -270,8 +301,7 @@ static void add(struct gb_container *c)
 	}
 	table[ncontainers++] = c;
 	reindex();
-	if (hooks.added)
-		hooks.added(hooks.ctx, c);
+	notify_added(c);
 }
 
 /* Build a record for a container whose init process is @pid; NULL if that process is gone. */
@@ -365,12 +395,11 @@ static void mark_sandboxes(void)
 		struct gb_container *sb = *table[i]->sandbox_id ? find_id(table[i]->sandbox_id) : NULL;
 		if (!sb || sb->sandbox || sb == table[i])
 			continue;
-		if (hooks.removed && sb->selected)
-			hooks.removed(hooks.ctx, sb);
+		if (sb->selected)
+			notify_removed(sb);
 		sb->sandbox = true;
 		sb->selected = false;
-		if (hooks.added)
-			hooks.added(hooks.ctx, sb); /* still known, e.g. for its exit; no longer shown */
+		notify_added(sb); /* still known, e.g. for its exit; no longer shown */
 	}
 }
 
@@ -399,18 +428,51 @@ void gb_containers_exited(uint32_t pid, uint64_t mntns)
 		}
 }
 
-void gb_containers_set_hooks(const struct gb_container_hooks *h, bool replay)
+int gb_containers_subscribe(const struct gb_container_hooks *h, bool replay)
 {
-	hooks = *h;
-	for (unsigned i = 0; replay && hooks.added && i < ncontainers; i++)
-		hooks.added(hooks.ctx, table[i]);
+	unsigned id = 0;
+
+	while (id < nsubs && (subs[id].added || subs[id].removed))
+		id++;
+	if (id == nsubs) {
+		struct gb_container_hooks *n = realloc(subs, (nsubs + 1) * sizeof(*subs));
+		if (!n)
+			return -ENOMEM;
+		subs = n;
+		nsubs++;
+	}
+	subs[id] = *h;
+	for (unsigned i = 0; replay && h->added && i < ncontainers; i++)
+		h->added(h->ctx, table[i]);
+	return (int)id;
 }
 
-const char *gb_container_display(const struct gb_container *c, char *buf, unsigned size)
+void gb_containers_unsubscribe(int id)
+{
+	if (id >= 0 && (unsigned)id < nsubs)
+		subs[id] = (struct gb_container_hooks){0};
+}
+
+void gb_containers_free(void)
+{
+	while (ncontainers)
+		container_free(table[--ncontainers]);
+	reindex();
+	free(subs);
+	subs = NULL;
+	nsubs = 0;
+	filter = (struct gb_container_filter){0};
+	n_not_containers = 0;
+	if (proc_fd >= 0)
+		close(proc_fd);
+	proc_fd = -1;
+}
+
+const char *gb_container__display(const struct gb_container *c, char *buf, size_t size)
 {
 	if (*c->k8s_pod)
 		snprintf(buf, size, "%s/%s/%s", c->k8s_namespace, c->k8s_pod, c->k8s_container);
-	else if (*c->name)
+	else if (*c->name && strcmp(c->name, c->id)) /* named by its id (ctr, plain runc): the short id */
 		snprintf(buf, size, "%s", c->name);
 	else
 		snprintf(buf, size, "%.12s", c->id);
@@ -423,7 +485,7 @@ static void init_node_name(void)
 	struct strbuf sb = {0};
 
 	if (env && *env) {
-		gb_node_name = env;
+		node_name = env;
 		return;
 	}
 	/* the host's name: its /etc/hostname when we look at it from a container, else ours */
@@ -433,7 +495,7 @@ static void init_node_name(void)
 		node_buf[0] = '\0';
 	}
 	sb_free(&sb);
-	gb_node_name = node_buf;
+	node_name = node_buf;
 }
 
 int gb_containers_init(const struct gb_container_filter *f)
@@ -442,7 +504,7 @@ int gb_containers_init(const struct gb_container_filter *f)
 		filter = *f;
 	proc_fd = gb_host_open("/proc", O_RDONLY | O_DIRECTORY);
 	if (proc_fd < 0) {
-		fprintf(stderr, "%s: cannot open %s/proc: %s\n", gb_prog, gb_host_root(), strerror(-proc_fd));
+		gb_err("cannot open %s/proc: %s", gb_host_root(), strerror(-proc_fd));
 		return -1;
 	}
 	/* kthreadd (pid 2) always lives in the initial mount namespace; /proc/1/ns may be unreadable */

@@ -140,10 +140,26 @@ static const char *const names[] = {
 /* Kernel-internal values (include/linux/errno.h) that tracepoints see but processes never do: an
  * interrupted syscall shows ERESTARTSYS at its exit, then runs again. */
 static const char *const internal_names[] = {
-	"ERESTARTSYS",    "ERESTARTNOINTR", "ERESTARTNOHAND", "ENOIOCTLCMD",  "ERESTART_RESTARTBLOCK",
-	"EPROBE_DEFER",   "EOPENSTALE",     "ENOPARAM",       NULL,           "EBADHANDLE",
-	"ENOTSYNC",       "EBADCOOKIE",     "ENOTSUPP",       "ETOOSMALL",    "ESERVERFAULT",
-	"EBADTYPE",       "EJUKEBOX",       "EIOCBQUEUED",    "ERECALLCONFLICT", "ENOGRACE",
+	"ERESTARTSYS",
+	"ERESTARTNOINTR",
+	"ERESTARTNOHAND",
+	"ENOIOCTLCMD",
+	"ERESTART_RESTARTBLOCK",
+	"EPROBE_DEFER",
+	"EOPENSTALE",
+	"ENOPARAM",
+	NULL,
+	"EBADHANDLE",
+	"ENOTSYNC",
+	"EBADCOOKIE",
+	"ENOTSUPP",
+	"ETOOSMALL",
+	"ESERVERFAULT",
+	"EBADTYPE",
+	"EJUKEBOX",
+	"EIOCBQUEUED",
+	"ERECALLCONFLICT",
+	"ENOGRACE",
 };
 
 const char *gb_errno_name(int err, char buf[16])

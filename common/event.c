@@ -5,8 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "clock.h"
-#include "containers.h"
+#include "frontend.h"
 
 /* JSON keys follow Inspektor Gadget's ig where the concept is the same. */
 const struct out_field gb_event_fields[GBF_COUNT] = {
@@ -31,11 +30,23 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
 };
 
+static uint64_t start_boot_ns;
+
+uint64_t gb_now_ns(int clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols)
 {
 	struct strbuf err = {0};
 	int rc = 0;
 
+	start_boot_ns = gb_now_ns(CLOCK_BOOTTIME);
+	gb_cli_log_init(o);
 	if (output_init(o, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields,
 			default_cols, &err)) {
 		gb_usage_error("%s", sb_str(&err));
@@ -53,43 +64,37 @@ void gb_event_container(struct output *o, const struct gb_container *c)
 	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
 	out_str(o, GBF_CONTAINER_NAME, c ? c->name : "");
 	out_str(o, GBF_IMAGE, c ? c->image : "");
-	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name : "");
+	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name() : "");
 	out_str(o, GBF_K8S_NAMESPACE, c ? c->k8s_namespace : "");
 	out_str(o, GBF_K8S_POD, c ? c->k8s_pod : "");
 	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
 	/* columns: namespace/pod/container for Kubernetes, else the runtime's name; host processes show "-" */
 	if (c)
-		out_str(o, GBF_CONTAINER, gb_container_display(c, display_buf, sizeof(display_buf)));
+		out_str(o, GBF_CONTAINER, gb_container__display(c, display_buf, sizeof(display_buf)));
 }
 
-bool gb_event_begin(struct output *o, const struct gb_proc *p)
+void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 {
-	const struct gb_container *c = gb_container_lookup(p->mntns_id);
-	uint64_t real_ns = gb_clock_boot_to_realtime(p->ts_boot_ns);
-
-	if (!gb_container_visible(c))
-		return false;
 	out_begin(o);
 	if (out_wants(o, GBF_TIME)) {
-		time_t secs = (time_t)(real_ns / 1000000000ull);
+		time_t secs = (time_t)(p->timestamp / 1000000000ull);
 		struct tm tm;
 		localtime_r(&secs, &tm);
 		strftime(time_buf, sizeof(time_buf), "%H:%M:%S", &tm);
 		out_str(o, GBF_TIME, time_buf);
 	}
 	if (out_wants(o, GBF_ELAPSED)) {
-		snprintf(elapsed_buf, sizeof(elapsed_buf), "%.3f", gb_clock_since_start(p->ts_boot_ns) / 1e9);
+		snprintf(elapsed_buf, sizeof(elapsed_buf), "%.3f",
+			 (p->boot_ns > start_boot_ns ? p->boot_ns - start_boot_ns : 0) / 1e9);
 		out_str(o, GBF_ELAPSED, elapsed_buf);
 	}
-	out_u64(o, GBF_TIMESTAMP, real_ns);
-	out_u64(o, GBF_MNTNS, p->mntns_id);
+	out_u64(o, GBF_TIMESTAMP, p->timestamp);
+	out_u64(o, GBF_MNTNS, p->mntns);
 	out_u64(o, GBF_PID, p->pid);
 	out_u64(o, GBF_TID, p->tid);
 	out_u64(o, GBF_PPID, p->ppid);
 	out_u64(o, GBF_UID, p->uid);
 	out_u64(o, GBF_GID, p->gid);
-	out_strn(o, GBF_COMM, p->comm, strnlen(p->comm, sizeof(p->comm)));
-
-	gb_event_container(o, c);
-	return true;
+	out_str(o, GBF_COMM, p->comm);
+	gb_event_container(o, p->container);
 }

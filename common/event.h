@@ -1,19 +1,19 @@
 /*
- * The fields every event carries (who, when, which container) and the enrichment that fills them from the
- * struct gb_proc at the head of each BPF event. Applets number their own fields from GBF_COUNT on.
+ * The fields every event carries (who, when, which container), filled into an output row from the
+ * struct gb_event_proc at the head of each library event. Applets number their own fields from GBF_COUNT on.
  */
 #ifndef GADGETBOX_EVENT_H
 #define GADGETBOX_EVENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "../bpf/gadget.h"
-#include "containers.h"
+#include "gadgetbox.h"
 #include "output.h"
 
 enum gb_field {
-	GBF_TIME,    /* HH:MM:SS, columns only */
-	GBF_ELAPSED, /* seconds since start, columns only */
+	GBF_TIME,      /* HH:MM:SS, columns only */
+	GBF_ELAPSED,   /* seconds since start, columns only */
 	GBF_CONTAINER, /* short display name, columns only */
 	GBF_TIMESTAMP,
 	GBF_MNTNS,
@@ -42,13 +42,13 @@ extern const struct out_field gb_event_fields[GBF_COUNT];
  */
 int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols);
 
+/* clock_gettime(@clock) in nanoseconds. */
+uint64_t gb_now_ns(int clock);
+
 /* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
 void gb_event_container(struct output *o, const struct gb_container *c);
 
-/*
- * Start a row and fill the common fields of an event from @p, with its container. Returns false (and
- * fills nothing) when the container filters, or the lack of --host, hide the event.
- */
-bool gb_event_begin(struct output *o, const struct gb_proc *p);
+/* Start a row and fill the common fields of an event from @p, with its container. */
+void gb_event_begin(struct output *o, const struct gb_event_proc *p);
 
 #endif

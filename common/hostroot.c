@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "diag.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -29,7 +29,7 @@ int gb_host_root_init(const char *path)
 		close(root_fd);
 	root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0) {
-		fprintf(stderr, "%s: cannot open host root %s: %s\n", gb_prog, path, strerror(errno));
+		gb_err("cannot open host root %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!realpath(path, root_path))

@@ -10,16 +10,16 @@ struct flag_name {
 
 static const struct flag_name open_flags[] = {
 	{020200000, "O_TMPFILE"}, /* __O_TMPFILE | O_DIRECTORY: before O_DIRECTORY */
-	{04010000, "O_SYNC"},     /* __O_SYNC | O_DSYNC: before O_DSYNC */
-	{0100, "O_CREAT"},        {0200, "O_EXCL"},       {0400, "O_NOCTTY"},     {01000, "O_TRUNC"},
-	{02000, "O_APPEND"},      {04000, "O_NONBLOCK"},  {010000, "O_DSYNC"},    {020000, "O_ASYNC"},
-	{040000, "O_DIRECT"},     {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},
-	{01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"}, {010000000, "O_PATH"},
+	{04010000, "O_SYNC"},	  /* __O_SYNC | O_DSYNC: before O_DSYNC */
+	{0100, "O_CREAT"},	  {0200, "O_EXCL"},	    {0400, "O_NOCTTY"},	      {01000, "O_TRUNC"},
+	{02000, "O_APPEND"},	  {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},      {020000, "O_ASYNC"},
+	{040000, "O_DIRECT"},	  {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},
+	{01000000, "O_NOATIME"},  {02000000, "O_CLOEXEC"},  {010000000, "O_PATH"},
 };
 
 static const struct flag_name resolve_flags[] = {
-	{0x01, "RESOLVE_NO_XDEV"},  {0x02, "RESOLVE_NO_MAGICLINKS"}, {0x04, "RESOLVE_NO_SYMLINKS"},
-	{0x08, "RESOLVE_BENEATH"},  {0x10, "RESOLVE_IN_ROOT"},       {0x20, "RESOLVE_CACHED"},
+	{0x01, "RESOLVE_NO_XDEV"}, {0x02, "RESOLVE_NO_MAGICLINKS"}, {0x04, "RESOLVE_NO_SYMLINKS"},
+	{0x08, "RESOLVE_BENEATH"}, {0x10, "RESOLVE_IN_ROOT"},	    {0x20, "RESOLVE_CACHED"},
 };
 
 static void names(struct strbuf *out, uint64_t bits, const struct flag_name *t, size_t n, int first)

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "escape.h"
 
 #define OUT_FLUSH_AT (64 * 1024)
@@ -134,7 +135,7 @@ void output_free(struct output *o)
 		o->jkey[i] = o->jgroup_open[i + 1] = NULL;
 	}
 	sb_free(&o->buf);
-	sb_free(&o->tmp);
+	sb_free(&o->fit_rows);
 }
 
 void out_begin(struct output *o)
@@ -191,9 +192,9 @@ void out_strv(struct output *o, size_t idx, const struct out_strv *v)
 }
 
 /* Calls fn for each element of a string list; a final element without its NUL is included. */
-#define STRV_FOREACH(v, i, s, n)                                                                          \
-	for (size_t _off = 0, i = 0, n = 0; i < (v)->count && _off < (v)->size &&                          \
-					     ((s) = (v)->buf + _off, n = strnlen(s, (v)->size - _off), 1); \
+#define STRV_FOREACH(v, i, s, n)                                                                                       \
+	for (size_t _off = 0, i = 0, n = 0;                                                                            \
+	     i < (v)->count && _off < (v)->size && ((s) = (v)->buf + _off, n = strnlen(s, (v)->size - _off), 1);       \
 	     _off += n + 1, i++)
 
 /* Numbers and booleans read the same in columns and JSON. */
@@ -221,9 +222,7 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 	const char *s;
 
 	switch (v->kind) {
-	case OUT_NONE:
-		sb_addc(b, '-');
-		return 1;
+	case OUT_NONE: sb_addc(b, '-'); return 1;
 	case OUT_STR:
 		if (!v->str.len) { /* an empty value would shift the columns after it for the eye */
 			sb_addc(b, '-');
@@ -232,11 +231,9 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 		return esc_terminal(b, v->str.s, v->str.len);
 	case OUT_U64:
 	case OUT_S64:
-	case OUT_BOOL:
-		scalar_value(b, v);
-		break;
+	case OUT_BOOL: scalar_value(b, v); break;
 	case OUT_STRV:
-		STRV_FOREACH(&v->v, i, s, n) {
+		STRV_FOREACH (&v->v, i, s, n) {
 			if (i)
 				cells++, sb_addc(b, ' ');
 			if (v->v.quote) {
@@ -271,9 +268,7 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 	const char *s;
 
 	switch (v->kind) {
-	case OUT_NONE:
-		sb_adds(b, "null");
-		break;
+	case OUT_NONE: sb_adds(b, "null"); break;
 	case OUT_STR:
 		sb_addc(b, '"');
 		esc_json(b, v->str.s, v->str.len);
@@ -281,12 +276,10 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 		break;
 	case OUT_U64:
 	case OUT_S64:
-	case OUT_BOOL:
-		scalar_value(b, v);
-		break;
+	case OUT_BOOL: scalar_value(b, v); break;
 	case OUT_STRV:
 		sb_addc(b, '[');
-		STRV_FOREACH(&v->v, i, s, n) {
+		STRV_FOREACH (&v->v, i, s, n) {
 			if (i)
 				sb_addc(b, ',');
 			sb_addc(b, '"');
@@ -298,16 +291,21 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 	}
 }
 
+static int col_width(const struct output *o, size_t c)
+{
+	return o->fit ? (int)o->fit_width[c] : output_field(o, o->cols[c])->width;
+}
+
 void output_header(struct output *o)
 {
 	struct strbuf *b = &o->buf;
 
-	if (o->mode == OUT_COLUMNS && !o->header_done) {
+	if (o->mode == OUT_COLUMNS && !o->header_done && !o->fit) {
 		for (size_t c = 0; c < o->ncols; c++) {
 			const struct out_field *f = output_field(o, o->cols[c]);
 			sb_adds(b, f->header);
 			if (c + 1 < o->ncols) {
-				pad(b, strlen(f->header), f->width);
+				pad(b, strlen(f->header), col_width(o, c));
 				sb_addc(b, ' ');
 			}
 		}
@@ -316,16 +314,79 @@ void output_header(struct output *o)
 	}
 }
 
+void output_fit_columns(struct output *o)
+{
+	if (o->mode != OUT_COLUMNS)
+		return;
+	o->fit = true;
+	for (size_t c = 0; c < o->ncols; c++)
+		o->fit_width[c] = strlen(output_field(o, o->cols[c])->header);
+}
+
+/* Kept rows are cells of [size_t display cells][size_t length][bytes]. */
+static void fit_keep_row(struct output *o)
+{
+	struct strbuf cell = {0};
+
+	for (size_t c = 0; c < o->ncols; c++) {
+		sb_reset(&cell);
+		size_t cells = column_value(&cell, &o->row[o->cols[c]]);
+		if (cells > o->fit_width[c])
+			o->fit_width[c] = cells;
+		sb_add(&o->fit_rows, &cells, sizeof(cells));
+		sb_add(&o->fit_rows, &cell.len, sizeof(cell.len));
+		sb_add(&o->fit_rows, cell.buf ? cell.buf : "", cell.len);
+	}
+	sb_free(&cell);
+}
+
+void output_fit_end(struct output *o)
+{
+	if (!o->fit)
+		return;
+	struct strbuf *b = &o->buf;
+	for (size_t c = 0; c < o->ncols; c++) {
+		const struct out_field *f = output_field(o, o->cols[c]);
+		sb_adds(b, f->header);
+		if (c + 1 < o->ncols) {
+			pad(b, strlen(f->header), col_width(o, c));
+			sb_addc(b, ' ');
+		}
+	}
+	sb_addc(b, '\n');
+	o->header_done = true;
+	for (size_t off = 0; off < o->fit_rows.len;) {
+		for (size_t c = 0; c < o->ncols; c++) {
+			size_t cells, len;
+			memcpy(&cells, o->fit_rows.buf + off, sizeof(cells));
+			memcpy(&len, o->fit_rows.buf + off + sizeof(cells), sizeof(len));
+			off += sizeof(cells) + sizeof(len);
+			sb_add(b, o->fit_rows.buf + off, len);
+			off += len;
+			if (c + 1 < o->ncols) {
+				pad(b, cells, col_width(o, c));
+				sb_addc(b, ' ');
+			}
+		}
+		sb_addc(b, '\n');
+	}
+	sb_free(&o->fit_rows);
+	o->fit = false;
+}
+
 static void render_columns(struct output *o)
 {
 	struct strbuf *b = &o->buf;
 
+	if (o->fit) {
+		fit_keep_row(o);
+		return;
+	}
 	output_header(o);
 	for (size_t c = 0; c < o->ncols; c++) {
-		const struct out_field *f = output_field(o, o->cols[c]);
 		size_t cells = column_value(b, &o->row[o->cols[c]]);
 		if (c + 1 < o->ncols) {
-			pad(b, cells, f->width);
+			pad(b, cells, col_width(o, c));
 			sb_addc(b, ' ');
 		}
 	}
@@ -392,6 +453,15 @@ void out_record(struct output *o, const char *type, const char *key, uint64_t va
 		value);
 }
 
+void out_record_str(struct output *o, const char *type, const char *key, const char *value, uint64_t timestamp)
+{
+	if (o->mode != OUT_JSON || o->closed)
+		return;
+	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":\"", type, timestamp, key);
+	esc_json(&o->buf, value, strlen(value));
+	sb_adds(&o->buf, "\"}\n");
+}
+
 int output_flush(struct output *o)
 {
 	size_t off = 0;
@@ -402,7 +472,7 @@ int output_flush(struct output *o)
 			continue;
 		if (n < 0) {
 			if (errno != EPIPE)
-				fprintf(stderr, "%s: cannot write output: %s\n", o->prog, strerror(errno));
+				gb_err("cannot write output: %s", strerror(errno));
 			o->closed = true;
 			break;
 		}

@@ -17,15 +17,15 @@ enum out_mode { OUT_COLUMNS, OUT_JSON };
 enum out_kind { OUT_NONE, OUT_STR, OUT_U64, OUT_S64, OUT_BOOL, OUT_STRV };
 
 enum out_field_flags {
-	OUT_F_COLONLY = 1 << 0,  /* a display form (e.g. HH:MM:SS); not in JSON */
+	OUT_F_COLONLY = 1 << 0,	 /* a display form (e.g. HH:MM:SS); not in JSON */
 	OUT_F_JSONONLY = 1 << 1, /* not offered as a column */
 };
 
 struct out_field {
 	const char *key;    /* JSON key; "group.key" nests one level: {"group":{"key":…}} */
 	const char *header; /* column header */
-	int width;          /* column width (values longer than this push the next column) */
-	unsigned flags;     /* enum out_field_flags */
+	int width;	    /* column width (values longer than this push the next column) */
+	unsigned flags;	    /* enum out_field_flags */
 };
 
 /* A list of NUL-separated strings, e.g. argv. */
@@ -34,8 +34,8 @@ struct out_strv {
 	size_t size;
 	unsigned count;
 	uint64_t cut_mask; /* bit i: element i was cut short (shown with a trailing "...") */
-	bool truncated;    /* more elements existed (shown as a trailing " ...") */
-	bool quote;        /* columns: wrap each element in double quotes */
+	bool truncated;	   /* more elements existed (shown as a trailing " ...") */
+	bool quote;	   /* columns: wrap each element in double quotes */
 };
 
 struct out_value {
@@ -65,13 +65,16 @@ struct output {
 	size_t ncols;
 	bool in_json[OUT_MAX_FIELDS];
 	struct out_value row[OUT_MAX_FIELDS];
-	struct strbuf buf, tmp;
+	struct strbuf buf;
 	/* JSON, prepared once: "key": per field, its group (0: none), and "group":{ per group */
 	char *jkey[OUT_MAX_FIELDS];
 	unsigned char jkey_len[OUT_MAX_FIELDS];
 	unsigned char jgroup[OUT_MAX_FIELDS];
 	char *jgroup_open[OUT_MAX_FIELDS + 1];
 	bool header_done;
+	bool fit; /* columns sized to their content: rows kept until output_fit_end() */
+	size_t fit_width[OUT_MAX_FIELDS];
+	struct strbuf fit_rows;
 	bool closed; /* the reader went away (EPIPE) */
 };
 
@@ -86,6 +89,10 @@ int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, 
 void output_free(struct output *o);
 const struct out_field *output_field(const struct output *o, size_t idx);
 
+/* Columns sized to their content, like `docker ps`: rows are kept, then output_fit_end() buffers the header
+ * and every row. For a snapshot; a stream keeps the fixed widths. */
+void output_fit_columns(struct output *o);
+void output_fit_end(struct output *o);
 /* Columns: buffer the header line (once). */
 void output_header(struct output *o);
 /* Start a new row; every value is unset (unset values are omitted from JSON and shown as "-" in columns). */
@@ -101,6 +108,8 @@ bool out_wants(const struct output *o, size_t idx);
 void out_end(struct output *o);
 /* A record that is not an event, e.g. {"type":"lost","lost":12}: JSON only; keys/values are trusted. */
 void out_record(struct output *o, const char *type, const char *key, uint64_t value, uint64_t timestamp);
+/* The same with a string value (escaped), e.g. {"type":"warning","message":"..."}. */
+void out_record_str(struct output *o, const char *type, const char *key, const char *value, uint64_t timestamp);
 /* Write what is buffered. Returns -1 once the reader has gone away. */
 int output_flush(struct output *o);
 

@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "diag.h"
 #include "hostroot.h"
 #include "strbuf.h"
 
-#define STATE_FILE_MAX (4u << 20)
+#define STATE_FILE_MAX	(4u << 20)
 #define ENGINE_FILE_MAX (64u << 20)
 
 /*
@@ -31,7 +31,7 @@ static const struct state_root {
 	const char *dir;
 	const char *runtime; /* implied by the location, or NULL */
 } state_roots[] = {
-	{"/run/containerd/runc/*", NULL},       /* containerd's runc shim (ctr, CRI, Docker with containerd) */
+	{"/run/containerd/runc/*", NULL},	  /* containerd's runc shim (ctr, CRI, Docker with containerd) */
 	{"/run/docker/runtime-runc/*", "docker"}, /* Docker's own containerd */
 	{"/run/docker/runtime-crun/*", "docker"},
 	{"/run/runc", NULL}, /* podman, CRI-O, plain runc */
@@ -42,9 +42,7 @@ static const struct {
 	const char *ns;
 	const char *runtime;
 } containerd_namespaces[] = {
-	{"moby", "docker"},
-	{"k8s.io", "containerd"},
-	{NULL, "containerd"}, /* any other namespace: ctr, nerdctl */
+	{"moby", "docker"}, {"k8s.io", "containerd"}, {NULL, "containerd"}, /* any other namespace: ctr, nerdctl */
 };
 
 /* io.container.manager */
@@ -61,12 +59,12 @@ static const struct {
 	const char *runtime;
 } cgroup_prefixes[] = {
 	{"docker-", "docker"}, {"/docker/", "docker"}, {"cri-containerd-", "containerd"},
-	{"crio-", "cri-o"},     {"libpod-", "podman"},  {"/libpod_parent/", "podman"},
+	{"crio-", "cri-o"},    {"libpod-", "podman"},  {"/libpod_parent/", "podman"},
 };
 
 /* Keys that carry Kubernetes metadata, in OCI annotations or engine labels. */
 static const struct k8s_keys {
-	const char *type;          /* container type key */
+	const char *type;	   /* container type key */
 	const char *sandbox_value; /* its value for the pod sandbox */
 	const char *pod, *ns, *uid, *container, *image;
 	const char *sandbox_id; /* names the sandbox, on the pod's other containers */
@@ -96,40 +94,24 @@ static const struct engine_file {
 
 /* OCI runtimes that engines execute to create and start containers (runc create, runc start, ...). */
 const char *const gb_runtime_binaries[] = {
-	"/usr/bin/runc", "/usr/sbin/runc", "/usr/local/bin/runc", "/usr/local/sbin/runc", "/bin/runc", "/sbin/runc",
-	"/usr/bin/crun", "/usr/local/bin/crun", "/usr/libexec/crio/runc", "/usr/libexec/crio/crun",
-	"/usr/lib/cri-o-runc/sbin/runc", "/usr/libexec/podman/crun", "/home/kubernetes/bin/runc", "/opt/bin/runc",
+	"/usr/bin/runc",
+	"/usr/sbin/runc",
+	"/usr/local/bin/runc",
+	"/usr/local/sbin/runc",
+	"/bin/runc",
+	"/sbin/runc",
+	"/usr/bin/crun",
+	"/usr/local/bin/crun",
+	"/usr/libexec/crio/runc",
+	"/usr/libexec/crio/crun",
+	"/usr/lib/cri-o-runc/sbin/runc",
+	"/usr/libexec/podman/crun",
+	"/home/kubernetes/bin/runc",
+	"/opt/bin/runc",
 	NULL,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- warnings ---- */
-
-void gb_warn_once(const char *fmt, ...)
-{
-	static unsigned long seen[256];
-	static unsigned nseen;
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	unsigned long h = 5381;
-	for (const char *p = msg; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (unsigned i = 0; i < nseen; i++)
-		if (seen[i] == h)
-			return;
-	if (nseen < N(seen))
-		seen[nseen++] = h;
-	/* the message may quote file content: keep it to one printable line */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	fprintf(stderr, "%s: warning: %s\n", gb_prog, msg);
-}
 
 /* ---- small JSON helpers over cJSON ---- */
 
@@ -236,8 +218,7 @@ static void kvs_add_object(struct kvs *a, cJSON *obj)
 {
 	cJSON *item;
 
-	cJSON_ArrayForEach(item, obj)
-	{
+	cJSON_ArrayForEach (item, obj) {
 		if (cJSON_IsString(item) && item->string)
 			kvs_add(a, item->string, strlen(item->string), item->valuestring);
 	}
@@ -248,8 +229,7 @@ static void kvs_add_label_array(struct kvs *a, cJSON *arr)
 {
 	cJSON *item;
 
-	cJSON_ArrayForEach(item, arr)
-	{
+	cJSON_ArrayForEach (item, arr) {
 		if (!cJSON_IsString(item))
 			continue;
 		const char *eq = strchr(item->valuestring, '=');
@@ -323,7 +303,8 @@ long long gb_runtime_meta_mtime(const struct gb_container *c)
 		int fd = gb_host_open(path, O_RDONLY);
 		if (fd < 0)
 			return 0;
-		long long t = fstat(fd, &st) == 0 ? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : 0;
+		long long t =
+			fstat(fd, &st) == 0 ? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : 0;
 		close(fd);
 		return t;
 	}
@@ -338,46 +319,58 @@ const char *gb_runtime_from_cgroup(const char *cgroup_path)
 	return NULL;
 }
 
-/* Read runc's state.json or crun's status; gather annotations. Returns the bundle path (malloc'd) or NULL. */
+/* OCI runtimes' own state files: where the init's pid and start time are, and where the annotations are. */
+static const struct state_format {
+	const char *runtime;
+	const char *file;	 /* <root>/<id>/<file> */
+	const char *pid, *start; /* keys of the init process's pid and its start time (clock ticks) */
+	const char *labels;	 /* "k=v" array holding every annotation and "bundle=..." (runc), or NULL */
+	const char *bundle;	 /* key of the bundle path, or NULL */
+	const char *config_copy; /* a copy of config.json beside the state, for its annotations, or NULL */
+} state_formats[] = {
+	{"runc", "state.json", "init_process_pid", "init_process_start", "config.labels", NULL, NULL},
+	{"crun", "status", "pid", "process-start-time", NULL, "bundle", "config.json"},
+};
+
+static void read_annotations(const char *path, struct kvs *ann)
+{
+	cJSON *j = read_json(path, STATE_FILE_MAX, false);
+
+	if (j) {
+		kvs_add_object(ann, json_path(j, "annotations"));
+		cJSON_Delete(j);
+	}
+}
+
+/* Read the runtime's state; gather annotations. Returns the bundle path (malloc'd) or NULL. */
 static char *read_state(struct gb_container *c, const char *root, struct kvs *ann, const char **format, bool *stopped)
 {
 	char path[768];
-	char *bundle = NULL;
-	cJSON *j;
 
-	snprintf(path, sizeof(path), "%s/%s/state.json", root, c->id);
-	if ((j = read_json(path, STATE_FILE_MAX, false))) {
-		*format = "runc";
-		cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "init_process_pid");
-		cJSON *start = cJSON_GetObjectItemCaseSensitive(j, "init_process_start");
-		if (cJSON_IsNumber(pid) && pid->valuedouble > 0)
+	for (size_t i = 0; i < N(state_formats); i++) {
+		const struct state_format *f = &state_formats[i];
+		snprintf(path, sizeof(path), "%s/%s/%s", root, c->id, f->file);
+		cJSON *j = read_json(path, STATE_FILE_MAX, false);
+		if (!j)
+			continue;
+		*format = f->runtime;
+		cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, f->pid);
+		cJSON *start = cJSON_GetObjectItemCaseSensitive(j, f->start);
+		if (cJSON_IsNumber(pid) && pid->valuedouble > 0 && pid->valuedouble < 4194305)
 			c->pid = (uint32_t)pid->valuedouble;
-		if (cJSON_IsNumber(start))
+		if (cJSON_IsNumber(start) && start->valuedouble >= 0 && start->valuedouble < 1e19)
 			c->pid_start = (uint64_t)start->valuedouble;
-		kvs_add_label_array(ann, json_path(j, "config.labels"));
-		const char *b = kvs_get(ann, "bundle");
-		bundle = b ? strdup(b) : NULL;
+		if (f->labels)
+			kvs_add_label_array(ann, json_path(j, f->labels));
+		char *bundle = f->bundle ? json_path_str(j, f->bundle) : NULL;
+		if (!bundle && kvs_get(ann, "bundle"))
+			bundle = strdup(kvs_get(ann, "bundle"));
 		cJSON_Delete(j);
-		return bundle;
-	}
-	snprintf(path, sizeof(path), "%s/%s/status", root, c->id);
-	if ((j = read_json(path, STATE_FILE_MAX, false))) {
-		*format = "crun";
-		cJSON *pid = cJSON_GetObjectItemCaseSensitive(j, "pid");
-		cJSON *start = cJSON_GetObjectItemCaseSensitive(j, "process-start-time");
-		if (cJSON_IsNumber(pid) && pid->valuedouble > 0)
-			c->pid = (uint32_t)pid->valuedouble;
-		if (cJSON_IsNumber(start))
-			c->pid_start = (uint64_t)start->valuedouble;
-		char *b = json_path_str(j, "bundle");
-		cJSON_Delete(j);
-		/* crun keeps a copy of config.json beside its status */
-		snprintf(path, sizeof(path), "%s/%s/config.json", root, c->id);
-		if ((j = read_json(path, STATE_FILE_MAX, false))) {
-			kvs_add_object(ann, json_path(j, "annotations"));
-			cJSON_Delete(j);
+		if (f->config_copy) {
+			snprintf(path, sizeof(path), "%s/%s/%s", root, c->id, f->config_copy);
+			read_annotations(path, ann);
 		}
-		return b;
+		return bundle;
 	}
 	*stopped = true;
 	return NULL;
@@ -390,11 +383,7 @@ static void read_bundle(const char *bundle, struct kvs *ann)
 	if (!bundle || bundle[0] != '/')
 		return;
 	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	cJSON *j = read_json(path, STATE_FILE_MAX, false);
-	if (j) {
-		kvs_add_object(ann, json_path(j, "annotations"));
-		cJSON_Delete(j);
-	}
+	read_annotations(path, ann);
 }
 
 static void set_str(char **field, const char *value)
@@ -417,8 +406,7 @@ static void read_engine_file(struct gb_container *c, const struct engine_file *e
 	if (ef->list_id) {
 		cJSON *item;
 		entry = NULL;
-		cJSON_ArrayForEach(item, j)
-		{
+		cJSON_ArrayForEach (item, j) {
 			cJSON *id = cJSON_GetObjectItemCaseSensitive(item, ef->list_id);
 			if (cJSON_IsString(id) && !strcmp(id->valuestring, c->id)) {
 				entry = item;
@@ -488,7 +476,12 @@ int gb_runtime_describe(struct gb_container *c, const char *root, const char *hi
 	apply_k8s(c, &ann);
 	kvs_free(&ann);
 
-	/* Kubernetes containers are named by their pod spec; containerd and plain runc/crun by their id */
+	/* Kubernetes containers are named by their pod spec (cri-dockerd's Docker name k8s_<container>_<pod>_...
+	 * too); containerd and plain runc/crun by their id */
+	if (c->k8s_container && *c->k8s_container) {
+		free(c->name);
+		c->name = NULL;
+	}
 	set_str(&c->name, c->k8s_container ? c->k8s_container : c->id);
 	return 0;
 }

@@ -20,9 +20,6 @@ long long gb_runtime_meta_mtime(const struct gb_container *c);
 /* Guess the runtime from how a cgroup path wraps the id (docker-, crio-, libpod-, cri-containerd-). */
 const char *gb_runtime_from_cgroup(const char *cgroup_path);
 
-/* Print "prog: warning: ..." once per distinct message. */
-void gb_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Paths where OCI runtime binaries are installed (NULL-terminated): executions of these are watched. */
 extern const char *const gb_runtime_binaries[];
 

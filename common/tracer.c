@@ -13,23 +13,24 @@
 
 #include <bpf/bpf.h>
 
-#include "cli.h"
 #include "../bpf/gadget.h"
 #include "clock.h"
 #include "containers.h"
-#include "hostroot.h"
-#include "watch.h"
-#include "strbuf.h"
+#include "decode.h"
+#include "diag.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
-#define LOG_KEEP (256 * 1024)
+#define LOG_KEEP    (256 * 1024)
 
 static struct strbuf libbpf_log;
+static bool libbpf_debug;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (gb_opts.verbose)
-		return vfprintf(stderr, fmt, ap);
+	if (libbpf_debug) {
+		gb_vlog(GB_LOG_DEBUG, fmt, ap);
+		return 0;
+	}
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	if (libbpf_log.len > LOG_KEEP) /* bound it; what explains a refusal comes last */
@@ -37,6 +38,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	size_t before = libbpf_log.len;
 	sb_vaddf(&libbpf_log, fmt, ap);
 	return (int)(libbpf_log.len - before);
+}
+
+void gb_tracer_libbpf_debug(bool on)
+{
+	libbpf_debug = on;
+	libbpf_set_print(libbpf_print);
 }
 
 static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
@@ -53,59 +60,56 @@ static int ensure_tracefs(void)
 	if (access("/sys/kernel/tracing/events", F_OK) == 0 || access("/sys/kernel/debug/tracing/events", F_OK) == 0)
 		return 0;
 	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
-		if (gb_opts.verbose)
-			fprintf(stderr, "%s: mounted tracefs at /sys/kernel/tracing\n", gb_prog);
+		gb_info("mounted tracefs at /sys/kernel/tracing");
 		return 0;
 	}
-	fprintf(stderr,
-		"%s: tracefs is not mounted and mounting it failed (%s); run: mount -t tracefs tracefs "
-		"/sys/kernel/tracing\n",
-		gb_prog, strerror(errno));
-	return 1;
+	int err = errno;
+	gb_err("tracefs is not mounted and mounting it failed (%s); run: mount -t tracefs tracefs /sys/kernel/tracing",
+	       strerror(err));
+	return -err;
 }
 
-int gb_bpf_preflight(void)
+int gb_check_bpf(const char *btf_path)
+{
+	return gb_bpf_preflight(btf_path);
+}
+
+int gb_bpf_preflight(const char *btf_path)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {0};
 
 	libbpf_set_print(libbpf_print);
-	if (gb_host_root_init(gb_opts.host_root))
-		return 1;
 	if (syscall(SYS_capget, &hdr, data) == 0 && !has_cap(data, CAP_SYS_ADMIN) &&
 	    !(has_cap(data, CAP_BPF) && has_cap(data, CAP_PERFMON))) {
-		fprintf(stderr,
-			"%s: needs root to load eBPF programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN); "
-			"run it with sudo or in a privileged container\n",
-			gb_prog);
-		return 1;
+		gb_err("needs root to load eBPF programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN); "
+		       "run it with sudo or in a privileged container");
+		return -EPERM;
 	}
-	const char *btf = gb_opts.btf ? gb_opts.btf : VMLINUX_BTF;
+	const char *btf = btf_path ? btf_path : VMLINUX_BTF;
 	int fd = open(btf, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (gb_opts.btf)
-			fprintf(stderr, "%s: cannot read BTF file %s: %s\n", gb_prog, btf, strerror(errno));
+		int err = errno;
+		if (btf_path)
+			gb_err("cannot read BTF file %s: %s", btf, strerror(err));
 		else
-			fprintf(stderr,
-				"%s: this kernel has no BTF (%s: %s); pass a BTF file for this exact kernel "
-				"with --btf PATH\n",
-				gb_prog, VMLINUX_BTF, strerror(errno));
-		return 1;
+			gb_err("this kernel has no BTF (%s: %s); pass a BTF file for this exact kernel with --btf PATH",
+			       VMLINUX_BTF, strerror(err));
+		return -err;
 	}
 	close(fd);
-	gb_clock_init();
 	return ensure_tracefs();
 }
 
-void gb_bpf_open_opts(struct bpf_object_open_opts *opts)
+void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts)
 {
 	memset(opts, 0, sizeof(*opts));
 	opts->sz = sizeof(*opts);
-	opts->btf_custom_path = gb_opts.btf;
+	opts->btf_custom_path = gb_ctx_btf_path(ctx);
 }
 
-/* Print the lines of the last verifier log, at most @max of them from its end. */
-static void print_verifier_tail(const char *log, int max)
+/* The lines of the last verifier log, at most @max of them from its end, appended to @sb. */
+static void verifier_tail(struct strbuf *sb, const char *log, int max)
 {
 	const char *begin = NULL, *p = log, *end;
 
@@ -127,12 +131,12 @@ static void print_verifier_tail(const char *log, int max)
 	}
 	if (start > begin)
 		start++;
-	fprintf(stderr, "%s: verifier log (last lines):\n", gb_prog);
+	sb_adds(sb, "\nverifier log (last lines):");
 	for (const char *l = start; l < end;) {
 		const char *nl = memchr(l, '\n', end - l);
 		size_t len = nl ? (size_t)(nl - l) : (size_t)(end - l);
 		if (len)
-			fprintf(stderr, "  %.*s\n", (int)len, l);
+			sb_addf(sb, "\n  %.*s", (int)len, l);
 		l += len + 1;
 	}
 }
@@ -142,6 +146,7 @@ int gb_bpf_load_failed(const char *what, int err)
 	const char *log = sb_str(&libbpf_log);
 	const char *prog = NULL, *p = log;
 	char name[128] = "";
+	struct strbuf msg = {0};
 
 	err = err < 0 ? -err : err;
 	/* libbpf: "prog 'NAME': BPF program load failed: ..." names the program the kernel refused */
@@ -152,68 +157,143 @@ int gb_bpf_load_failed(const char *what, int err)
 		p += 6;
 	}
 	if (err == EPERM && !*name)
-		fprintf(stderr, "%s: %s: permission denied (need root: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)\n",
-			gb_prog, what);
+		sb_addf(&msg, "%s: permission denied (need root: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)", what);
 	else if (*name)
-		fprintf(stderr, "%s: %s: the kernel refused BPF program '%s': %s\n", gb_prog, what, name,
-			strerror(err));
+		sb_addf(&msg, "%s: the kernel refused BPF program '%s': %s", what, name, strerror(err));
 	else
-		fprintf(stderr, "%s: %s: %s%s\n", gb_prog, what, strerror(err),
-			gb_opts.verbose ? "" : " (run with -v for libbpf's messages)");
-	if (*name && !gb_opts.verbose)
-		print_verifier_tail(log, 12);
-	return 1;
+		sb_addf(&msg, "%s: %s%s", what, strerror(err),
+			libbpf_debug ? "" : " (run with -v for libbpf's messages)");
+	if (*name && !libbpf_debug)
+		verifier_tail(&msg, log, 12);
+	gb_err("%s", sb_str(&msg));
+	sb_free(&msg);
+	sb_reset(&libbpf_log);
+	return -err;
 }
 
-/* Attach every program of @obj; on failure say which one and return 1. */
-static int gb_tracer_attach(struct gb_tracer *t, struct bpf_object *obj)
+void gb_tracer_configure(struct gb_ctx *ctx, struct bpf_object *obj, size_t ringbuf_bytes, bool ia32)
 {
 	struct bpf_program *prog;
 
-	t->obj = obj;
-	bpf_object__for_each_program(prog, obj)
-	{
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (t->nlinks == GB_MAX_LINKS) {
-			fprintf(stderr, "%s: internal error: too many programs\n", gb_prog);
-			return 1;
-		}
-		struct bpf_link *link = bpf_program__attach(prog);
-		if (!link) {
-			int err = errno;
-			fprintf(stderr, "%s: cannot attach BPF program '%s' (%s): %s\n", gb_prog, bpf_program__name(prog),
-				bpf_program__section_name(prog), strerror(err));
-			return 1;
-		}
-		t->links[t->nlinks++] = link;
+	(void)ctx;
+	struct bpf_map *events = bpf_object__find_map_by_name(obj, "gb_events");
+	if (events)
+		bpf_map__set_max_entries(events, ringbuf_bytes ? ringbuf_bytes : GB_RINGBUF_BYTES);
+	/* 32-bit syscalls are caught on the raw sys_enter/sys_exit, which run for every syscall on the node */
+	bpf_object__for_each_program (prog, obj) {
+		if (!ia32 && !strncmp(bpf_program__name(prog), "ia32_", 5))
+			bpf_program__set_autoload(prog, false);
 	}
-	return 0;
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+bool gb_tracepoint_exists(const char *category, const char *name)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s/%s", roots[i], category, name);
+		if (access(path, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- the steps of every kind's __open ---- */
+
+void *gb_kind_new(struct gb_ctx *ctx, const char *fn, const void *opts, size_t min_sz, size_t max_sz,
+		  const void *callback, size_t kind_size, size_t opts_off)
+{
+	size_t sz = opts ? *(const size_t *)opts : 0;
+	int err;
+
+	if (!ctx || !opts || sz < min_sz || !callback) {
+		gb_err("%s: invalid options (fill them with GB_OPTS and set the event callback)", fn);
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((err = gb_bpf_preflight(gb_ctx_btf_path(ctx)))) {
+		errno = -err;
+		return NULL;
+	}
+	char *k = calloc(1, kind_size);
+	if (!k) {
+		gb_err("%s: out of memory", fn);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* a newer caller's members we do not know are left out; an older caller's missing ones stay zero */
+	memcpy(k + opts_off, opts, sz < max_sz ? sz : max_sz);
+	return k;
+}
+
+struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kind)
+{
+	int err = gb_bpf_load_failed("cannot open the BPF object", -errno);
+
+	ops->destroy(&(struct gb_tracer){.ops = ops, .kind = kind});
+	errno = -err;
+	return NULL;
+}
+
+struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
+			       struct bpf_object_skeleton *skel, gb_lost_fn on_lost, void *cb_ctx)
+{
+	int err = bpf_object__load_skeleton(skel);
+
+	if (err) {
+		err = gb_bpf_load_failed("cannot load the BPF programs", err);
+		ops->destroy(&(struct gb_tracer){.ops = ops, .kind = kind});
+		errno = -err;
+		return NULL;
+	}
+	return gb_tracer_start(ctx, ops, kind, *skel->obj, on_lost, cb_ctx);
+}
+
+/* ---- a running tracer ---- */
+
+static int on_record(void *ctx, void *data, size_t size)
 {
 	struct gb_tracer *t = ctx;
 	const struct gb_container_exit *exit_rec = data;
 
 	if (size >= sizeof(*exit_rec) && exit_rec->kind == GB_RECORD_CONTAINER_EXIT) {
-		gb_containers_exited(exit_rec->pid, exit_rec->mntns_id);
+		gb_ctx_container_exited(t->ctx, exit_rec->pid, exit_rec->mntns_id);
 		return 0;
 	}
-	t->handle(t->ctx, data, size);
-	t->handled++;
-	/* stop consuming once the reader is gone; the loop then ends */
-	return t->out->closed ? -EPIPE : 0;
+	if (size < sizeof(struct gb_proc))
+		return 0;
+	t->handled += t->ops->record(t, data, size);
+	/* a callback may stop the context (e.g. its reader went away): leave the rest, except in the final
+	 * drain of gb_tracer__stop(), which delivers everything captured */
+	return !t->stopped && gb_ctx__stopped(t->ctx) ? -ECANCELED : 0;
 }
 
-/* Events lost so far (all CPUs). */
-static uint64_t gb_tracer_drops(const struct gb_tracer *t)
+bool gb_tracer_proc(struct gb_tracer *t, struct gb_event_proc *p)
+{
+	(void)t;
+	p->container = gb_container_lookup(p->mntns);
+	return gb_container_visible(p->container);
+}
+
+int gb_tracer_consume(struct gb_tracer *t)
+{
+	if (!t->rb)
+		return 0;
+	t->handled = 0;
+	int rc = ring_buffer__consume(t->rb);
+	if (rc < 0 && rc != -EINTR && rc != -ECANCELED)
+		return rc;
+	return t->handled;
+}
+
+uint64_t gb_tracer__lost(const struct gb_tracer *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t total = 0;
 	uint32_t zero = 0;
 
-	if (ncpu <= 0 || t->drops_fd < 0)
+	if (!t || ncpu <= 0 || t->drops_fd < 0)
 		return 0;
 	uint64_t per_cpu[ncpu];
 	if (bpf_map_lookup_elem(t->drops_fd, &zero, per_cpu))
@@ -223,51 +303,44 @@ static uint64_t gb_tracer_drops(const struct gb_tracer *t)
 	return total;
 }
 
-static void report_drops(struct gb_tracer *t, bool final)
+void gb_tracer_check_lost(struct gb_tracer *t)
 {
-	uint64_t total = gb_tracer_drops(t);
+	uint64_t total = gb_tracer__lost(t);
 
-	if (total > t->drops_reported) {
-		uint64_t now = total - t->drops_reported;
-		fprintf(stderr, "%s: lost %llu events (ring buffer full or no memory); %llu lost so far\n", gb_prog,
-			(unsigned long long)now, (unsigned long long)total);
-		out_record(t->out, "lost", "lost", now, gb_clock_realtime_ns());
-		t->drops_reported = total;
-		output_flush(t->out);
+	if (total > t->lost_reported) {
+		uint64_t now = total - t->lost_reported;
+		t->lost_reported = total;
+		if (t->on_lost)
+			t->on_lost(t->cb_ctx, now, total);
 	}
-	if (final && total)
-		fprintf(stderr, "%s: %llu events lost in total\n", gb_prog, (unsigned long long)total);
 }
 
-static void tick(void *ctx)
+struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog)
 {
-	report_drops(ctx, false);
+	for (int i = 0; i < t->nlinks; i++)
+		if (t->progs[i] == prog)
+			return t->links[i];
+	return NULL;
 }
 
-static int poll_rb(void *ctx)
+int gb_tracer__snapshot(struct gb_tracer *t)
 {
-	struct gb_tracer *t = ctx;
-
-	t->handled = 0;
-	int rc = ring_buffer__consume(t->rb);
-	output_flush(t->out);
-	if (t->out->closed)
-		return -EPIPE;
-	if (rc < 0 && rc != -EINTR)
-		return rc;
-	return t->handled;
+	if (!t || !t->ops->snapshot)
+		return -EOPNOTSUPP;
+	if (t->stopped)
+		return -ESHUTDOWN;
+	int rc = t->ops->snapshot(t);
+	gb_tracer_check_lost(t);
+	return rc;
 }
 
-/* Before the container table changes, label what is already in the ring buffer with the table it was
- * produced under. */
-static void drain(void *ctx)
+const char *gb_tracer__name(const struct gb_tracer *t)
 {
-	struct gb_tracer *t = ctx;
-
-	if (t->rb)
-		poll_rb(t);
+	return t ? t->ops->name : "";
 }
 
+/* The in-kernel filter follows the container table: inits (to notice a container's end) and, for selected
+ * containers, the mount namespaces whose events pass. */
 static void container_added(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
@@ -286,143 +359,113 @@ static void container_removed(void *ctx, const struct gb_container *c)
 	bpf_map_delete_elem(t->mntns_fd, &c->mntns);
 }
 
-/* Fill the table and keep the in-kernel filter in step with it, before any program is attached. */
-static int setup_containers(struct gb_tracer *t, struct gb_loop *loop)
+static int map_fd(struct bpf_object *obj, const char *name)
 {
-	struct bpf_map *mntns = bpf_object__find_map_by_name(t->obj, "gb_mntns");
-	struct bpf_map *inits = bpf_object__find_map_by_name(t->obj, "gb_container_inits");
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
 
-	if (!mntns || !inits) {
-		fprintf(stderr, "%s: internal error: BPF object lacks the container maps\n", gb_prog);
-		return 1;
-	}
-	t->mntns_fd = bpf_map__fd(mntns);
-	t->inits_fd = bpf_map__fd(inits);
-	if (gb_containers_init(&gb_opts.filter))
-		return 1;
-	gb_containers_set_hooks(&(struct gb_container_hooks){container_added, container_removed, t}, true);
-	return gb_watch_start(loop, drain, t) ? 1 : 0;
+	if (!m)
+		gb_err("internal error: BPF object lacks map %s", name);
+	return m ? bpf_map__fd(m) : -1;
 }
 
-static int rb_ready(void *ctx, uint32_t events)
+/* Attach every program of the object; on failure say which one. */
+static int attach_all(struct gb_tracer *t)
 {
-	(void)events;
-	int rc = poll_rb(ctx);
-	return rc < 0 ? rc : 0;
-}
+	struct bpf_program *prog;
 
-/* Consume gb_events from @loop, calling @fn per event and flushing @out after each batch. */
-static int gb_tracer_start(struct gb_tracer *t, struct gb_loop *loop, struct output *out, gb_event_fn fn,
-			   void *ctx)
-{
-	struct bpf_map *events = bpf_object__find_map_by_name(t->obj, "gb_events");
-	struct bpf_map *drops = bpf_object__find_map_by_name(t->obj, "gb_drops");
-
-	t->out = out;
-	t->handle = fn;
-	t->ctx = ctx;
-	t->drops_fd = drops ? bpf_map__fd(drops) : -1;
-	if (!events) {
-		fprintf(stderr, "%s: internal error: BPF object has no gb_events map\n", gb_prog);
-		return 1;
-	}
-	t->rb = ring_buffer__new(bpf_map__fd(events), on_event, t, NULL);
-	if (!t->rb) {
-		fprintf(stderr, "%s: cannot set up the ring buffer: %s\n", gb_prog, strerror(errno));
-		return 1;
-	}
-	gb_loop_set_poll(loop, poll_rb, t);
-	gb_loop_add_tick(loop, tick, t);
-	if (gb_loop_add_fd(loop, ring_buffer__epoll_fd(t->rb), rb_ready, t)) {
-		fprintf(stderr, "%s: cannot watch the ring buffer\n", gb_prog);
-		return 1;
+	bpf_object__for_each_program (prog, t->obj) {
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (t->nlinks == GB_MAX_LINKS) {
+			gb_err("internal error: too many programs");
+			return -E2BIG;
+		}
+		struct bpf_link *link = bpf_program__attach(prog);
+		if (!link) {
+			int err = errno;
+			gb_err("cannot attach BPF program '%s' (%s): %s", bpf_program__name(prog),
+			       bpf_program__section_name(prog), strerror(err));
+			return -err;
+		}
+		t->progs[t->nlinks] = prog;
+		t->links[t->nlinks++] = link;
 	}
 	return 0;
 }
 
-/* Drain what is left, report losses, detach everything. */
-static void gb_tracer_close(struct gb_tracer *t)
+struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
+				  struct bpf_object *obj, gb_lost_fn on_lost, void *cb_ctx)
 {
+	struct gb_tracer *t = calloc(1, sizeof(*t));
+	int err = -ENOMEM;
+
+	if (!t) {
+		ops->destroy(&(struct gb_tracer){.ops = ops, .kind = kind});
+		errno = ENOMEM;
+		return NULL;
+	}
+	*t = (struct gb_tracer){
+		.ops = ops, .ctx = ctx, .kind = kind, .obj = obj, .on_lost = on_lost, .cb_ctx = cb_ctx, .sub_id = -1};
+	t->drops_fd = map_fd(obj, "gb_drops");
+	t->mntns_fd = map_fd(obj, "gb_mntns");
+	t->inits_fd = map_fd(obj, "gb_container_inits");
+	int events_fd = map_fd(obj, "gb_events");
+	if (t->drops_fd < 0 || t->mntns_fd < 0 || t->inits_fd < 0 || events_fd < 0) {
+		err = -ENOENT;
+		goto fail;
+	}
+	/* fill the filter before anything is attached, and keep it in step */
+	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
+	if (t->sub_id < 0)
+		goto fail;
+	t->rb = ring_buffer__new(events_fd, on_record, t, NULL);
+	if (!t->rb) {
+		err = -errno;
+		gb_err("cannot set up the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	if ((err = attach_all(t)))
+		goto fail;
+	if ((err = gb_ctx_add_tracer(ctx, t))) {
+		gb_err("cannot add the tracer to the context: %s", strerror(-err));
+		goto fail;
+	}
+	return t;
+fail:
+	t->stopped = true; /* nothing to deliver */
+	gb_tracer__free(t);
+	errno = -err;
+	return NULL;
+}
+
+int gb_tracer__stop(struct gb_tracer *t)
+{
+	if (!t || t->stopped)
+		return 0;
+	t->stopped = true;
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
-	if (t->rb) {
-		/* events already in the buffer were traced before we stopped: deliver them */
-		if (t->out && !t->out->closed) {
-			ring_buffer__consume(t->rb);
-			report_drops(t, true);
-			output_flush(t->out);
-		}
-		ring_buffer__free(t->rb);
-		t->rb = NULL;
-	}
-	sb_free(&libbpf_log);
+	/* events already in the buffer were traced before we stopped: deliver them */
+	int rc = gb_tracer_consume(t);
+	gb_ctx_apply_exits(t->ctx);
+	gb_tracer_check_lost(t);
+	if (t->ops->report)
+		t->ops->report(t);
+	return rc < 0 ? rc : 0;
 }
 
-int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *out, gb_event_fn fn, void *ctx)
+void gb_tracer__free(struct gb_tracer *t)
 {
-	struct gb_loop loop;
-	int rc;
-
-	t->out = out;
-	if (gb_loop_init(&loop, gb_opts.timeout)) {
-		fprintf(stderr, "%s: cannot set up the event loop: %s\n", gb_prog, strerror(errno));
-		return 1;
-	}
-	t->obj = obj;
-	rc = setup_containers(t, &loop);
-	if (!rc)
-		rc = gb_tracer_attach(t, obj);
-	if (!rc)
-		rc = gb_tracer_start(t, &loop, out, fn, ctx);
-	if (!rc) {
-		output_header(out);
-		output_flush(out);
-		rc = gb_loop_run(&loop);
-		if (rc < 0 && rc != -EPIPE) {
-			fprintf(stderr, "%s: %s\n", gb_prog, strerror(-rc));
-			rc = 1;
-		} else {
-			rc = 0; /* a signal, the timeout or a closed reader: a normal end */
-		}
-	}
-	gb_watch_stop();
-	gb_tracer_close(t);
-	gb_loop_free(&loop);
-	return rc;
-}
-
-int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_event_fn fn)
-{
-	struct gb_tracer tracer = {0};
-	int err = bpf_object__load_skeleton(s);
-
-	if (err)
-		return gb_bpf_load_failed("cannot load the BPF programs", err);
-	return gb_tracer_run(&tracer, *s->obj, out, fn, out);
-}
-
-void gb_tracer_select_programs(struct bpf_object *obj)
-{
-	struct bpf_program *prog;
-
-	/* 32-bit syscalls are caught on the raw sys_enter/sys_exit, which run for every syscall on the node */
-	bpf_object__for_each_program(prog, obj)
-	{
-		if (!gb_opts.ia32 && !strncmp(bpf_program__name(prog), "ia32_", 5))
-			bpf_program__set_autoload(prog, false);
-	}
-}
-
-bool gb_tracepoint_exists(const char *category, const char *name)
-{
-	static const char *const roots[] = {"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"};
-	char path[256];
-
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s/%s", roots[i], category, name);
-		if (access(path, F_OK) == 0)
-			return true;
-	}
-	return false;
+	if (!t)
+		return;
+	gb_tracer__stop(t);
+	for (int i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	gb_ctx_remove_tracer(t->ctx, t);
+	if (t->sub_id >= 0)
+		gb_containers_unsubscribe(t->sub_id);
+	ring_buffer__free(t->rb);
+	t->ops->destroy(t);
+	free(t);
 }

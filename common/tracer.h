@@ -1,11 +1,11 @@
 /*
- * The libbpf half every tracing applet shares: privilege and BTF checks with errors that say what to do,
- * libbpf's log (shown with -v, otherwise kept to explain a refused program), attaching every program of an
- * object, the event ring buffer in the event loop, and the lost-event counter (reported on stderr while
- * events are lost, at exit, and in JSON as {"type":"lost",...} records).
+ * The libbpf half every tracer shares (internal to libgadgetbox): privilege and BTF checks with errors that
+ * say what to do, libbpf's log (passed on at GB_LOG_DEBUG, otherwise kept to explain a refused program),
+ * attaching every program of an object, the event ring buffer in the context's loop, the in-kernel
+ * container filter kept in step with the container table, and the lost-event counter.
  *
- * An applet's setup reads: gb_bpf_preflight → GB_SKEL_OPEN → GB_TRACER_CONFIGURE + its own rodata →
- * gb_tracer_load_run (load, attach, poll until done, detach) → destroy.
+ * A tracer kind (exec.c, open.c) reads: gb_bpf_preflight → open its skeleton with gb_bpf_open_opts →
+ * gb_tracer_configure + its own rodata → load (gb_bpf_load_failed explains a refusal) → gb_tracer_start.
  */
 #ifndef GADGETBOX_TRACER_H
 #define GADGETBOX_TRACER_H
@@ -13,70 +13,115 @@
 #include <bpf/libbpf.h>
 #include <stdint.h>
 
-#include "cli.h"
-#include "loop.h"
-#include "output.h"
+#include "gadgetbox.h"
+#include "strbuf.h"
 
 #define GB_MAX_LINKS 16
+/* Default sizes; kinds with larger events may pass their own. */
+#define GB_RINGBUF_BYTES (1u << 20) /* mapped twice by the kernel: counts 2x in RSS */
+#define GB_WAKEUP_BYTES	 (64u << 10)
 
-typedef void (*gb_event_fn)(void *ctx, const void *data, size_t size);
+struct gb_tracer;
+
+/* What makes one kind of tracer: how a record becomes an event, and how its object is freed. */
+struct gb_tracer_ops {
+	const char *name;
+	/* Decode one ring-buffer record and deliver it; returns 1 if an event was delivered, 0 if not. */
+	int (*record)(struct gb_tracer *t, const void *data, size_t size);
+	/* Record-then-report kinds: deliver what was recorded (at stop). May be NULL. */
+	void (*report)(struct gb_tracer *t);
+	/* Snapshot kinds: iterate once and deliver; returns events delivered or a negative errno. May be NULL. */
+	int (*snapshot)(struct gb_tracer *t);
+	/* Free the skeleton and the kind's state. */
+	void (*destroy)(struct gb_tracer *t);
+};
 
 struct gb_tracer {
+	const struct gb_tracer_ops *ops;
+	struct gb_ctx *ctx;
+	void *kind; /* the kind's own state (skeleton, options, scratch buffers) */
 	struct bpf_object *obj;
 	struct ring_buffer *rb;
 	struct bpf_link *links[GB_MAX_LINKS];
+	struct bpf_program *progs[GB_MAX_LINKS]; /* links[i] attaches progs[i] */
 	int nlinks;
 	int drops_fd;
 	int mntns_fd; /* gb_mntns: containers whose events pass */
 	int inits_fd; /* gb_container_inits: init pid → mntns, to notice a container's end */
-	uint64_t drops_reported;
-	gb_event_fn handle;
-	void *ctx;
-	struct output *out;
-	int handled; /* events in the current poll */
+	int sub_id;   /* container subscription that keeps the maps in step */
+	uint64_t lost_reported;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	int handled; /* events delivered in the current consume */
+	bool stopped;
 };
 
-/* Default sizes; applets with larger events may pass their own. */
-#define GB_RINGBUF_BYTES (1u << 20) /* mapped twice by the kernel: counts 2x in RSS */
-#define GB_WAKEUP_BYTES (64u << 10)
+/* Checks privileges, kernel BTF (or @btf_path) and tracefs. Returns 0, or a negative errno after logging. */
+int gb_bpf_preflight(const char *btf_path);
+/* Open options carrying the context's BTF path. */
+void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts);
+/* Log why an open/load failed (the program the kernel refused and the verifier's last lines); returns -err. */
+int gb_bpf_load_failed(const char *what, int err);
 
-/* Set the shared rodata and the ring buffer size of a skeleton before load. */
-#define GB_TRACER_CONFIGURE(skel, ringbuf_bytes)                                    \
-	do {                                                                        \
-		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                  \
-		(skel)->rodata->gb_filter_mntns = !gb_opts.filter.host;             \
-		bpf_map__set_max_entries((skel)->maps.gb_events, (ringbuf_bytes)); \
-		gb_tracer_select_programs((skel)->obj);                             \
+/* The ring buffer size and the optional ia32_* programs of an object before load. */
+void gb_tracer_configure(struct gb_ctx *ctx, struct bpf_object *obj, size_t ringbuf_bytes, bool ia32);
+/* Also the rodata every gadget.bpf.h program has: the wake-up threshold and whether the mount-namespace
+ * filter applies (not when host processes are wanted too). */
+#define GB_TRACER_CONFIGURE(ctx, skel, ringbuf_bytes, ia32)                                                            \
+	do {                                                                                                           \
+		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                                                     \
+		(skel)->rodata->gb_filter_mntns = !gb_ctx_filter(ctx)->host;                                           \
+		gb_tracer_configure((ctx), (skel)->obj, (ringbuf_bytes), (ia32));                                      \
 	} while (0)
-
+/* Turn libbpf's debug messages into GB_LOG_DEBUG messages (or keep them for explaining refusals). */
+void gb_tracer_libbpf_debug(bool on);
 /* Whether the kernel has this tracepoint (tracefs is mounted by gb_bpf_preflight()). */
 bool gb_tracepoint_exists(const char *category, const char *name);
-/* Leave out optional programs that were not asked for (ia32_*: only with --ia32). */
-void gb_tracer_select_programs(struct bpf_object *obj);
 
-/* Open a bpftool skeleton with --btf applied: a `struct NAME *`, or NULL after saying why. */
-#define GB_SKEL_OPEN(name)                                                         \
-	({                                                                         \
-		struct bpf_object_open_opts _opts;                                 \
-		gb_bpf_open_opts(&_opts);                                          \
-		struct name *_skel = name##__open_opts(&_opts);                    \
-		if (!_skel)                                                        \
-			gb_bpf_load_failed("cannot open the BPF object", -errno); \
-		_skel;                                                             \
+/*
+ * A tracer over a loaded object: fill the container maps, attach every program, and add the ring buffer
+ * to the context. Returns the tracer (which owns @kind from then on, freeing it with ops->destroy) or NULL
+ * with errno set, after logging why; on failure @kind is destroyed too.
+ */
+struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
+				  struct bpf_object *obj, gb_lost_fn on_lost, void *cb_ctx);
+/*
+ * The steps every kind's __open shares. gb_kind_new: check @opts (its size at least @min_sz, @callback set)
+ * and whether tracers can load at all, then allocate @kind_size bytes with a copy of the options at
+ * @opts_off. gb_kind_load: load the configured skeleton (explaining a refusal) and start the tracer. Both
+ * log why they fail, set errno and free the kind with ops->destroy on failure.
+ */
+void *gb_kind_new(struct gb_ctx *ctx, const char *fn, const void *opts, size_t min_sz, size_t max_sz,
+		  const void *callback, size_t kind_size, size_t opts_off);
+struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
+			       struct bpf_object_skeleton *skel, gb_lost_fn on_lost, void *cb_ctx);
+/* A skeleton failed to open: log it, free the kind, set errno. Returns NULL. */
+struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kind);
+/* Open a skeleton NAME with the context's BTF: a struct NAME *, or NULL. */
+#define GB_SKEL_OPEN(ctx, name)                                                                                        \
+	({                                                                                                             \
+		struct bpf_object_open_opts _oo;                                                                       \
+		gb_bpf_open_opts((ctx), &_oo);                                                                         \
+		name##__open_opts(&_oo);                                                                               \
 	})
 
-/* Checks privileges and kernel BTF and installs the libbpf log. Returns 0, or prints one line and returns 1. */
-int gb_bpf_preflight(void);
-/* Open options carrying --btf. */
-void gb_bpf_open_opts(struct bpf_object_open_opts *opts);
-/* Explain a failed open/load (program name and the verifier's last lines) and return the exit code 1. */
-int gb_bpf_load_failed(const char *what, int err);
-/*
- * Attach every program of @obj, print the header, and deliver events to @fn until SIGINT/SIGTERM, --timeout
- * or a closed output; then detach. Returns the process exit code.
- */
-int gb_tracer_run(struct gb_tracer *t, struct bpf_object *obj, struct output *out, gb_event_fn fn, void *ctx);
-/* Load a configured skeleton (explaining a refusal), then gb_tracer_run() with @out as @fn's context. */
-int gb_tracer_load_run(struct bpf_object_skeleton *s, struct output *out, gb_event_fn fn);
+/* Consume what the ring buffer holds. Returns events delivered, or a negative errno. */
+int gb_tracer_consume(struct gb_tracer *t);
+/* Check the lost-event counter and tell on_lost about new losses. */
+void gb_tracer_check_lost(struct gb_tracer *t);
+/* The link of one of the tracer's programs (e.g. an iterator's, to create iterators from), or NULL. */
+struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
+/* Fill the common part of an event (container looked up); false if the filters hide it. */
+bool gb_tracer_proc(struct gb_tracer *t, struct gb_event_proc *p);
+
+/* ---- the context's side (ctx.c) ---- */
+int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
+void gb_ctx_remove_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
+const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx);
+const char *gb_ctx_btf_path(const struct gb_ctx *ctx);
+/* A container's init exited (a record in one tracer's ring buffer). The other tracers' buffers may still
+ * hold its earlier events: it leaves the table once every buffer has been read (gb_ctx_apply_exits). */
+void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns);
+void gb_ctx_apply_exits(struct gb_ctx *ctx);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "diag.h"
 #include "containers.h"
 #include "hostroot.h"
 #include "runtimes.h"
@@ -27,6 +28,7 @@
 
 static int fan_fd = -1;
 static int wake_fd = -1;
+static int quit_fd = -1; /* tells the thread to end */
 static pthread_t thread;
 static bool thread_running;
 static void (*drain_fn)(void *ctx);
@@ -47,14 +49,12 @@ static void rescan(unsigned how)
 }
 
 /* In the event loop: the thread asked for a rescan. */
-static int on_wake(void *ctx, uint32_t events)
+void gb_watch_wake(void)
 {
 	uint64_t n;
-	(void)ctx;
-	(void)events;
 
-	if (read(wake_fd, &n, sizeof(n)) != sizeof(n))
-		return 0;
+	if (wake_fd < 0 || read(wake_fd, &n, sizeof(n)) != sizeof(n))
+		return;
 	pthread_mutex_lock(&lock);
 	unsigned long target = requested;
 	pthread_mutex_unlock(&lock);
@@ -63,11 +63,10 @@ static int on_wake(void *ctx, uint32_t events)
 	completed = target;
 	pthread_cond_broadcast(&done_cond);
 	pthread_mutex_unlock(&lock);
-	return 0;
 }
 
-/* In the thread: have the loop rescan, waiting at most GB_WATCH_HOLD_MS. */
-static void request_rescan(void)
+/* In the thread: have the loop rescan, waiting at most GB_WATCH_HOLD_MS. False if it did not in time. */
+static bool request_rescan(void)
 {
 	uint64_t one = 1;
 	struct timespec deadline;
@@ -76,7 +75,7 @@ static void request_rescan(void)
 	unsigned long mine = ++requested;
 	pthread_mutex_unlock(&lock);
 	if (write(wake_fd, &one, sizeof(one)) != sizeof(one))
-		return;
+		return true;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_nsec += GB_WATCH_HOLD_MS * 1000000L;
 	deadline.tv_sec += deadline.tv_nsec / 1000000000L;
@@ -86,45 +85,62 @@ static void request_rescan(void)
 	while (completed < mine && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&done_cond, &lock, &deadline);
 	pthread_mutex_unlock(&lock);
-	if (rc == ETIMEDOUT)
-		gb_warn_once("the event loop is blocked (is the output read?): let a container runtime go on "
-			     "without waiting; a new container may lose its first events");
+	return rc != ETIMEDOUT;
 }
 
+/*
+ * Reads the permission events and answers them. It never holds a lock while it may block, and it answers
+ * before it says anything (a message may block on a stderr nobody reads): the runtime goes on first. It ends
+ * when quit_fd becomes readable; it is never cancelled, so no lock can be left held.
+ */
 static void *answer_thread(void *arg)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct pollfd fds[2] = {{.fd = fan_fd, .events = POLLIN}, {.fd = quit_fd, .events = POLLIN}};
 	(void)arg;
 
 	for (;;) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (fds[1].revents)
+			return NULL; /* gb_watch_stop(): pending permission events are allowed when fan_fd closes */
+		if (!(fds[0].revents & POLLIN))
+			continue;
 		ssize_t len = read(fan_fd, buf, sizeof(buf));
-		if (len < 0 && errno == EINTR)
+		if (len < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (len <= 0)
-			return NULL; /* closed at exit */
-		bool asked = false;
-		for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			return NULL;
+		bool asked = false, in_time = true;
+		int write_err = 0;
+		for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, len);
+		     m = FAN_EVENT_NEXT(m, len)) {
 			if (m->vers != FANOTIFY_METADATA_VERSION)
 				continue;
 			if (m->mask & FAN_OPEN_EXEC_PERM) {
 				/* the runtime waits until we answer: register what it created, then let it run */
 				if (!asked)
-					request_rescan(), asked = true;
+					in_time = request_rescan(), asked = true;
 				struct fanotify_response r = {.fd = m->fd, .response = FAN_ALLOW};
 				if (write(fan_fd, &r, sizeof(r)) < 0)
-					gb_warn_once("cannot answer a fanotify permission event: %s", strerror(errno));
+					write_err = errno;
 			}
 			if (m->fd >= 0)
 				close(m->fd);
 		}
+		if (!in_time)
+			gb_warn_once(
+				"the event loop did not rescan within 500 ms (is the output read?): let a container "
+				"runtime go on without waiting; a new container may lose its first events");
+		if (write_err)
+			gb_warn_once("cannot answer a fanotify permission event: %s", strerror(write_err));
 	}
 }
 
 /* Every second: containers whose init is gone leave; now and then a full /proc walk finds containers of
  * runtimes we do not watch. Without fanotify this is all there is. */
-static void tick(void *ctx)
+void gb_watch_tick(void)
 {
-	(void)ctx;
 	ticks++;
 	rescan(fan_fd < 0 || ticks % 30 == 0 ? GB_REFRESH_FULL : 0);
 }
@@ -146,38 +162,46 @@ static int mark_runtimes(int *err)
 	return marked;
 }
 
-int gb_watch_start(struct gb_loop *loop, void (*drain)(void *ctx), void *ctx)
+int gb_watch_start(void (*drain)(void *ctx), void *ctx)
 {
 	int err = 0;
 
 	drain_fn = drain;
 	drain_ctx = ctx;
-	gb_loop_add_tick(loop, tick, NULL);
-	/* stopped by ^Z, we would hold every container runtime on the node */
-	signal(SIGTSTP, SIG_IGN);
 	fan_fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
 	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fan_fd < 0 || wake_fd < 0)
+	quit_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fan_fd < 0 || wake_fd < 0 || quit_fd < 0)
 		err = errno;
-	else if (mark_runtimes(&err) > 0 && gb_loop_add_fd(loop, wake_fd, on_wake, NULL) == 0 &&
-		 pthread_create(&thread, NULL, answer_thread, NULL) == 0) {
-		thread_running = true;
-		return 0;
+	else if (mark_runtimes(&err) > 0) {
+		/* the thread takes none of the process's signals: they stay the program's to handle */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		int rc = pthread_create(&thread, NULL, answer_thread, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc == 0) {
+			thread_running = true;
+			return wake_fd;
+		}
+		err = rc;
 	}
 	gb_watch_stop();
 	if (err)
 		gb_warn_once("cannot watch container runtimes with fanotify (%s): new containers are found by "
 			     "polling and may lose their first events",
 			     strerror(err));
-	return 0;
+	return -1;
 }
 
 void gb_watch_stop(void)
 {
 	if (thread_running) {
-		/* closing the fanotify fd would not wake a blocked read(): cancel the thread, which only ever
-		 * blocks there; pending permission events are allowed by the kernel when the fd closes */
-		pthread_cancel(thread);
+		uint64_t one = 1;
+		/* wake the thread out of poll(); if the event loop's rescan is what it waits for, it gives up
+		 * within GB_WATCH_HOLD_MS */
+		if (write(quit_fd, &one, sizeof(one)) != sizeof(one))
+			gb_warn_once("cannot stop the runtime watcher's thread: %s", strerror(errno));
 		pthread_join(thread, NULL);
 		thread_running = false;
 	}
@@ -185,5 +209,7 @@ void gb_watch_stop(void)
 		close(fan_fd);
 	if (wake_fd >= 0)
 		close(wake_fd);
-	fan_fd = wake_fd = -1;
+	if (quit_fd >= 0)
+		close(quit_fd);
+	fan_fd = wake_fd = quit_fd = -1;
 }

@@ -9,11 +9,17 @@
 #ifndef GADGETBOX_WATCH_H
 #define GADGETBOX_WATCH_H
 
-#include "loop.h"
-
-/* @drain runs before each rescan (e.g. to consume events already in the ring buffer, so events of a
- * container that just exited are labelled before its mount namespace id can be reused). */
-int gb_watch_start(struct gb_loop *loop, void (*drain)(void *ctx), void *ctx);
+/*
+ * Start watching. @drain runs before each rescan (to consume events already in the ring buffers, so events
+ * of a container that just exited are labelled before its mount namespace id can be reused). Returns an
+ * eventfd the event loop must watch and pass to gb_watch_wake() when readable, or -1 where fanotify is
+ * unavailable (warned about: gb_watch_tick() then rescans often).
+ */
+int gb_watch_start(void (*drain)(void *ctx), void *ctx);
+/* The eventfd returned by gb_watch_start() is readable: rescan and let the waiting runtime go on. */
+void gb_watch_wake(void);
+/* Once a second from the event loop: prune exited containers; a full /proc walk now and then. */
+void gb_watch_tick(void);
 void gb_watch_stop(void);
 
 #endif

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 [ "$(id -u)" = 0 ] || { echo "test.sh: the integration tests load eBPF programs: run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
-need=(python3-pytest bpftool strace gcc libc6-dev util-linux)
+need=(python3-pytest bpftool strace gcc libc6-dev util-linux clang-format pkg-config binutils libclang-rt-dev)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -16,7 +16,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-make --no-print-directory unit
+# warnings as errors, unit tests and fuzzers under sanitizers, clang-format drift
+make --no-print-directory check
 
 # real container runtimes (containerd with CRI, dockerd, podman, runc, crun), stopped again however we exit
 bash scripts/runtimes.sh up

@@ -89,12 +89,15 @@ class Tracer:
         return self.proc.returncode
 
     def events(self):
-        """Parsed JSON lines (every line must be valid JSON)."""
-        evs = []
-        for line in self.lines():
-            if line:
-                evs.append(json.loads(line))
-        return evs
+        """Parsed JSON lines (every line must be valid JSON), without {"type":"warning"} records."""
+        return [e for e in self.records() if e.get("type") != "warning"]
+
+    def records(self):
+        """Every parsed JSON line: events, {"type":"lost"} and {"type":"warning"} records."""
+        return [json.loads(line) for line in self.lines() if line]
+
+    def warnings(self):
+        return [e["message"] for e in self.records() if e.get("type") == "warning"]
 
     def lines(self):
         text = self.raw().decode("utf-8", errors="surrogateescape")

@@ -230,11 +230,20 @@ def cri_pod(cid):
 def cri_remove(cid):
     """Remove the container, and its pod if cri_start made that pod for it."""
     c = cri()
-    try:
-        c.stop(cid, 0)
-    except Exception:
-        pass
-    c.remove(cid)
+    # a stop may return before the task is gone ("container is still running, to stop first" on remove,
+    # seen under load): stop again and retry for a while
+    for attempt in range(50):
+        try:
+            c.stop(cid, 0)
+        except Exception:
+            pass
+        try:
+            c.remove(cid)
+            break
+        except Exception as e:
+            if "still running" not in str(e) or attempt == 49:
+                raise
+            time.sleep(0.2)
     pod_id = _cri_pod_of.pop(cid, None)
     if pod_id:
         c.remove_pod(pod_id)

@@ -78,8 +78,12 @@ def test_containers_lists_hostile_annotations_escaped_and_exact_in_json(fake_hos
     r = subprocess.run(gadgetbox_cmd("containers", "--host-root", fake_host["root"], "-o", "json"),
                        capture_output=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    rows = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    records = [json.loads(l) for l in r.stdout.decode().splitlines()]
+    rows = [c for c in records if "type" not in c]
     [c] = [c for c in rows if c["runtime"]["containerId"] == ids["good"]]
+    # the corrupt state file's warning is also a JSON record, with the same words as on stderr
+    [w] = [c["message"] for c in records if c.get("type") == "warning" and ids["corrupt"] in c["message"]]
+    assert "not valid JSON" in w and w in r.stderr.decode()
     assert c["k8s"]["podName"] == HOSTILE_POD
     assert c["k8s"]["containerName"] == HOSTILE_CONTAINER
     assert c["k8s"]["namespace"] == "ns-" + ids["good"][:8]

@@ -63,7 +63,8 @@ def parse_json_lines(raw, strict=False):
     text = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
     text = text[:text.rfind("\n") + 1]
     hook = _strict if strict else _merge_duplicates
-    return [json.loads(line, object_pairs_hook=hook) for line in text.splitlines() if line.strip()]
+    rows = [json.loads(line, object_pairs_hook=hook) for line in text.splitlines() if line.strip()]
+    return [r for r in rows if r.get("type") != "warning"]  # warnings are records of their own
 
 
 def events(t):

@@ -2,9 +2,9 @@
 #include "cgroup.h"
 #include "unit.h"
 
-#define ID_A "3f1c9e0b7a2d4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a"
-#define ID_B "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define POD_UID "0c4b7c6e-4d4c-4f5e-9a3b-1c2d3e4f5a6b"
+#define ID_A	      "3f1c9e0b7a2d4c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a"
+#define ID_B	      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define POD_UID	      "0c4b7c6e-4d4c-4f5e-9a3b-1c2d3e4f5a6b"
 #define POD_UID_SLICE "0c4b7c6e_4d4c_4f5e_9a3b_1c2d3e4f5a6b"
 
 static void check_id(const char *file, int line, const char *path, size_t len, const char *want)
@@ -26,11 +26,11 @@ static void check_id(const char *file, int line, const char *path, size_t len, c
 }
 
 #define CHECK_ID(path, want) check_id(__FILE__, __LINE__, path, strlen(path), want)
-#define CHECK_NO_ID(path) check_id(__FILE__, __LINE__, path, strlen(path), NULL)
+#define CHECK_NO_ID(path)    check_id(__FILE__, __LINE__, path, strlen(path), NULL)
 
 TEST(test_cgroup_finds_docker_ids)
 {
-	CHECK_ID("/docker/" ID_A, ID_A);                       /* cgroupfs driver */
+	CHECK_ID("/docker/" ID_A, ID_A);		       /* cgroupfs driver */
 	CHECK_ID("/system.slice/docker-" ID_A ".scope", ID_A); /* systemd driver */
 	CHECK_ID("/system.slice/docker-" ID_A ".scope/init.scope", ID_A);
 }

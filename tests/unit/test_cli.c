@@ -147,14 +147,14 @@ static void child_free(struct child *res)
 }
 
 /* The child exited 2 with exactly this on stderr and nothing on stdout. */
-#define CHECK_USAGE_ERROR(applet, want_err, ...)          \
-	do {                                              \
-		struct child _c;                          \
-		PARSE_IN_CHILD(&_c, applet, __VA_ARGS__); \
-		CHECK_INT_EQ(_c.status, 2);               \
-		CHECK_SB_EQ(&_c.err, want_err);           \
-		CHECK_SB_EQ(&_c.out, "");                 \
-		child_free(&_c);                          \
+#define CHECK_USAGE_ERROR(applet, want_err, ...)                                                                       \
+	do {                                                                                                           \
+		struct child _c;                                                                                       \
+		PARSE_IN_CHILD(&_c, applet, __VA_ARGS__);                                                              \
+		CHECK_INT_EQ(_c.status, 2);                                                                            \
+		CHECK_SB_EQ(&_c.err, want_err);                                                                        \
+		CHECK_SB_EQ(&_c.out, "");                                                                              \
+		child_free(&_c);                                                                                       \
 	} while (0)
 
 TEST(test_parse_ulong_accepts_whole_decimal_numbers_up_to_max)
@@ -328,26 +328,27 @@ TEST(test_parse_args_help_lists_every_option_and_exits_0)
 	PARSE_IN_CHILD(&c, &fake, "fake", "-p", "1", "--help", "-Z");
 	CHECK_INT_EQ(c.status, 0);
 	CHECK_SB_EQ(&c.err, "");
-	CHECK_SB_EQ(&c.out,
-		    "Usage: fake [OPTION]...\n"
-		    "Trace fake things.\n"
-		    "\n"
-		    "Options:\n"
-		    "  -t, --timestamp            include a timestamp column\n"
-		    "  -p, --pid PID              trace this process only\n"
-		    "  -n, --name NAME            only commands whose name contains NAME\n"
-		    "      --max-things N         capture at most N things\n"
-		    "  -o, --output FORMAT        output format: columns (default) or json (one object per line)\n"
-		    "      --fields LIST          comma-separated fields to show (columns) or include (json)\n"
-		    "      --timeout SECONDS      stop after SECONDS\n"
-		    "      --btf PATH             kernel BTF file, for kernels without /sys/kernel/btf/vmlinux\n"
-		    "  -v, --verbose              print libbpf's debug messages\n"
-		    "      --ia32                 also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 "
-		    "us)\n"
-		    "  -h, --help                 show this help and exit\n"
-		    "\n"
-		    "EXAMPLES:\n"
-		    "  fake -p 1     # things done by PID 1\n");
+	CHECK_SB_EQ(
+		&c.out,
+		"Usage: fake [OPTION]...\n"
+		"Trace fake things.\n"
+		"\n"
+		"Options:\n"
+		"  -t, --timestamp            include a timestamp column\n"
+		"  -p, --pid PID              trace this process only\n"
+		"  -n, --name NAME            only commands whose name contains NAME\n"
+		"      --max-things N         capture at most N things\n"
+		"  -o, --output FORMAT        output format: columns (default) or json (one object per line)\n"
+		"      --fields LIST          comma-separated fields to show (columns) or include (json)\n"
+		"      --timeout SECONDS      stop after SECONDS\n"
+		"      --btf PATH             kernel BTF file, for kernels without /sys/kernel/btf/vmlinux\n"
+		"  -v, --verbose              print libbpf's debug messages\n"
+		"      --ia32                 also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 "
+		"us)\n"
+		"  -h, --help                 show this help and exit\n"
+		"\n"
+		"EXAMPLES:\n"
+		"  fake -p 1     # things done by PID 1\n");
 	child_free(&c);
 
 	PARSE_IN_CHILD(&c, &fake, "fake", "-h");

@@ -9,7 +9,7 @@
 /* Inputs and expectations are literals that may hold NULs, so their length comes from sizeof. */
 #define CHECK_TERM(in, want) check_escape(__FILE__, __LINE__, false, in, sizeof(in) - 1, want, sizeof(want) - 1)
 #define CHECK_JSON(in, want) check_escape(__FILE__, __LINE__, true, in, sizeof(in) - 1, want, sizeof(want) - 1)
-#define TERM_CELLS(in) term_cells(in, sizeof(in) - 1)
+#define TERM_CELLS(in)	     term_cells(in, sizeof(in) - 1)
 
 /*
  * An independent UTF-8 decoder (the code under test has its own): the length of the well-formed sequence at
@@ -18,8 +18,8 @@
 static size_t wellformed_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	static const struct {
-		unsigned char lo, hi;   /* lead byte range */
-		unsigned char n;        /* sequence length */
+		unsigned char lo, hi;	/* lead byte range */
+		unsigned char n;	/* sequence length */
 		unsigned char lo2, hi2; /* allowed second byte */
 	} forms[] = {
 		{0xc2, 0xdf, 2, 0x80, 0xbf}, {0xe0, 0xe0, 3, 0xa0, 0xbf}, {0xe1, 0xec, 3, 0x80, 0xbf},
@@ -265,14 +265,14 @@ static void check_round_trip(bool json, const struct strbuf *in)
 }
 
 static const char *const c0_terminal[32] = {
-	"\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07", "\\x08", "\\t",   "\\n",
+	"\\x00", "\\x01", "\\x02", "\\x03", "\\x04", "\\x05", "\\x06", "\\x07", "\\x08", "\\t",	  "\\n",
 	"\\x0b", "\\x0c", "\\r",   "\\x0e", "\\x0f", "\\x10", "\\x11", "\\x12", "\\x13", "\\x14", "\\x15",
 	"\\x16", "\\x17", "\\x18", "\\x19", "\\x1a", "\\x1b", "\\x1c", "\\x1d", "\\x1e", "\\x1f",
 };
 
 static const char *const c0_json[32] = {
 	"\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
-	"\\b",     "\\t",     "\\n",     "\\u000b", "\\f",     "\\r",     "\\u000e", "\\u000f",
+	"\\b",	   "\\t",     "\\n",	 "\\u000b", "\\f",     "\\r",	  "\\u000e", "\\u000f",
 	"\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
 	"\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
 };
@@ -321,15 +321,15 @@ TEST(test_terminal_escapes_del_and_backslash)
 
 TEST(test_terminal_passes_valid_multibyte_utf8_unchanged)
 {
-	CHECK_TERM("caf\xc3\xa9", "caf\xc3\xa9");             /* 2 bytes: U+00E9 */
-	CHECK_TERM("\xe2\x82\xac!", "\xe2\x82\xac!");         /* 3 bytes: U+20AC */
+	CHECK_TERM("caf\xc3\xa9", "caf\xc3\xa9");	      /* 2 bytes: U+00E9 */
+	CHECK_TERM("\xe2\x82\xac!", "\xe2\x82\xac!");	      /* 3 bytes: U+20AC */
 	CHECK_TERM("\xf0\x9f\x98\x80!", "\xf0\x9f\x98\x80!"); /* 4 bytes: U+1F600 */
-	CHECK_TERM("\xc2\xa0", "\xc2\xa0");                   /* U+00A0, just past the C1 controls */
-	CHECK_TERM("\xdf\xbf", "\xdf\xbf");                   /* U+07FF, the largest 2-byte form */
-	CHECK_TERM("\xe0\xa0\x80", "\xe0\xa0\x80");           /* U+0800, the smallest 3-byte form */
-	CHECK_TERM("\xed\x9f\xbf", "\xed\x9f\xbf");           /* U+D7FF, below the surrogates */
-	CHECK_TERM("\xee\x80\x80", "\xee\x80\x80");           /* U+E000, above them */
-	CHECK_TERM("\xef\xbf\xbf", "\xef\xbf\xbf");           /* U+FFFF */
+	CHECK_TERM("\xc2\xa0", "\xc2\xa0");		      /* U+00A0, just past the C1 controls */
+	CHECK_TERM("\xdf\xbf", "\xdf\xbf");		      /* U+07FF, the largest 2-byte form */
+	CHECK_TERM("\xe0\xa0\x80", "\xe0\xa0\x80");	      /* U+0800, the smallest 3-byte form */
+	CHECK_TERM("\xed\x9f\xbf", "\xed\x9f\xbf");	      /* U+D7FF, below the surrogates */
+	CHECK_TERM("\xee\x80\x80", "\xee\x80\x80");	      /* U+E000, above them */
+	CHECK_TERM("\xef\xbf\xbf", "\xef\xbf\xbf");	      /* U+FFFF */
 	CHECK_TERM("\xf0\x90\x80\x80", "\xf0\x90\x80\x80");   /* U+10000 */
 	CHECK_TERM("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");   /* U+10FFFF, the last code point */
 }
@@ -338,19 +338,19 @@ TEST(test_terminal_escapes_each_byte_of_invalid_utf8_as_hex)
 {
 	CHECK_TERM("\x80", "\\x80"); /* lone continuation byte */
 	CHECK_TERM("a\xbfz", "a\\xbfz");
-	CHECK_TERM("\xc0\xaf", "\\xc0\\xaf");                   /* overlong '/' */
-	CHECK_TERM("\xc1\xbf", "\\xc1\\xbf");                   /* overlong DEL */
-	CHECK_TERM("\xe0\x80\xaf", "\\xe0\\x80\\xaf");          /* overlong 3-byte */
+	CHECK_TERM("\xc0\xaf", "\\xc0\\xaf");			/* overlong '/' */
+	CHECK_TERM("\xc1\xbf", "\\xc1\\xbf");			/* overlong DEL */
+	CHECK_TERM("\xe0\x80\xaf", "\\xe0\\x80\\xaf");		/* overlong 3-byte */
 	CHECK_TERM("\xf0\x80\x80\xaf", "\\xf0\\x80\\x80\\xaf"); /* overlong 4-byte */
-	CHECK_TERM("\xed\xa0\x80", "\\xed\\xa0\\x80");          /* surrogate U+D800 */
-	CHECK_TERM("\xed\xbf\xbf", "\\xed\\xbf\\xbf");          /* surrogate U+DFFF */
+	CHECK_TERM("\xed\xa0\x80", "\\xed\\xa0\\x80");		/* surrogate U+D800 */
+	CHECK_TERM("\xed\xbf\xbf", "\\xed\\xbf\\xbf");		/* surrogate U+DFFF */
 	CHECK_TERM("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* U+110000 */
 	CHECK_TERM("\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
 	CHECK_TERM("\xfe\xff", "\\xfe\\xff");
 	CHECK_TERM("ok\xe2\x82", "ok\\xe2\\x82"); /* truncated at the end */
 	CHECK_TERM("\xf0\x9f\x98", "\\xf0\\x9f\\x98");
 	CHECK_TERM("\xc3", "\\xc3");
-	CHECK_TERM("\xe2(\xa1", "\\xe2(\\xa1");      /* a non-continuation inside */
+	CHECK_TERM("\xe2(\xa1", "\\xe2(\\xa1");	     /* a non-continuation inside */
 	CHECK_TERM("\xc3\xc3\xa9", "\\xc3\xc3\xa9"); /* the valid sequence after survives */
 }
 

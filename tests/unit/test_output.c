@@ -39,7 +39,7 @@ static const struct out_field own_fields[F_COUNT - F_COMMON_COUNT] = {
 };
 
 #define DEFAULT_COLS "time,pid,comm,ret,args"
-#define HEADER "TIME     PID     PCOMM            RET  ARGS\n"
+#define HEADER	     "TIME     PID     PCOMM            RET  ARGS\n"
 
 /* Writes into an unlinked temporary file, read back by written(). */
 static int start_with(struct output *o, enum out_mode mode, const char *select, const char *default_cols,
@@ -96,12 +96,12 @@ static void written(struct output *o, struct strbuf *got)
 		unit_fail(__FILE__, __LINE__, "cannot rewind the temporary file");
 }
 
-#define CHECK_WRITTEN(o, want)            \
-	do {                              \
-		struct strbuf _got = {0}; \
-		written(o, &_got);        \
-		CHECK_SB_EQ(&_got, want); \
-		sb_free(&_got);           \
+#define CHECK_WRITTEN(o, want)                                                                                         \
+	do {                                                                                                           \
+		struct strbuf _got = {0};                                                                              \
+		written(o, &_got);                                                                                     \
+		CHECK_SB_EQ(&_got, want);                                                                              \
+		sb_free(&_got);                                                                                        \
 	} while (0)
 
 static struct out_strv strv(const char *buf, size_t size, unsigned count)
@@ -380,8 +380,8 @@ TEST(test_json_group_split_across_tables_is_one_object)
 	if (f)
 		fclose(f);
 	REQUIRE(fd >= 0);
-	REQUIRE(output_init(&o, "unit", OUT_JSON, fd, common_fields, F_COMMON_COUNT, split_own, 2, NULL, "pid",
-			    &err) == 0);
+	REQUIRE(output_init(&o, "unit", OUT_JSON, fd, common_fields, F_COMMON_COUNT, split_own, 2, NULL, "pid", &err) ==
+		0);
 	out_begin(&o);
 	out_u64(&o, F_PID, 7);
 	out_str(&o, F_K8S_POD, "web-0");

@@ -21,47 +21,47 @@ bool unit_check_mem(const char *file, int line, const char *expr_a, const char *
 		    const void *b, size_t blen);
 bool unit_check_str(const char *file, int line, const char *expr_a, const char *expr_b, const char *a, const char *b);
 
-#define TEST(name)                                                     \
-	static void name(void);                                        \
-	__attribute__((constructor)) static void name##_register(void) \
-	{                                                              \
-		unit_register(#name, name, __FILE__, __LINE__);        \
-	}                                                              \
+#define TEST(name)                                                                                                     \
+	static void name(void);                                                                                        \
+	__attribute__((constructor)) static void name##_register(void)                                                 \
+	{                                                                                                              \
+		unit_register(#name, name, __FILE__, __LINE__);                                                        \
+	}                                                                                                              \
 	static void name(void)
 
-#define CHECK(expr)                                                        \
-	do {                                                               \
-		if (!(expr))                                               \
-			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #expr); \
+#define CHECK(expr)                                                                                                    \
+	do {                                                                                                           \
+		if (!(expr))                                                                                           \
+			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #expr);                                             \
 	} while (0)
 
-#define REQUIRE(expr)                                                        \
-	do {                                                                 \
-		if (!(expr)) {                                               \
-			unit_fail(__FILE__, __LINE__, "REQUIRE(%s)", #expr); \
-			return;                                              \
-		}                                                            \
+#define REQUIRE(expr)                                                                                                  \
+	do {                                                                                                           \
+		if (!(expr)) {                                                                                         \
+			unit_fail(__FILE__, __LINE__, "REQUIRE(%s)", #expr);                                           \
+			return;                                                                                        \
+		}                                                                                                      \
 	} while (0)
 
-#define CHECK_INT_EQ(a, b)                                                                                   \
-	do {                                                                                                 \
-		long long _a = (a), _b = (b);                                                                \
-		if (_a != _b)                                                                                \
-			unit_fail(__FILE__, __LINE__, "CHECK_INT_EQ(%s, %s): %lld != %lld", #a, #b, _a, _b); \
+#define CHECK_INT_EQ(a, b)                                                                                             \
+	do {                                                                                                           \
+		long long _a = (a), _b = (b);                                                                          \
+		if (_a != _b)                                                                                          \
+			unit_fail(__FILE__, __LINE__, "CHECK_INT_EQ(%s, %s): %lld != %lld", #a, #b, _a, _b);           \
 	} while (0)
 
-#define CHECK_UINT_EQ(a, b)                                                                                   \
-	do {                                                                                                  \
-		unsigned long long _a = (a), _b = (b);                                                        \
-		if (_a != _b)                                                                                 \
-			unit_fail(__FILE__, __LINE__, "CHECK_UINT_EQ(%s, %s): %llu != %llu", #a, #b, _a, _b); \
+#define CHECK_UINT_EQ(a, b)                                                                                            \
+	do {                                                                                                           \
+		unsigned long long _a = (a), _b = (b);                                                                 \
+		if (_a != _b)                                                                                          \
+			unit_fail(__FILE__, __LINE__, "CHECK_UINT_EQ(%s, %s): %llu != %llu", #a, #b, _a, _b);          \
 	} while (0)
 
-#define CHECK_DBL_EQ(a, b)                                                                                     \
-	do {                                                                                                   \
-		double _a = (a), _b = (b);                                                                     \
-		if (_a != _b)                                                                                  \
-			unit_fail(__FILE__, __LINE__, "CHECK_DBL_EQ(%s, %s): %.17g != %.17g", #a, #b, _a, _b); \
+#define CHECK_DBL_EQ(a, b)                                                                                             \
+	do {                                                                                                           \
+		double _a = (a), _b = (b);                                                                             \
+		if (_a != _b)                                                                                          \
+			unit_fail(__FILE__, __LINE__, "CHECK_DBL_EQ(%s, %s): %.17g != %.17g", #a, #b, _a, _b);         \
 	} while (0)
 
 /* NUL-terminated strings; either may be NULL. */

@@ -1,0 +1,458 @@
+/*
+ * The context: one epoll fd over the tracers' ring buffers, a timer, the runtime watcher's eventfd and a stop
+ * eventfd. BPF programs submit without wake-ups (a wake-up per event costs the traced task ~4x the event), so
+ * the timer polls the ring buffers every GB_POLL_MIN_MS while events flow, backing off to GB_POLL_MAX_MS when
+ * idle; a forced wake-up (64 KiB pending) makes a ring buffer's fd readable at once. Once a second the timer
+ * also checks lost-event counters and lets the watcher prune exited containers.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../bpf/gadget.h"
+#include "clock.h"
+#include "containers.h"
+#include "deps/versions.h"
+#include "diag.h"
+#include "hostroot.h"
+#include "tracer.h"
+#include "watch.h"
+
+#define GB_POLL_MIN_MS	   4
+#define GB_POLL_MAX_MS	   64
+#define GB_TICK_MS	   1000
+#define GB_CTX_MAX_TRACERS 16
+
+struct pub_sub {
+	struct gb_ctx *ctx;
+	gb_container_fn fn;
+	void *cb_ctx;
+	unsigned flags;
+	int hook_id;
+};
+
+struct gb_ctx {
+	int epfd, timerfd, stopfd, wakefd;
+	volatile sig_atomic_t stop; /* set by gb_ctx__stop(), from anywhere (a signal handler too) */
+	bool watching;
+	unsigned interval_ms;
+	uint64_t next_poll_ms, next_tick_ms;
+	char *host_root, *btf_path;
+	struct gb_container_filter filter; /* strings owned */
+	struct gb_tracer *tracers[GB_CTX_MAX_TRACERS];
+	int ntracers;
+	struct pub_sub **subs;
+	int nsubs;
+	struct gb_container_exit *exits; /* read from a ring buffer, applied once all are read */
+	size_t nexits, exits_cap;
+};
+
+/* epoll tags for the fds that are not ring buffers (those carry their tracer) */
+static char tag_timer, tag_stop, tag_wake;
+static struct gb_ctx *the_ctx;
+
+const char *gb_version_deps(void)
+{
+	return GB_DEPS_VERSIONS;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void arm_timer(struct gb_ctx *ctx)
+{
+	uint64_t now = now_ms(), wake = ctx->next_tick_ms;
+
+	if (ctx->ntracers && ctx->next_poll_ms < wake)
+		wake = ctx->next_poll_ms;
+	uint64_t delta = wake > now ? wake - now : 0;
+	struct itimerspec its = {.it_value = {.tv_sec = delta / 1000, .tv_nsec = (delta % 1000) * 1000000 + 1}};
+	timerfd_settime(ctx->timerfd, 0, &its, NULL);
+}
+
+void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns)
+{
+	if (ctx->nexits == ctx->exits_cap) {
+		size_t cap = ctx->exits_cap ? 2 * ctx->exits_cap : 16;
+		struct gb_container_exit *n = realloc(ctx->exits, cap * sizeof(*n));
+		if (!n) { /* cannot wait: forget it now */
+			gb_containers_exited(pid, mntns);
+			return;
+		}
+		ctx->exits = n;
+		ctx->exits_cap = cap;
+	}
+	ctx->exits[ctx->nexits++] = (struct gb_container_exit){.pid = pid, .mntns_id = mntns};
+}
+
+void gb_ctx_apply_exits(struct gb_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->nexits; i++)
+		gb_containers_exited(ctx->exits[i].pid, ctx->exits[i].mntns_id);
+	ctx->nexits = 0;
+}
+
+/* Every ring buffer, then the container exits they held: a container's last events in one buffer are
+ * labelled even when another buffer told of its end first. */
+static int consume_all(struct gb_ctx *ctx)
+{
+	int total = 0, rc = 0;
+
+	for (int i = 0; i < ctx->ntracers && !ctx->stop && rc >= 0; i++) {
+		rc = gb_tracer_consume(ctx->tracers[i]);
+		total += rc > 0 ? rc : 0;
+	}
+	gb_ctx_apply_exits(ctx);
+	return rc < 0 ? rc : total;
+}
+
+/* Before the container table changes, label what is already in the ring buffers with the table they were
+ * produced under. */
+static void drain(void *arg)
+{
+	consume_all(arg);
+}
+
+static int on_timer(struct gb_ctx *ctx)
+{
+	uint64_t expirations, now = now_ms();
+	int rc = 0;
+
+	if (read(ctx->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return -errno;
+	if (ctx->ntracers && now >= ctx->next_poll_ms) {
+		rc = consume_all(ctx);
+		if (rc < 0)
+			return rc;
+		ctx->interval_ms =
+			rc > 0 ? GB_POLL_MIN_MS
+			       : (ctx->interval_ms * 2 > GB_POLL_MAX_MS ? GB_POLL_MAX_MS : ctx->interval_ms * 2);
+		ctx->next_poll_ms = now + ctx->interval_ms;
+	}
+	if (now >= ctx->next_tick_ms) {
+		for (int i = 0; i < ctx->ntracers; i++)
+			gb_tracer_check_lost(ctx->tracers[i]);
+		if (ctx->watching)
+			gb_watch_tick();
+		ctx->next_tick_ms = now + GB_TICK_MS;
+	}
+	arm_timer(ctx);
+	return rc;
+}
+
+int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
+{
+	struct epoll_event evs[GB_CTX_MAX_TRACERS + 4];
+	int delivered = 0;
+
+	if (ctx->stop)
+		return -ECANCELED;
+	int n = epoll_wait(ctx->epfd, evs, sizeof(evs) / sizeof(evs[0]), timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !ctx->stop; i++) {
+		void *tag = evs[i].data.ptr;
+		int rc = 0;
+		if (tag == &tag_timer) {
+			rc = on_timer(ctx);
+		} else if (tag == &tag_stop) {
+			uint64_t v; /* the flag is set already; the fd only woke us */
+			if (read(ctx->stopfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				return -errno;
+		} else if (tag == &tag_wake) {
+			gb_watch_wake(); /* drains the ring buffers first */
+		} else {
+			/* a forced wake-up means a burst; the other buffers are read too, for the exits' sake */
+			rc = consume_all(ctx);
+			ctx->interval_ms = GB_POLL_MIN_MS;
+		}
+		if (rc < 0)
+			return rc;
+		delivered += rc;
+	}
+	return delivered;
+}
+
+int gb_ctx__run(struct gb_ctx *ctx, int timeout_ms)
+{
+	uint64_t deadline = timeout_ms >= 0 ? now_ms() + (uint64_t)timeout_ms : 0;
+
+	while (!ctx->stop) {
+		int wait = -1;
+		if (timeout_ms >= 0) {
+			uint64_t now = now_ms();
+			if (now >= deadline)
+				return 0;
+			wait = (int)(deadline - now);
+		}
+		int rc = gb_ctx__poll(ctx, wait);
+		if (rc < 0 && rc != -ECANCELED)
+			return rc;
+	}
+	return 0;
+}
+
+void gb_ctx__stop(struct gb_ctx *ctx)
+{
+	uint64_t one = 1;
+
+	/* a flag and a write: async-signal-safe */
+	if (!ctx)
+		return;
+	ctx->stop = 1;
+	if (write(ctx->stopfd, &one, sizeof(one)) < 0) {
+		/* the counter is full: it is readable anyway */
+	}
+}
+
+bool gb_ctx__stopped(const struct gb_ctx *ctx)
+{
+	return ctx->stop;
+}
+
+int gb_ctx__fd(const struct gb_ctx *ctx)
+{
+	return ctx->epfd;
+}
+
+const struct gb_container *gb_ctx__container(const struct gb_ctx *ctx, unsigned i)
+{
+	(void)ctx;
+	return gb_container_at(i);
+}
+
+const struct gb_container *gb_ctx__container_by_mntns(const struct gb_ctx *ctx, uint64_t mntns)
+{
+	(void)ctx;
+	return gb_container_by_mntns(mntns);
+}
+
+const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx)
+{
+	return &ctx->filter;
+}
+
+const char *gb_ctx_btf_path(const struct gb_ctx *ctx)
+{
+	return ctx->btf_path;
+}
+
+static int epoll_add(struct gb_ctx *ctx, int fd, void *tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+
+	return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
+{
+	if (ctx->ntracers == GB_CTX_MAX_TRACERS)
+		return -ENOSPC;
+	int rc = epoll_add(ctx, ring_buffer__epoll_fd(t->rb), t);
+	if (rc)
+		return rc;
+	ctx->tracers[ctx->ntracers++] = t;
+	ctx->next_poll_ms = now_ms();
+	arm_timer(ctx);
+	return 0;
+}
+
+void gb_ctx_remove_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
+{
+	for (int i = 0; i < ctx->ntracers; i++)
+		if (ctx->tracers[i] == t) {
+			if (t->rb)
+				epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ring_buffer__epoll_fd(t->rb), NULL);
+			ctx->tracers[i] = ctx->tracers[--ctx->ntracers];
+			return;
+		}
+}
+
+/* ---- container subscriptions ---- */
+
+static bool pub_wants(const struct pub_sub *s, const struct gb_container *c)
+{
+	return (s->flags & GB_SUB_ALL) || (c->selected && !c->sandbox);
+}
+
+static void pub_added(void *arg, const struct gb_container *c)
+{
+	struct pub_sub *s = arg;
+
+	if (pub_wants(s, c))
+		s->fn(s->cb_ctx, GB_CONTAINER_ADDED, c);
+}
+
+static void pub_removed(void *arg, const struct gb_container *c)
+{
+	struct pub_sub *s = arg;
+
+	/* the record still has the flags it was announced with: one that leaves the filters is REMOVED for
+	 * the default subscribers (and, for GB_SUB_ALL ones, ADDED again with its new flags) */
+	if (pub_wants(s, c))
+		s->fn(s->cb_ctx, GB_CONTAINER_REMOVED, c);
+}
+
+int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsigned flags)
+{
+	struct pub_sub *s = calloc(1, sizeof(*s));
+	struct pub_sub **n = realloc(ctx->subs, (ctx->nsubs + 1) * sizeof(*n));
+
+	if (!s || !n) {
+		free(s);
+		if (n)
+			ctx->subs = n;
+		return -ENOMEM;
+	}
+	ctx->subs = n;
+	*s = (struct pub_sub){ctx, fn, cb_ctx, flags, -1};
+	s->hook_id = gb_containers_subscribe(&(struct gb_container_hooks){pub_added, pub_removed, s}, false);
+	if (s->hook_id < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	int id = ctx->nsubs++;
+	ctx->subs[id] = s; /* before the replay: its callbacks may subscribe too */
+	if (flags & GB_SUB_EXISTING)
+		for (unsigned i = 0; gb_container_at(i); i++)
+			if (pub_wants(s, gb_container_at(i)))
+				fn(cb_ctx, GB_CONTAINER_EXISTING, gb_container_at(i));
+	return id;
+}
+
+void gb_ctx__unsubscribe(struct gb_ctx *ctx, int id)
+{
+	if (id < 0 || id >= ctx->nsubs || !ctx->subs[id])
+		return;
+	gb_containers_unsubscribe(ctx->subs[id]->hook_id);
+	free(ctx->subs[id]);
+	ctx->subs[id] = NULL;
+}
+
+/* ---- life ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void copy_filter(struct gb_container_filter *to, const struct gb_container_filter *from)
+{
+	to->names = dup_or_null(from->names);
+	to->k8s_namespaces = dup_or_null(from->k8s_namespaces);
+	to->k8s_pods = dup_or_null(from->k8s_pods);
+	to->k8s_containers = dup_or_null(from->k8s_containers);
+	to->runtimes = dup_or_null(from->runtimes);
+	to->host = from->host;
+}
+
+static void free_filter(struct gb_container_filter *f)
+{
+	free((char *)f->names);
+	free((char *)f->k8s_namespaces);
+	free((char *)f->k8s_pods);
+	free((char *)f->k8s_containers);
+	free((char *)f->runtimes);
+}
+
+/* A member of @opts, or its zero default when the caller's struct is too old to have it. */
+#define OPT(opts, field)                                                                                               \
+	((opts) && (opts)->sz >= offsetof(struct gb_ctx_opts, field) + sizeof((opts)->field)                           \
+		 ? (opts)->field                                                                                       \
+		 : (__typeof__((opts)->field)){0})
+
+struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
+{
+	struct gb_ctx *ctx;
+	int err;
+
+	if (the_ctx) {
+		gb_err("a context exists already: one per process");
+		errno = EBUSY;
+		return NULL;
+	}
+	if (opts && opts->sz < sizeof(size_t)) {
+		gb_err("gb_ctx__new: options without their size (fill them with GB_OPTS)");
+		errno = EINVAL;
+		return NULL;
+	}
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return NULL;
+	ctx->epfd = ctx->timerfd = ctx->stopfd = ctx->wakefd = -1;
+	ctx->interval_ms = GB_POLL_MIN_MS;
+	ctx->host_root = dup_or_null(OPT(opts, host_root));
+	ctx->btf_path = dup_or_null(OPT(opts, btf_path));
+	struct gb_container_filter f = OPT(opts, filter);
+	copy_filter(&ctx->filter, &f);
+	gb_clock_init();
+	gb_tracer_libbpf_debug(OPT(opts, libbpf_debug));
+	the_ctx = ctx;
+	if (gb_host_root_init(ctx->host_root) || gb_containers_init(&ctx->filter)) {
+		err = errno ? errno : ENOENT;
+		goto fail;
+	}
+	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ctx->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ctx->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctx->epfd < 0 || ctx->timerfd < 0 || ctx->stopfd < 0 || epoll_add(ctx, ctx->timerfd, &tag_timer) ||
+	    epoll_add(ctx, ctx->stopfd, &tag_stop)) {
+		err = errno;
+		gb_err("cannot set up the event loop: %s", strerror(err));
+		goto fail;
+	}
+	if (!OPT(opts, no_watch)) {
+		ctx->watching = true;
+		ctx->wakefd = gb_watch_start(drain, ctx);
+		if (ctx->wakefd >= 0 && epoll_add(ctx, ctx->wakefd, &tag_wake)) {
+			err = errno;
+			goto fail;
+		}
+	}
+	ctx->next_tick_ms = now_ms() + GB_TICK_MS;
+	arm_timer(ctx);
+	return ctx;
+fail:
+	gb_ctx__free(ctx);
+	errno = err;
+	return NULL;
+}
+
+void gb_ctx__free(struct gb_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	while (ctx->ntracers)
+		gb_tracer__free(ctx->tracers[0]);
+	if (ctx->watching)
+		gb_watch_stop();
+	for (int i = 0; i < ctx->nsubs; i++)
+		gb_ctx__unsubscribe(ctx, i);
+	free(ctx->subs);
+	free(ctx->exits);
+	gb_containers_free();
+	if (ctx->epfd >= 0)
+		close(ctx->epfd);
+	if (ctx->timerfd >= 0)
+		close(ctx->timerfd);
+	if (ctx->stopfd >= 0)
+		close(ctx->stopfd);
+	free_filter(&ctx->filter);
+	free(ctx->host_root);
+	free(ctx->btf_path);
+	if (the_ctx == ctx)
+		the_ctx = NULL;
+	free(ctx);
+}

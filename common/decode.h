@@ -1,0 +1,29 @@
+/*
+ * Raw ring-buffer records (the structs of bpf/NAME.h) into the typed events of gadgetbox.h. Pure functions of their
+ * input: no libbpf, no kernel, so the unit tests and fuzzers feed them synthetic records. A record too short for its
+ * header is refused; every length inside it is bounded by the record's size.
+ */
+#ifndef GADGETBOX_DECODE_H
+#define GADGETBOX_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/gadget.h"
+#include "gadgetbox.h"
+#include "strbuf.h"
+
+/* The common part (container left NULL: the caller looks it up). */
+void gb_decode_proc(const struct gb_proc *raw, struct gb_event_proc *p);
+/* An exec record. @max_args bounds argv completed from the new program's argv area. Strings point into
+ * @data or @scratch. Returns 0, or -EINVAL for a record shorter than its header. */
+int gb_decode_exec(const void *data, size_t size, unsigned max_args, struct gb_exec_event *ev, struct strbuf *scratch);
+/* An open record; @full_path: the tracer was asked for full paths (assembled in @scratch). */
+int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open_event *ev, struct strbuf *scratch);
+
+/* A pssnap record (bpf/pssnap.h); @now_ns: the snapshot's time. Returns 0 or -EINVAL. */
+int gb_decode_ps(const void *data, size_t size, uint64_t now_ns, struct gb_proc_entry *ev);
+/* The letter ps shows for a task's state (task->__state, task->exit_state). */
+char gb_task_state_letter(unsigned state, unsigned exit_state);
+
+#endif

@@ -1,0 +1,69 @@
+/* The exec tracer: every execve/execveat, decoded (bpf/execsnoop.bpf.c, decode.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bpf/execsnoop.h"
+#include "decode.h"
+#include "diag.h"
+#include "execsnoop.skel.h"
+#include "tracer.h"
+
+struct exec_kind {
+	struct execsnoop_bpf *skel;
+	struct gb_exec_opts opts;
+	struct strbuf scratch;
+};
+
+static int exec_record(struct gb_tracer *t, const void *data, size_t size)
+{
+	struct exec_kind *k = t->kind;
+	struct gb_exec_event ev;
+
+	if (gb_decode_exec(data, size, k->opts.max_args, &ev, &k->scratch) || !gb_tracer_proc(t, &ev.proc))
+		return 0;
+	k->opts.on_event(k->opts.cb_ctx, &ev);
+	return 1;
+}
+
+static void exec_destroy(struct gb_tracer *t)
+{
+	struct exec_kind *k = t->kind;
+
+	if (!k)
+		return;
+	execsnoop_bpf__destroy(k->skel);
+	sb_free(&k->scratch);
+	free(k);
+}
+
+static const struct gb_tracer_ops exec_ops = {.name = "exec", .record = exec_record, .destroy = exec_destroy};
+
+struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *opts)
+{
+	struct exec_kind *k;
+
+	if (opts && opts->max_args > EXEC_MAX_ARGS_LIMIT) {
+		gb_err("gb_exec__open: max_args above %d", EXEC_MAX_ARGS_LIMIT);
+		errno = EINVAL;
+		return NULL;
+	}
+	k = gb_kind_new(ctx, "gb_exec__open", opts, offsetof(struct gb_exec_opts, ringbuf_bytes), sizeof(k->opts),
+			opts ? (const void *)opts->on_event : NULL, sizeof(*k), offsetof(struct exec_kind, opts));
+	if (!k)
+		return NULL;
+	if (!k->opts.max_args)
+		k->opts.max_args = EXEC_DEFAULT_MAX_ARGS;
+	if (!(k->skel = GB_SKEL_OPEN(ctx, execsnoop_bpf)))
+		return gb_kind_open_failed(&exec_ops, k);
+	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes, k->opts.ia32);
+	k->skel->rodata->targ_tgid = k->opts.pid;
+	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
+	k->skel->rodata->ignore_failed = !k->opts.failed;
+	k->skel->rodata->max_args = k->opts.max_args;
+	/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area
+	 * (asked of tracefs: parsing the kernel's BTF a second time would double the start-up time) */
+	if (!gb_tracepoint_exists("sched", "sched_prepare_exec"))
+		bpf_program__set_autoload(k->skel->progs.tp_prepare_exec, false);
+	return gb_kind_load(ctx, &exec_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);
+}

@@ -1,0 +1,210 @@
+#include "frontend.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "event.h"
+#include "escape.h"
+
+static struct output *log_out;
+static struct gb_ctx *cli_ctx;
+static pthread_t main_thread;
+/* warnings from the runtime watcher's thread, written into the output by the main thread */
+static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *pending[32];
+static unsigned npending;
+
+/* Each line of @msg as "prog: [warning: ]line" (continuation lines that start with a space as they are). */
+static void print_lines(const char *tag, const char *msg)
+{
+	struct strbuf sb = {0};
+
+	for (const char *l = msg; *l;) {
+		size_t len = strcspn(l, "\n");
+		if (l == msg || *l != ' ')
+			sb_addf(&sb, "%s: %s", gb_prog, tag);
+		esc_terminal(&sb, l, len);
+		sb_addc(&sb, '\n');
+		l += len + (l[len] == '\n');
+	}
+	if (sb.len && write(STDERR_FILENO, sb.buf, sb.len) < 0) {
+		/* nowhere left to complain */
+	}
+	sb_free(&sb);
+}
+
+static void flush_pending(void)
+{
+	pthread_mutex_lock(&pending_lock);
+	for (unsigned i = 0; i < npending; i++) {
+		if (log_out && pending[i])
+			out_record_str(log_out, "warning", "message", pending[i], gb_now_ns(CLOCK_REALTIME));
+		free(pending[i]);
+	}
+	npending = 0;
+	pthread_mutex_unlock(&pending_lock);
+}
+
+static void cli_log(enum gb_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if ((level == GB_LOG_INFO || level == GB_LOG_DEBUG) && !gb_opts.verbose)
+		return;
+	print_lines(level == GB_LOG_WARN ? "warning: " : "", msg);
+	if (level != GB_LOG_WARN || !log_out || log_out->mode != OUT_JSON)
+		return;
+	if (pthread_equal(pthread_self(), main_thread)) {
+		out_record_str(log_out, "warning", "message", msg, gb_now_ns(CLOCK_REALTIME));
+		return;
+	}
+	pthread_mutex_lock(&pending_lock);
+	if (npending < sizeof(pending) / sizeof(pending[0]))
+		pending[npending++] = strdup(msg);
+	pthread_mutex_unlock(&pending_lock);
+}
+
+void gb_cli_log_init(struct output *out)
+{
+	main_thread = pthread_self();
+	log_out = out;
+	gb_set_log(cli_log, NULL);
+}
+
+void gb_cli_say(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	print_lines("", msg);
+}
+
+struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
+{
+	GB_OPTS(gb_ctx_opts, o, .host_root = gb_opts.host_root, .btf_path = gb_opts.btf, .filter = gb_opts.filter,
+		.libbpf_debug = gb_opts.verbose, .no_watch = !watch);
+
+	/* the signals gb_cli_run() takes from a signalfd: blocked before any thread of the library exists
+	 * (a snapshot has neither: ^C ends it at once) */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (watch)
+		sigprocmask(SIG_BLOCK, &mask, NULL);
+	/* a tracing applet fails on missing privileges or BTF before it reads anything */
+	if (bpf && gb_check_bpf(gb_opts.btf))
+		return NULL;
+	cli_ctx = gb_ctx__new(&o);
+	/* stopped by ^Z, we would hold every container runtime on the node (the watcher answers their execs) */
+	if (cli_ctx && watch)
+		signal(SIGTSTP, SIG_IGN);
+	return cli_ctx;
+}
+
+void gb_cli_lost(void *arg, uint64_t lost, uint64_t total)
+{
+	struct output *out = arg;
+
+	gb_cli_say("lost %llu events (ring buffer full or no memory); %llu lost so far", (unsigned long long)lost,
+		   (unsigned long long)total);
+	out_record(out, "lost", "lost", lost, gb_now_ns(CLOCK_REALTIME));
+	output_flush(out);
+}
+
+void gb_cli_check_closed(struct output *out)
+{
+	if (out->closed && cli_ctx)
+		gb_ctx__stop(cli_ctx);
+}
+
+/* The command's own loop: the context's fd, signals and --timeout, in one epoll set. */
+int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sigfd = -1, tfd = -1, rc = 0;
+	sigset_t mask;
+
+	/* a closed pipe is seen as EPIPE by the writer, which ends the loop cleanly */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
+	if (ep < 0 || sigfd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, gb_ctx__fd(ctx), &ev)) {
+		gb_cli_say("cannot set up the event loop: %s", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	ev.data.u32 = 1;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
+	if (gb_opts.timeout > 0) {
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		struct itimerspec its = {
+			.it_value = {.tv_sec = (time_t)gb_opts.timeout,
+				     .tv_nsec = (long)((gb_opts.timeout - (time_t)gb_opts.timeout) * 1e9)}};
+		ev.data.u32 = 2;
+		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev)) {
+			gb_cli_say("cannot set up --timeout: %s", strerror(errno));
+			rc = 1;
+			goto out;
+		}
+	}
+	output_header(out);
+	output_flush(out);
+	for (bool done = out->closed; !done;) {
+		struct epoll_event evs[3];
+		int n = epoll_wait(ep, evs, 3, -1);
+		if (n < 0 && errno != EINTR) {
+			gb_cli_say("%s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 != 0) {
+				done = true; /* a signal or the timeout: a normal end */
+				continue;
+			}
+			int r = gb_ctx__poll(ctx, 0);
+			if (r < 0 && r != -ECANCELED) {
+				gb_cli_say("%s", strerror(-r));
+				rc = 1;
+				done = true;
+			}
+		}
+		flush_pending();
+		output_flush(out);
+		done |= out->closed || gb_ctx__stopped(ctx);
+	}
+out:
+	if (tracer && !out->closed) {
+		gb_tracer__stop(tracer); /* delivers what was captured before we stopped */
+		uint64_t total = gb_tracer__lost(tracer);
+		if (total)
+			gb_cli_say("%llu events lost in total", (unsigned long long)total);
+	}
+	flush_pending();
+	output_flush(out);
+	if (tfd >= 0)
+		close(tfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	if (ep >= 0)
+		close(ep);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * The command line's side of every applet (not part of libgadgetbox): the library's messages on stderr,
+ * escaped for the terminal, and with -o json also as {"type":"warning"} records; the context built from the
+ * shared options; the loop that owns signals, --timeout and a closed output; lost events on stderr and as
+ * {"type":"lost"} records.
+ */
+#ifndef GADGETBOX_FRONTEND_H
+#define GADGETBOX_FRONTEND_H
+
+#include "gadgetbox.h"
+#include "output.h"
+
+/* Messages go to stderr (and, once @out is set, warnings into it as records). Call first; again with the
+ * output once it exists. */
+void gb_cli_log_init(struct output *out);
+/* "prog: message" on stderr, escaped: for what the command itself has to say. */
+void gb_cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The context from the shared options (--host-root, --btf, the container filters, -v), watching the runtimes
+ * if @watch (not for a snapshot), after checking that tracers can be loaded if @bpf; NULL after saying why. */
+struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf);
+/* Print the header, then deliver events until SIGINT/SIGTERM/SIGHUP, --timeout, a closed output or an
+ * error; then stop @tracer (if any; the caller frees it), delivering what it still holds. Returns the exit code. */
+int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out);
+/* A gb_lost_fn for tracers (cb_ctx: the struct output). */
+void gb_cli_lost(void *out, uint64_t lost, uint64_t total);
+/* The row writer went away (EPIPE): stop the context from inside an event callback. */
+void gb_cli_check_closed(struct output *out);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * libgadgetbox: container-aware eBPF tracers as a C library.
+ *
+ * A context (struct gb_ctx) owns what every tracer shares: the table of the node's containers (read from the
+ * node's files, no runtime API), the runtime watcher that registers a new container before its first
+ * instruction, and one pollable file descriptor. Tracers are objects opened on a context; each delivers
+ * typed, decoded events that point to their container record, to a callback of yours:
+ *
+ *	struct gb_ctx *ctx = gb_ctx__new(NULL);
+ *	GB_OPTS(gb_exec_opts, eo, .on_event = print_exec, .cb_ctx = &state);
+ *	struct gb_tracer *t = gb_exec__open(ctx, &eo);
+ *	while (!done)
+ *		gb_ctx__poll(ctx, 100);        (or: put gb_ctx__fd(ctx) into your own epoll loop)
+ *	gb_tracer__free(t);
+ *	gb_ctx__free(ctx);
+ *
+ * Conventions (libbpf's): opaque objects with noun__verb names; options structs whose first member is their
+ * own size (fill them with GB_OPTS so new members never break old callers; a NULL context option means all
+ * defaults, a tracer needs at least its event callback); constructors return NULL and set errno, other calls
+ * return 0 or a negative errno; frees accept NULL. The library never writes to stdout or stderr (but for
+ * abort() when out of memory), never changes signal dispositions and never reads globals of a program:
+ * messages go to the callback set with gb_set_log().
+ *
+ * Callbacks: event and container callbacks run on the caller's thread, inside gb_ctx__poll(), gb_ctx__run(),
+ * gb_ctx__subscribe(), gb_tracer__snapshot(), gb_tracer__stop()/__free() and gb_ctx__free(); the pointers
+ * they get are valid until the callback returns (a container record, until its REMOVED). From a callback, do
+ * not free or stop tracers or the context; gb_ctx__stop() is fine. The log callback may also run on the
+ * library's runtime-watcher thread, under the library's log lock: make it thread-safe and do not call the
+ * library from it.
+ *
+ * One context per process (the container table and the runtime watcher are the process's); not thread-safe:
+ * call it from one thread. Loading eBPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and
+ * kernel BTF.
+ */
+#ifndef GADGETBOX_H
+#define GADGETBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Declare and fill an options struct: GB_OPTS(gb_exec_opts, o, .max_args = 64); sets o.sz. */
+#define GB_OPTS(TYPE, NAME, ...) struct TYPE NAME = {.sz = sizeof(struct TYPE), __VA_ARGS__}
+
+/* ---- messages ---- */
+
+enum gb_log_level {
+	GB_LOG_ERROR, /* why a call failed */
+	GB_LOG_WARN,  /* something is degraded (a corrupt runtime file, no fanotify, lost events); work goes on */
+	GB_LOG_INFO,  /* what the library did on its own (mounted tracefs) */
+	GB_LOG_DEBUG, /* libbpf's own messages */
+};
+
+/* @msg is one line without a newline (a verifier log excerpt may span lines); it may quote file contents. */
+typedef void (*gb_log_fn)(enum gb_log_level level, const char *msg, void *ctx);
+
+/* Where the library's messages go (process-wide; NULL: nowhere). Returns the previous callback. */
+gb_log_fn gb_set_log(gb_log_fn fn, void *ctx);
+
+/* "libbpf 1.7.0, libelf 0.188, zlib 1.2.13, cJSON 1.7.15, musl 1.2.3": what the library was built from. */
+const char *gb_version_deps(void);
+
+/* ---- containers ---- */
+
+/* One container of the node, as read from its runtime's files. Strings are never NULL ("" when unknown). */
+struct gb_container {
+	char id[129];	     /* full container id (64 hex digits for every runtime seen so far) */
+	const char *runtime; /* "docker", "containerd", "cri-o", "podman", "runc", "crun" */
+	char *name;	     /* the runtime's container name */
+	char *image;
+	char *k8s_namespace; /* Kubernetes fields: "" outside pods */
+	char *k8s_pod;
+	char *k8s_pod_uid;
+	char *k8s_container;
+	char *cgroup_path;  /* of its init, in the unified hierarchy */
+	uint32_t pid;	    /* init process (in the host's pid namespace) */
+	uint64_t pid_start; /* its start time in clock ticks after boot, to tell a reused pid */
+	uint64_t mntns;	    /* mount namespace inode: the key events are matched by */
+	uint64_t netns;
+	bool sandbox;	  /* pod infrastructure (pause): known, never shown */
+	bool selected;	  /* passes the context's container filters */
+	char *sandbox_id; /* the pod sandbox this container belongs to (from annotations), "" if none */
+	/* internal */
+	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
+	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
+};
+
+/* Filters over the container table (comma lists; "!x" excludes x; NULL: no filter). Different members
+ * combine with AND. Tracers apply them in the kernel, through the mount-namespace filter. */
+struct gb_container_filter {
+	const char *names; /* the runtime's container name, or the container name in the pod spec */
+	const char *k8s_namespaces;
+	const char *k8s_pods;
+	const char *k8s_containers;
+	const char *runtimes;
+	bool host; /* also events of host processes (in no container) */
+};
+
+/* The node's name for k8s fields: $NODE_NAME, else the host's hostname (read under the host root). */
+const char *gb_node_name(void);
+
+/* A short display name: namespace/pod/container for Kubernetes, else the name, else the short id. */
+const char *gb_container__display(const struct gb_container *c, char *buf, size_t size);
+
+/* Whether this process can load tracers: privileges (root: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), kernel
+ * BTF (or the file at @btf_path) and tracefs (mounted if missing). Returns 0, or a negative errno after
+ * logging what to do. Every tracer's open checks the same; call it first to fail before anything else. */
+int gb_check_bpf(const char *btf_path);
+
+/* ---- the context ---- */
+
+struct gb_ctx;
+
+struct gb_ctx_opts {
+	size_t sz;
+	const char *host_root; /* where the host's / is (NULL: $HOST_ROOT, else "/") */
+	const char *btf_path;  /* BTF for kernels without /sys/kernel/btf/vmlinux */
+	/*
+	 * By default the context registers a new container before its first instruction runs: it puts fanotify
+	 * permission marks on the node's runc/crun binaries, so every runtime exec waits until this process has
+	 * read the runtime's state (answered by a thread of its own, at most 500 ms). Poll promptly, and know
+	 * that while this process is stopped (SIGSTOP, ^Z, a debugger) container starts on the node wait too.
+	 * Set no_watch for a snapshot, or where that is not wanted: new containers are then found by rescans.
+	 */
+	bool no_watch;
+	bool libbpf_debug;		   /* pass libbpf's debug messages to the log callback */
+	struct gb_container_filter filter; /* which containers' events tracers deliver (last: it may grow) */
+};
+
+/* Read the node's containers and start watching its runtimes. NULL (errno set, reason logged) on error. */
+struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts);
+/* Free the context, and any tracer still open on it (their handles become invalid). Accepts NULL. */
+void gb_ctx__free(struct gb_ctx *ctx);
+/* An fd that is readable whenever gb_ctx__poll() has work (events, container changes, timers). It is an
+ * epoll fd: add it to your own epoll set or poll() it for POLLIN. */
+int gb_ctx__fd(const struct gb_ctx *ctx);
+/* Deliver what is ready, waiting up to @timeout_ms (0: do not wait, -1: forever). Returns the number of
+ * events delivered, or a negative errno: -ECANCELED once gb_ctx__stop() was called (the fd may stay
+ * readable then: leave your loop). */
+int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms);
+/* For programs without a loop: gb_ctx__poll() until gb_ctx__stop(), @timeout_ms (-1: none) or an error.
+ * Returns 0 (stopped or timed out) or a negative errno. */
+int gb_ctx__run(struct gb_ctx *ctx, int timeout_ms);
+/* Make gb_ctx__run()/gb_ctx__poll() return; safe from a callback or a signal handler. */
+void gb_ctx__stop(struct gb_ctx *ctx);
+/* Whether gb_ctx__stop() was called. */
+bool gb_ctx__stopped(const struct gb_ctx *ctx);
+
+/* The i-th known container (sandboxes and unselected ones included), or NULL past the end. The table may
+ * change in any gb_ctx__poll(): do not keep the pointers across calls without a subscription. */
+const struct gb_container *gb_ctx__container(const struct gb_ctx *ctx, unsigned i);
+/* The container of a mount namespace, or NULL (a host process, or unknown). */
+const struct gb_container *gb_ctx__container_by_mntns(const struct gb_ctx *ctx, uint64_t mntns);
+
+enum gb_container_event {
+	GB_CONTAINER_EXISTING, /* known when subscribing (only with GB_SUB_EXISTING) */
+	GB_CONTAINER_ADDED,
+	GB_CONTAINER_REMOVED, /* gone, or (default subscribers) no longer passing the filters; the record is freed
+			       * after the callback returns if it left the table */
+};
+
+enum gb_sub_flags {
+	GB_SUB_EXISTING = 1 << 0, /* first call back for every container already known */
+	GB_SUB_ALL = 1 << 1,	  /* also sandboxes and containers the filters leave out (one whose selection
+				   * changes is REMOVED and ADDED again, same record) */
+};
+
+typedef void (*gb_container_fn)(void *cb_ctx, enum gb_container_event ev, const struct gb_container *c);
+
+/* Call @fn as containers come and go (any number of subscribers). Returns an id >= 0, or a negative errno. */
+int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsigned flags);
+void gb_ctx__unsubscribe(struct gb_ctx *ctx, int id);
+
+/* ---- tracers ---- */
+
+/*
+ * A tracer is one set of eBPF programs with its ring buffer. Three shapes share this handle:
+ * streaming (exec, open: events as they happen), snapshot (iterate once, deliver, done) and
+ * record-then-report (deliver at gb_tracer__stop() or when a container exits).
+ */
+struct gb_tracer;
+
+/* Who did it: the first member of every event. */
+struct gb_event_proc {
+	uint64_t timestamp; /* nanoseconds since the Unix epoch */
+	uint64_t boot_ns;   /* the kernel's CLOCK_BOOTTIME stamp */
+	uint64_t mntns;
+	uint32_t pid, tid, ppid, uid, gid;    /* pid is the process (tgid); tid the thread */
+	char comm[16];			      /* NUL-terminated */
+	const struct gb_container *container; /* NULL for a host process */
+};
+
+/* Events were lost (ring buffer full, or no memory in the kernel): @lost since the last call, @total so far. */
+typedef void (*gb_lost_fn)(void *cb_ctx, uint64_t lost, uint64_t total);
+
+/* -- exec: every execve/execveat -- */
+
+struct gb_exec_event {
+	struct gb_event_proc proc;
+	int ret;	      /* 0, or the negative errno of a failed exec */
+	const char *filename; /* as passed (empty for execveat with AT_EMPTY_PATH); not NUL-terminated */
+	size_t filename_len;
+	bool filename_truncated; /* longer than 8191 bytes */
+	const char *args;	 /* argv: argc NUL-terminated strings, back to back */
+	size_t args_size;
+	unsigned argc;
+	uint64_t cut_mask;   /* bit i: argument i was cut at 8191 bytes */
+	bool args_truncated; /* argv had more entries than these (max_args, or they did not fit) */
+	bool compat;	     /* a 32-bit execve */
+};
+
+typedef void (*gb_exec_fn)(void *cb_ctx, const struct gb_exec_event *ev);
+
+struct gb_exec_opts {
+	size_t sz;
+	gb_exec_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	bool failed;	      /* also failed execs */
+	unsigned max_args;    /* 1..128 (0: 20) */
+	bool ia32;	      /* also 32-bit syscalls: a program on every syscall of the node */
+	size_t ringbuf_bytes; /* 0: 1 MiB */
+};
+
+/* Load and attach the exec tracer; events flow from when this returns. NULL (errno set, reason logged). */
+struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *opts);
+
+/* -- open: every open/openat/openat2/creat -- */
+
+enum gb_open_syscall { GB_SYS_OPEN, GB_SYS_OPENAT, GB_SYS_OPENAT2, GB_SYS_CREAT };
+
+struct gb_open_event {
+	struct gb_event_proc proc;
+	int ret; /* the fd, or a negative errno */
+	enum gb_open_syscall syscall;
+	int dirfd;	  /* openat, openat2 */
+	uint64_t flags;	  /* O_* */
+	uint64_t mode;	  /* meaningful with O_CREAT or O_TMPFILE (gb_open_flags_use_mode) */
+	uint64_t resolve; /* openat2's RESOLVE_* */
+	const char *path; /* as passed; not NUL-terminated */
+	size_t path_len;
+	bool path_truncated;
+	const char *full_path; /* with full_path set: as /proc/PID/fd/N would show it; else NULL */
+	size_t full_path_len;
+	bool full_path_truncated;    /* the dentry walk gave up: this is the tail */
+	bool full_path_outside_root; /* the file is outside the process's root: shown from its mount ns root */
+};
+
+typedef void (*gb_open_fn)(void *cb_ctx, const struct gb_open_event *ev);
+
+#define GB_OPEN_MAX_PREFIXES 8
+
+struct gb_open_opts {
+	size_t sz;
+	gb_open_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	uint32_t tid;	/* only this thread (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	bool failed_only;
+	bool full_path;	      /* rebuild the absolute path in the kernel */
+	const char *prefixes; /* comma list: only paths as passed starting with one (in the kernel; 8 x 255) */
+	bool ia32;
+	size_t ringbuf_bytes;
+};
+
+struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *opts);
+
+/* -- procs: a snapshot of the node's processes (iter/task) -- */
+
+struct gb_proc_entry {
+	struct gb_event_proc proc; /* timestamp: when the snapshot was taken */
+	uint64_t start_time;	   /* the process's (or thread's) start, ns since the Unix epoch */
+	uint32_t nspid, nstid;	   /* pid and tid in the process's own pid namespace (the container's) */
+	uint64_t pidns;		   /* inode of that pid namespace */
+	char state;		   /* as ps shows it: R S D T t X Z P I */
+	uint32_t nthreads;
+	bool kthread;
+};
+
+typedef void (*gb_proc_fn)(void *cb_ctx, const struct gb_proc_entry *p);
+
+struct gb_procs_opts {
+	size_t sz;
+	gb_proc_fn on_proc;
+	void *cb_ctx;
+	bool threads;	/* every thread, not only each process's main thread */
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+};
+
+/* Load the process iterator; nothing is delivered until gb_tracer__snapshot(). */
+struct gb_tracer *gb_procs__open(struct gb_ctx *ctx, const struct gb_procs_opts *opts);
+
+/* -- every tracer -- */
+
+/* A snapshot tracer: iterate once and deliver every entry to the callback before returning (call it again for
+ * a new snapshot). Returns the number delivered, or -EOPNOTSUPP for a streaming tracer. */
+int gb_tracer__snapshot(struct gb_tracer *t);
+
+/* Detach the programs and deliver what was already captured (a record-then-report tracer reports now).
+ * Further calls do nothing. Returns 0 or a negative errno. */
+int gb_tracer__stop(struct gb_tracer *t);
+/* Stop if needed and free. Accepts NULL. */
+void gb_tracer__free(struct gb_tracer *t);
+/* Events lost so far. */
+uint64_t gb_tracer__lost(const struct gb_tracer *t);
+/* "exec", "open", ... */
+const char *gb_tracer__name(const struct gb_tracer *t);
+
+/* ---- decoding helpers ---- */
+
+/* "ENOENT" for 2 or -2; an unknown value is written to @buf as "E<n>". */
+const char *gb_errno_name(int err, char buf[16]);
+/* "open", "openat", "openat2", "creat" */
+const char *gb_open_syscall_name(enum gb_open_syscall s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
