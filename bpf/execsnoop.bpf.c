@@ -58,6 +58,26 @@ static __always_inline long argv_entry(const void *argv, __u32 i, bool compat, c
 	return err;
 }
 
+struct argv_count {
+	const void *argv;
+	__u32 from; /* the first entry to look at */
+	__u32 end;  /* the first NULL (or unreadable) entry, once found */
+	bool compat;
+};
+
+static long count_arg(__u32 i, void *data)
+{
+	struct argv_count *c = data;
+	const char *arg;
+
+	if (argv_entry(c->argv, c->from + i, c->compat, &arg) || !arg) {
+		c->end = c->from + i;
+		return 1;
+	}
+	c->end = c->from + i + 1;
+	return 0;
+}
+
 /* Read the filename and argv into @e. */
 static __noinline int capture(struct exec_event *e, const char *filename, const char *const *argv, bool compat)
 {
@@ -103,12 +123,12 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 			e->cut_mask |= 1ULL << i;
 		e->argc++;
 	}
-	/* then only count: user space needs the caller's argc to line up the new program's argv */
-	for (; i < EXEC_MAX_ARGS_LIMIT + 1; i++) {
-		if (argv_entry(argv, i, compat, &arg) || !arg)
-			break;
-	}
-	e->orig_argc = i;
+	/* then only count: user space needs the caller's argc to line up the new program's argv (with
+	 * bpf_loop: a bounded loop of 129 reads here cost the verifier ~50 ms per program) */
+	struct argv_count c = {.argv = argv, .from = i, .end = i, .compat = compat};
+	if (i < EXEC_MAX_ARGS_LIMIT + 1)
+		bpf_loop(EXEC_MAX_ARGS_LIMIT + 1 - i, count_arg, &c, 0);
+	e->orig_argc = c.end;
 	if (e->orig_argc > e->argc && !(e->flags & EXEC_ARGV_FAULT))
 		e->flags |= EXEC_ARGV_TRUNCATED;
 	e->args_size = off;

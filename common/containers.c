@@ -259,6 +259,8 @@ static bool matches(const struct gb_container *c)
 	       gb_list_matches(filter.k8s_containers, c->k8s_container) && gb_list_matches(filter.runtimes, c->runtime);
 }
 
+static unsigned generations; /* the last record version handed out */
+
 static void add(struct gb_container *c)
 {
 	static char empty[] = "";
@@ -269,6 +271,7 @@ static void add(struct gb_container *c)
 		if (!*strs[i])
 			*strs[i] = strdup(empty);
 	c->selected = matches(c);
+	c->generation = ++generations;
 	/* the same container described again (renamed, or its state appeared): update it in place; the hooks
 	 * hear of it only if it entered or left the filters */
 	for (unsigned i = 0; i < ncontainers; i++) {

@@ -30,6 +30,22 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
 };
 
+static char time_buf[16], elapsed_buf[32];
+static bool container_json_whole; /* every container field is in the JSON (no --fields subset) */
+
+/*
+ * A container's fields are the same in every one of its events: their JSON members (and the display name)
+ * are rendered once per container and version of its record, and reused. Direct-mapped by record address.
+ */
+#define CONTAINER_CACHE 64
+static struct container_cache {
+	const struct gb_container *c; /* NULL with valid set: host processes */
+	unsigned generation;
+	bool valid;
+	char display[300];
+	struct strbuf json;
+} cache[CONTAINER_CACHE + 1];
+
 static uint64_t start_boot_ns;
 
 uint64_t gb_now_ns(int clock)
@@ -46,19 +62,23 @@ int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, 
 	int rc = 0;
 
 	start_boot_ns = gb_now_ns(CLOCK_BOOTTIME);
+	for (struct container_cache *e = cache; e <= &cache[CONTAINER_CACHE]; e++)
+		e->valid = false;
 	gb_cli_log_init(o);
 	if (output_init(o, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields,
 			default_cols, &err)) {
 		gb_usage_error("%s", sb_str(&err));
 		rc = 2;
+	} else {
+		container_json_whole = true;
+		for (size_t i = GBF_RUNTIME_NAME; i <= GBF_K8S_CONTAINER; i++)
+			container_json_whole &= o->in_json[i];
 	}
 	sb_free(&err);
 	return rc;
 }
 
-static char time_buf[16], elapsed_buf[32], display_buf[300];
-
-void gb_event_container(struct output *o, const struct gb_container *c)
+static void fill_container_fields(struct output *o, const struct gb_container *c, const char *display)
 {
 	out_str(o, GBF_RUNTIME_NAME, c ? c->runtime : "");
 	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
@@ -70,7 +90,51 @@ void gb_event_container(struct output *o, const struct gb_container *c)
 	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
 	/* columns: namespace/pod/container for Kubernetes, else the runtime's name; host processes show "-" */
 	if (c)
-		out_str(o, GBF_CONTAINER, gb_container__display(c, display_buf, sizeof(display_buf)));
+		out_str(o, GBF_CONTAINER, display);
+}
+
+static struct container_cache *cached(struct output *o, const struct gb_container *c)
+{
+	struct container_cache *e = c ? &cache[((uintptr_t)c >> 4) % CONTAINER_CACHE] : &cache[CONTAINER_CACHE];
+	unsigned gen = c ? c->generation : 0;
+
+	if (e->valid && e->c == c && e->generation == gen)
+		return e;
+	e->c = c;
+	e->generation = gen;
+	e->valid = true;
+	if (c)
+		gb_container__display(c, e->display, sizeof(e->display));
+	sb_reset(&e->json);
+	if (o->mode == OUT_JSON) {
+		/* render the members alone, in a row of their own */
+		struct out_value saved[GBF_K8S_CONTAINER - GBF_RUNTIME_NAME + 1];
+		memcpy(saved, &o->row[GBF_RUNTIME_NAME], sizeof(saved));
+		fill_container_fields(o, c, e->display);
+		out_json_members(o, GBF_RUNTIME_NAME, GBF_K8S_CONTAINER, &e->json);
+		memcpy(&o->row[GBF_RUNTIME_NAME], saved, sizeof(saved));
+	}
+	return e;
+}
+
+void gb_event_container(struct output *o, const struct gb_container *c)
+{
+	struct container_cache *e = cached(o, c);
+
+	fill_container_fields(o, c, e->display);
+}
+
+/* For events: in JSON the container's members in one piece (unless --fields picked some of them). */
+static void event_container(struct output *o, const struct gb_container *c)
+{
+	struct container_cache *e;
+
+	if (o->mode != OUT_JSON || !container_json_whole) {
+		gb_event_container(o, c);
+		return;
+	}
+	e = cached(o, c);
+	out_raw(o, GBF_RUNTIME_NAME, e->json.buf ? e->json.buf : "", e->json.len);
 }
 
 void gb_event_begin(struct output *o, const struct gb_event_proc *p)
@@ -96,5 +160,5 @@ void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 	out_u64(o, GBF_UID, p->uid);
 	out_u64(o, GBF_GID, p->gid);
 	out_str(o, GBF_COMM, p->comm);
-	gb_event_container(o, p->container);
+	event_container(o, p->container);
 }

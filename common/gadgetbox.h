@@ -81,9 +81,10 @@ struct gb_container {
 	uint64_t pid_start; /* its start time in clock ticks after boot, to tell a reused pid */
 	uint64_t mntns;	    /* mount namespace inode: the key events are matched by */
 	uint64_t netns;
-	bool sandbox;	  /* pod infrastructure (pause): known, never shown */
-	bool selected;	  /* passes the context's container filters */
-	char *sandbox_id; /* the pod sandbox this container belongs to (from annotations), "" if none */
+	bool sandbox;	     /* pod infrastructure (pause): known, never shown */
+	bool selected;	     /* passes the context's container filters */
+	char *sandbox_id;    /* the pod sandbox this container belongs to (from annotations), "" if none */
+	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
 	/* internal */
 	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
 	long long meta_mtime; /* of the engine's per-container file, to notice a rename */

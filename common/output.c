@@ -222,7 +222,8 @@ static size_t column_value(struct strbuf *b, const struct out_value *v)
 	const char *s;
 
 	switch (v->kind) {
-	case OUT_NONE: sb_addc(b, '-'); return 1;
+	case OUT_NONE:
+	case OUT_RAW: /* JSON only */ sb_addc(b, '-'); return 1;
 	case OUT_STR:
 		if (!v->str.len) { /* an empty value would shift the columns after it for the eye */
 			sb_addc(b, '-');
@@ -269,6 +270,7 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 
 	switch (v->kind) {
 	case OUT_NONE: sb_adds(b, "null"); break;
+	case OUT_RAW: sb_add(b, v->str.s, v->str.len); break; /* render_members writes it whole */
 	case OUT_STR:
 		sb_addc(b, '"');
 		esc_json(b, v->str.s, v->str.len);
@@ -399,19 +401,22 @@ static bool json_emits(const struct output *o, size_t i)
 }
 
 /* A group's members may sit in both tables (e.g. k8s.podUID in an applet's): all go in one object. */
-static void render_json(struct output *o)
+/* The members of fields [first, last] (all: 0, nfields - 1). A group's members may sit in both tables (e.g.
+ * k8s.podUID in an applet's): all go in one object. Returns whether anything was written. */
+static bool render_members(struct output *o, struct strbuf *b, size_t first, size_t last, bool first_member)
 {
-	struct strbuf *b = &o->buf;
 	bool done[OUT_MAX_FIELDS] = {0};
-	bool first = true;
 
-	sb_addc(b, '{');
-	for (size_t i = 0; i < o->nfields; i++) {
+	for (size_t i = first; i <= last && i < o->nfields; i++) {
 		if (done[i] || !json_emits(o, i))
 			continue;
-		if (!first)
+		if (!first_member)
 			sb_addc(b, ',');
-		first = false;
+		first_member = false;
+		if (o->row[i].kind == OUT_RAW) {
+			sb_add(b, o->row[i].str.s, o->row[i].str.len);
+			continue;
+		}
 		unsigned g = o->jgroup[i];
 		if (!g) {
 			sb_add(b, o->jkey[i], o->jkey_len[i]);
@@ -419,8 +424,8 @@ static void render_json(struct output *o)
 			continue;
 		}
 		sb_adds(b, o->jgroup_open[g]);
-		for (size_t j = i; j < o->nfields; j++) {
-			if (o->jgroup[j] != g || !json_emits(o, j))
+		for (size_t j = i; j <= last && j < o->nfields; j++) {
+			if (o->jgroup[j] != g || !json_emits(o, j) || o->row[j].kind == OUT_RAW)
 				continue;
 			if (j != i)
 				sb_addc(b, ',');
@@ -430,7 +435,92 @@ static void render_json(struct output *o)
 		}
 		sb_addc(b, '}');
 	}
+	return !first_member;
+}
+
+/* The render order of the JSON fields (see struct output), once. */
+static void build_plan(struct output *o)
+{
+	bool placed[OUT_MAX_FIELDS] = {0};
+
+	o->nplan = 0;
+	for (size_t i = 0; i < o->nfields; i++) {
+		if (placed[i] || !o->in_json[i])
+			continue;
+		unsigned g = o->jgroup[i];
+		if (!g) {
+			o->plan[o->nplan++] = (short)i;
+			continue;
+		}
+		o->plan[o->nplan++] = (short)(OUT_PLAN_GROUP + g);
+		for (size_t j = i; j < o->nfields; j++)
+			if (o->jgroup[j] == g && o->in_json[j]) {
+				o->plan[o->nplan++] = (short)j;
+				placed[j] = true;
+			}
+		o->plan[o->nplan++] = OUT_PLAN_END;
+	}
+}
+
+/* One event: walk the plan; a group's opener is written with its first member that is set. */
+static void render_json(struct output *o)
+{
+	struct strbuf *b = &o->buf;
+	bool first = true, in_group = false, group_first = false;
+	unsigned group = 0;
+
+	if (!o->nplan)
+		build_plan(o);
+	sb_addc(b, '{');
+	for (size_t k = 0; k < o->nplan; k++) {
+		int op = o->plan[k];
+		if (op >= OUT_PLAN_END) {
+			if (in_group)
+				sb_addc(b, '}');
+			in_group = false;
+			group = 0;
+			continue;
+		}
+		if (op >= OUT_PLAN_GROUP) {
+			group = op - OUT_PLAN_GROUP;
+			continue;
+		}
+		const struct out_value *v = &o->row[op];
+		if (v->kind == OUT_NONE)
+			continue;
+		if (v->kind == OUT_RAW) { /* whole members, groups included */
+			if (!first)
+				sb_addc(b, ',');
+			first = false;
+			sb_add(b, v->str.s, v->str.len);
+			continue;
+		}
+		if (group && !in_group) {
+			if (!first)
+				sb_addc(b, ',');
+			sb_adds(b, o->jgroup_open[group]);
+			in_group = group_first = true;
+			first = false;
+		}
+		if (in_group ? !group_first : !first)
+			sb_addc(b, ',');
+		first = group_first = false;
+		sb_add(b, o->jkey[op], o->jkey_len[op]);
+		json_value(b, v);
+	}
 	sb_add(b, "}\n", 2);
+}
+
+void out_json_members(struct output *o, size_t first, size_t last, struct strbuf *sb)
+{
+	render_members(o, sb, first, last, true);
+}
+
+void out_raw(struct output *o, size_t idx, const char *s, size_t len)
+{
+	o->row[idx].kind = OUT_RAW;
+	o->row[idx].str.s = s;
+	o->row[idx].str.len = len;
 }
 
 void out_end(struct output *o)

@@ -14,7 +14,15 @@
 
 enum out_mode { OUT_COLUMNS, OUT_JSON };
 
-enum out_kind { OUT_NONE, OUT_STR, OUT_U64, OUT_S64, OUT_BOOL, OUT_STRV };
+enum out_kind {
+	OUT_NONE,
+	OUT_STR,
+	OUT_U64,
+	OUT_S64,
+	OUT_BOOL,
+	OUT_STRV,
+	OUT_RAW, /* JSON only: members rendered before (out_json_members), written as they are */
+};
 
 enum out_field_flags {
 	OUT_F_COLONLY = 1 << 0,	 /* a display form (e.g. HH:MM:SS); not in JSON */
@@ -53,6 +61,8 @@ struct out_value {
 };
 
 #define OUT_MAX_FIELDS 64
+#define OUT_PLAN_GROUP 1000
+#define OUT_PLAN_END   2000
 
 struct output {
 	enum out_mode mode;
@@ -71,6 +81,10 @@ struct output {
 	unsigned char jkey_len[OUT_MAX_FIELDS];
 	unsigned char jgroup[OUT_MAX_FIELDS];
 	char *jgroup_open[OUT_MAX_FIELDS + 1];
+	/* the JSON render order, fixed at setup: a group's members together, at its first member's place;
+	 * entries are field indices, or OUT_PLAN_GROUP + g (group g begins) and OUT_PLAN_END */
+	short plan[2 * OUT_MAX_FIELDS + 2];
+	size_t nplan;
 	bool header_done;
 	bool fit; /* columns sized to their content: rows kept until output_fit_end() */
 	size_t fit_width[OUT_MAX_FIELDS];
@@ -104,6 +118,12 @@ void out_s64(struct output *o, size_t idx, int64_t v);
 void out_bool(struct output *o, size_t idx, bool v);
 void out_strv(struct output *o, size_t idx, const struct out_strv *v);
 bool out_wants(const struct output *o, size_t idx);
+/* JSON: the members for fields @first..@last of the current row, as render would write them (grouped,
+ * escaped, no leading comma), appended to @sb; then they can be set again in one piece with out_raw(),
+ * e.g. for a container whose eight fields are the same in every event. */
+void out_json_members(struct output *o, size_t first, size_t last, struct strbuf *sb);
+/* Put pre-rendered JSON members in the row at @idx (the fields they cover must be left unset). */
+void out_raw(struct output *o, size_t idx, const char *s, size_t len);
 /* Render the row into the buffer (flushing when it is large). */
 void out_end(struct output *o);
 /* A record that is not an event, e.g. {"type":"lost","lost":12}: JSON only; keys/values are trusted. */

@@ -1,5 +1,6 @@
 #include "strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ void sb_reserve(struct strbuf *sb, size_t extra)
 	sb->cap = cap;
 }
 
-void sb_add(struct strbuf *sb, const void *data, size_t len)
+void sb_add_slow(struct strbuf *sb, const void *data, size_t len)
 {
 	sb_reserve(sb, len);
 	memcpy(sb->buf + sb->len, data, len);
@@ -31,15 +32,27 @@ void sb_add(struct strbuf *sb, const void *data, size_t len)
 
 void sb_add_u64(struct strbuf *sb, unsigned long long v)
 {
+	/* two digits per division (timestamps have 19) */
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
 	char tmp[20];
-	int n = 0;
+	int n = 20;
 
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10));
-	sb_reserve(sb, n);
-	while (n)
-		sb->buf[sb->len++] = tmp[--n];
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		tmp[--n] = pairs[2 * r + 1];
+		tmp[--n] = pairs[2 * r];
+	}
+	if (v >= 10) {
+		tmp[--n] = pairs[2 * v + 1];
+		tmp[--n] = pairs[2 * v];
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
+	sb_add(sb, tmp + n, 20 - n);
 }
 
 void sb_add_i64(struct strbuf *sb, long long v)

@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 struct strbuf {
 	char *buf;
@@ -12,7 +14,48 @@ struct strbuf {
 };
 
 void sb_reserve(struct strbuf *sb, size_t extra);
-void sb_add(struct strbuf *sb, const void *data, size_t len);
+/*
+ * The output writer appends many short pieces (keys, numbers, names) per event. musl's memcpy starts a
+ * `rep movs` whatever the size, which costs more than the copy for a few bytes: short pieces are copied with
+ * two overlapping fixed-size moves instead, inline.
+ */
+static inline void sb_copy_short(char *d, const char *s, size_t len)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (len >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + len - 8, &b, 8);
+	} else if (len >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + len - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + len - 4, &y, 4);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			d[i] = s[i];
+	}
+}
+
+void sb_add_slow(struct strbuf *sb, const void *data, size_t len);
+
+static inline void sb_add(struct strbuf *sb, const void *data, size_t len)
+{
+	if (len > 32 || sb->len + len + 1 > sb->cap) {
+		sb_add_slow(sb, data, len);
+		return;
+	}
+	if (len <= 16) {
+		sb_copy_short(sb->buf + sb->len, data, len);
+	} else {
+		sb_copy_short(sb->buf + sb->len, data, 16);
+		sb_copy_short(sb->buf + sb->len + 16, (const char *)data + 16, len - 16);
+	}
+	sb->len += len;
+}
 static inline void sb_addc(struct strbuf *sb, char c)
 {
 	if (sb->len + 2 > sb->cap)
