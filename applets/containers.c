@@ -99,7 +99,7 @@ static int run(void)
 	if (!env.watch) {
 		gb_ctx__subscribe(ctx, on_container, &out, GB_SUB_EXISTING);
 		output_fit_end(&out);
-		output_flush(&out);
+		gb_cli_flush(&out);
 	} else {
 		/* EXISTING rows, then ADDED/REMOVED as they come */
 		output_header(&out);

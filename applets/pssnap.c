@@ -206,7 +206,7 @@ static int run(void)
 	} else {
 		print_all(ctx, &out, &e);
 		output_fit_end(&out);
-		output_flush(&out);
+		gb_cli_flush(&out);
 		rc = 0;
 	}
 	gb_tracer__free(t);

@@ -503,6 +503,14 @@ static void init_node_name(void)
 
 int gb_containers_init(const struct gb_container_filter *f)
 {
+	if (gb_containers_open(f))
+		return -1;
+	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
+	return 0;
+}
+
+int gb_containers_open(const struct gb_container_filter *f)
+{
 	if (f)
 		filter = *f;
 	proc_fd = gb_host_open("/proc", O_RDONLY | O_DIRECTORY);
@@ -517,6 +525,5 @@ int gb_containers_init(const struct gb_container_filter *f)
 	if (!host_mntns)
 		gb_warn_once("cannot tell the host's mount namespace (no access to %s/proc/2/ns/mnt)", gb_host_root());
 	init_node_name();
-	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
 	return 0;
 }

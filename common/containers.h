@@ -23,6 +23,8 @@ struct gb_container_hooks {
 
 /* Host root, node name and a first scan. Returns 0 or -1 after logging why. */
 int gb_containers_init(const struct gb_container_filter *filter);
+/* The same without the first scan (gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE) does it). */
+int gb_containers_open(const struct gb_container_filter *filter);
 /* Add a subscriber (any number); @replay calls added() for the containers already known (e.g. to fill a map).
  * Returns its id, or -ENOMEM. */
 int gb_containers_subscribe(const struct gb_container_hooks *hooks, bool replay);

@@ -6,6 +6,7 @@
  * also checks lost-event counters and lets the watcher prune exited containers.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@ struct gb_ctx {
 	int nsubs;
 	struct gb_container_exit *exits; /* read from a ring buffer, applied once all are read */
 	size_t nexits, exits_cap;
+	/* the first scan of the node's containers runs in a thread of its own while the caller loads its
+	 * tracers (both take tens of ms); whatever needs the table waits for it (ctx_ready) */
+	pthread_t scan;
+	bool scanning, ready, no_watch;
 };
 
 /* epoll tags for the fds that are not ring buffers (those carry their tracer) */
@@ -80,6 +85,35 @@ static void arm_timer(struct gb_ctx *ctx)
 	uint64_t delta = wake > now ? wake - now : 0;
 	struct itimerspec its = {.it_value = {.tv_sec = delta / 1000, .tv_nsec = (delta % 1000) * 1000000 + 1}};
 	timerfd_settime(ctx->timerfd, 0, &its, NULL);
+}
+
+static void drain(void *arg);
+static int epoll_add(struct gb_ctx *ctx, int fd, void *tag);
+
+static void *scan_thread(void *arg)
+{
+	(void)arg;
+	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
+	return NULL;
+}
+
+/* Wait for the first scan, then start watching the runtimes. Everything that reads the table calls it. */
+int gb_ctx_ready(struct gb_ctx *ctx)
+{
+	if (ctx->ready)
+		return 0;
+	if (ctx->scanning) {
+		pthread_join(ctx->scan, NULL);
+		ctx->scanning = false;
+	}
+	ctx->ready = true;
+	if (!ctx->no_watch) {
+		ctx->watching = true;
+		ctx->wakefd = gb_watch_start(drain, ctx);
+		if (ctx->wakefd >= 0 && epoll_add(ctx, ctx->wakefd, &tag_wake))
+			return -errno;
+	}
+	return 0;
 }
 
 void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns)
@@ -159,6 +193,9 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 
 	if (ctx->stop)
 		return -ECANCELED;
+	int rc0 = gb_ctx_ready(ctx);
+	if (rc0)
+		return rc0;
 	int n = epoll_wait(ctx->epfd, evs, sizeof(evs) / sizeof(evs[0]), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -227,16 +264,14 @@ int gb_ctx__fd(const struct gb_ctx *ctx)
 	return ctx->epfd;
 }
 
-const struct gb_container *gb_ctx__container(const struct gb_ctx *ctx, unsigned i)
+const struct gb_container *gb_ctx__container(struct gb_ctx *ctx, unsigned i)
 {
-	(void)ctx;
-	return gb_container_at(i);
+	return gb_ctx_ready(ctx) ? NULL : gb_container_at(i);
 }
 
-const struct gb_container *gb_ctx__container_by_mntns(const struct gb_ctx *ctx, uint64_t mntns)
+const struct gb_container *gb_ctx__container_by_mntns(struct gb_ctx *ctx, uint64_t mntns)
 {
-	(void)ctx;
-	return gb_container_by_mntns(mntns);
+	return gb_ctx_ready(ctx) ? NULL : gb_container_by_mntns(mntns);
 }
 
 const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx)
@@ -307,6 +342,10 @@ static void pub_removed(void *arg, const struct gb_container *c)
 
 int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsigned flags)
 {
+	int err = gb_ctx_ready(ctx);
+
+	if (err)
+		return err;
 	struct pub_sub *s = calloc(1, sizeof(*s));
 	struct pub_sub **n = realloc(ctx->subs, (ctx->nsubs + 1) * sizeof(*n));
 
@@ -400,7 +439,7 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 	gb_clock_init();
 	gb_tracer_libbpf_debug(OPT(opts, libbpf_debug));
 	the_ctx = ctx;
-	if (gb_host_root_init(ctx->host_root) || gb_containers_init(&ctx->filter)) {
+	if (gb_host_root_init(ctx->host_root) || gb_containers_open(&ctx->filter)) {
 		err = errno ? errno : ENOENT;
 		goto fail;
 	}
@@ -413,14 +452,15 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 		gb_err("cannot set up the event loop: %s", strerror(err));
 		goto fail;
 	}
-	if (!OPT(opts, no_watch)) {
-		ctx->watching = true;
-		ctx->wakefd = gb_watch_start(drain, ctx);
-		if (ctx->wakefd >= 0 && epoll_add(ctx, ctx->wakefd, &tag_wake)) {
-			err = errno;
-			goto fail;
-		}
-	}
+	ctx->no_watch = OPT(opts, no_watch);
+	/* the scan thread takes none of the process's signals */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	ctx->scanning = pthread_create(&ctx->scan, NULL, scan_thread, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ctx->scanning)
+		scan_thread(NULL);
 	ctx->next_tick_ms = now_ms() + GB_TICK_MS;
 	arm_timer(ctx);
 	return ctx;
@@ -434,6 +474,9 @@ void gb_ctx__free(struct gb_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	if (ctx->scanning)
+		pthread_join(ctx->scan, NULL);
+	ctx->scanning = false;
 	while (ctx->ntracers)
 		gb_tracer__free(ctx->tracers[0]);
 	if (ctx->watching)

@@ -55,6 +55,12 @@ static void flush_pending(void)
 	pthread_mutex_unlock(&pending_lock);
 }
 
+void gb_cli_flush(struct output *out)
+{
+	flush_pending();
+	output_flush(out);
+}
+
 static void cli_log(enum gb_log_level level, const char *msg, void *arg)
 {
 	(void)arg;

@@ -21,6 +21,8 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf);
 /* Print the header, then deliver events until SIGINT/SIGTERM/SIGHUP, --timeout, a closed output or an
  * error; then stop @tracer (if any; the caller frees it), delivering what it still holds. Returns the exit code. */
 int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out);
+/* Write what is buffered, warnings from the library's threads (as JSON records) included. */
+void gb_cli_flush(struct output *out);
 /* A gb_lost_fn for tracers (cb_ctx: the struct output). */
 void gb_cli_lost(void *out, uint64_t lost, uint64_t total);
 /* The row writer went away (EPIPE): stop the context from inside an event callback. */

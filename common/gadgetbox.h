@@ -132,7 +132,8 @@ struct gb_ctx_opts {
 	struct gb_container_filter filter; /* which containers' events tracers deliver (last: it may grow) */
 };
 
-/* Read the node's containers and start watching its runtimes. NULL (errno set, reason logged) on error. */
+/* Read the node's containers (in the background: the first call that needs them waits, so tracers load
+ * meanwhile) and watch its runtimes. NULL (errno set, reason logged) on error. */
 struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts);
 /* Free the context, and any tracer still open on it (their handles become invalid). Accepts NULL. */
 void gb_ctx__free(struct gb_ctx *ctx);
@@ -153,9 +154,9 @@ bool gb_ctx__stopped(const struct gb_ctx *ctx);
 
 /* The i-th known container (sandboxes and unselected ones included), or NULL past the end. The table may
  * change in any gb_ctx__poll(): do not keep the pointers across calls without a subscription. */
-const struct gb_container *gb_ctx__container(const struct gb_ctx *ctx, unsigned i);
+const struct gb_container *gb_ctx__container(struct gb_ctx *ctx, unsigned i);
 /* The container of a mount namespace, or NULL (a host process, or unknown). */
-const struct gb_container *gb_ctx__container_by_mntns(const struct gb_ctx *ctx, uint64_t mntns);
+const struct gb_container *gb_ctx__container_by_mntns(struct gb_ctx *ctx, uint64_t mntns);
 
 enum gb_container_event {
 	GB_CONTAINER_EXISTING, /* known when subscribing (only with GB_SUB_EXISTING) */

@@ -415,6 +415,8 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 		goto fail;
 	}
 	/* fill the filter before anything is attached, and keep it in step */
+	if ((err = gb_ctx_ready(ctx)))
+		goto fail;
 	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
 	if (t->sub_id < 0)
 		goto fail;

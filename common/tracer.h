@@ -119,6 +119,8 @@ int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
 void gb_ctx_remove_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
 const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx);
 const char *gb_ctx_btf_path(const struct gb_ctx *ctx);
+/* Wait for the context's first container scan (and start the watcher). 0 or a negative errno. */
+int gb_ctx_ready(struct gb_ctx *ctx);
 /* A container's init exited (a record in one tracer's ring buffer). The other tracers' buffers may still
  * hold its earlier events: it leaves the table once every buffer has been read (gb_ctx_apply_exits). */
 void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns);
