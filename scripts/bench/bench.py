@@ -192,6 +192,26 @@ def bench_workload(workload, bins, tmp):
     return summary, rounds
 
 
+def pssnap_vs_ps(env):
+    """One pssnap of every container against what a user would run: ps in each container's pid namespace."""
+    pids = [int(l.split()[-1]) for l in subprocess.run([GB, "containers"], capture_output=True, text=True)
+            .stdout.splitlines()[1:] if l.split()]
+    snap_ms, loop_ms, n_snap, n_loop = [], [], 0, 0
+    for _ in range(RUNS):
+        t = time.monotonic()
+        out = subprocess.run([GB, "pssnap", "-o", "json"], capture_output=True, text=True, check=True).stdout
+        snap_ms.append((time.monotonic() - t) * 1000)
+        n_snap = len(out.splitlines())
+        t = time.monotonic()
+        n_loop = 0
+        for pid in pids:
+            r = subprocess.run(["nsenter", "-t", str(pid), "-p", "-m", "--", "ps", "-o", "pid,comm"],
+                               capture_output=True, text=True)
+            n_loop += max(len(r.stdout.splitlines()) - 2, 0)  # less the header and ps itself
+        loop_ms.append((time.monotonic() - t) * 1000)
+    return {"pssnap_ms": med(snap_ms), "ps_loop_ms": med(loop_ms), "pssnap_procs": n_snap, "ps_procs": n_loop}
+
+
 def containers_phase(bins, tmp):
     """Ready time and memory of gadgetbox with many idle containers on the node."""
     env = dict(os.environ)
@@ -215,8 +235,9 @@ def containers_phase(bins, tmp):
             ready.append(r["ready_ms"])
             rss.append(r["rss_kb"])
         listing = subprocess.run([GB, "containers", "-o", "json"], capture_output=True, text=True).stdout
+        snap = pssnap_vs_ps(env)
         return {"containers": CONTAINERS, "listed": len(listing.splitlines()), "start_s": started,
-                "ready_ms": med(ready), "rss_kb": med(rss)}
+                "ready_ms": med(ready), "rss_kb": med(rss), **snap}
     finally:
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
@@ -286,6 +307,10 @@ def markdown(results, cont, size):
     else:
         lines.append(f"{cont['containers']} idle Docker containers (`containers` listed {cont['listed']}): "
                      f"execsnoop-k8s ready in {fmt(cont['ready_ms'])} ms, peak RSS {fmt(cont['rss_kb'])} KiB.")
+        if "pssnap_ms" in cont:
+            lines += ["", f"A snapshot of every container's processes: `pssnap` took {fmt(cont['pssnap_ms'])} ms "
+                      f"({cont['pssnap_procs']} processes); `nsenter -t PID -p -m ps` once per container took "
+                      f"{fmt(cont['ps_loop_ms'])} ms ({cont['ps_procs']} processes)."]
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
               "the mount-namespace filter, so its overhead is the cost of an event nobody asked for.", "",
