@@ -298,22 +298,27 @@ static int col_width(const struct output *o, size_t c)
 	return o->fit ? (int)o->fit_width[c] : output_field(o, o->cols[c])->width;
 }
 
-void output_header(struct output *o)
+/* The header line, with the columns' widths (fixed, or fitted to the rows). */
+static void write_header(struct output *o)
 {
 	struct strbuf *b = &o->buf;
 
-	if (o->mode == OUT_COLUMNS && !o->header_done && !o->fit) {
-		for (size_t c = 0; c < o->ncols; c++) {
-			const struct out_field *f = output_field(o, o->cols[c]);
-			sb_adds(b, f->header);
-			if (c + 1 < o->ncols) {
-				pad(b, strlen(f->header), col_width(o, c));
-				sb_addc(b, ' ');
-			}
+	for (size_t c = 0; c < o->ncols; c++) {
+		const struct out_field *f = output_field(o, o->cols[c]);
+		sb_adds(b, f->header);
+		if (c + 1 < o->ncols) {
+			pad(b, strlen(f->header), col_width(o, c));
+			sb_addc(b, ' ');
 		}
-		sb_addc(b, '\n');
-		o->header_done = true;
 	}
+	sb_addc(b, '\n');
+	o->header_done = true;
+}
+
+void output_header(struct output *o)
+{
+	if (o->mode == OUT_COLUMNS && !o->header_done && !o->fit)
+		write_header(o);
 }
 
 void output_fit_columns(struct output *o)
@@ -347,16 +352,7 @@ void output_fit_end(struct output *o)
 	if (!o->fit)
 		return;
 	struct strbuf *b = &o->buf;
-	for (size_t c = 0; c < o->ncols; c++) {
-		const struct out_field *f = output_field(o, o->cols[c]);
-		sb_adds(b, f->header);
-		if (c + 1 < o->ncols) {
-			pad(b, strlen(f->header), col_width(o, c));
-			sb_addc(b, ' ');
-		}
-	}
-	sb_addc(b, '\n');
-	o->header_done = true;
+	write_header(o);
 	for (size_t off = 0; off < o->fit_rows.len;) {
 		for (size_t c = 0; c < o->ncols; c++) {
 			size_t cells, len;
