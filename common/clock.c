@@ -29,6 +29,11 @@ uint64_t gb_clock_boot_to_realtime(uint64_t boot_ns)
 	return boot_ns + boot_to_real;
 }
 
+uint64_t gb_clock_monotonic_ms(void)
+{
+	return now_ns(CLOCK_MONOTONIC) / 1000000;
+}
+
 uint64_t gb_clock_realtime_ns(void)
 {
 	return now_ns(CLOCK_REALTIME);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clock.h"
 #include "diag.h"
 #include "hostroot.h"
 #include "runtimes.h"
@@ -159,9 +160,7 @@ const struct gb_container *gb_container_lookup(uint64_t mntns)
 	for (unsigned i = 0; i < n_not_containers && i < 1024; i++)
 		if (not_containers[i] == mntns)
 			return NULL;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	uint64_t now = gb_clock_monotonic_ms();
 	if (now - last_scan_ms < 1000)
 		return NULL;
 	last_scan_ms = now;

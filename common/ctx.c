@@ -68,17 +68,9 @@ const char *gb_version_deps(void)
 	return GB_DEPS_VERSIONS;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void arm_timer(struct gb_ctx *ctx)
 {
-	uint64_t now = now_ms(), wake = ctx->next_tick_ms;
+	uint64_t now = gb_clock_monotonic_ms(), wake = ctx->next_tick_ms;
 
 	if (ctx->ntracers && ctx->next_poll_ms < wake)
 		wake = ctx->next_poll_ms;
@@ -161,7 +153,7 @@ static void drain(void *arg)
 
 static int on_timer(struct gb_ctx *ctx)
 {
-	uint64_t expirations, now = now_ms();
+	uint64_t expirations, now = gb_clock_monotonic_ms();
 	int rc = 0;
 
 	if (read(ctx->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
@@ -224,12 +216,12 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 
 int gb_ctx__run(struct gb_ctx *ctx, int timeout_ms)
 {
-	uint64_t deadline = timeout_ms >= 0 ? now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t deadline = timeout_ms >= 0 ? gb_clock_monotonic_ms() + (uint64_t)timeout_ms : 0;
 
 	while (!ctx->stop) {
 		int wait = -1;
 		if (timeout_ms >= 0) {
-			uint64_t now = now_ms();
+			uint64_t now = gb_clock_monotonic_ms();
 			if (now >= deadline)
 				return 0;
 			wait = (int)(deadline - now);
@@ -299,7 +291,7 @@ int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
 	if (rc)
 		return rc;
 	ctx->tracers[ctx->ntracers++] = t;
-	ctx->next_poll_ms = now_ms();
+	ctx->next_poll_ms = gb_clock_monotonic_ms();
 	arm_timer(ctx);
 	return 0;
 }
@@ -453,15 +445,10 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 		goto fail;
 	}
 	ctx->no_watch = OPT(opts, no_watch);
-	/* the scan thread takes none of the process's signals */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	ctx->scanning = pthread_create(&ctx->scan, NULL, scan_thread, NULL) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ctx->scanning = gb_thread_start(&ctx->scan, scan_thread, NULL) == 0;
 	if (!ctx->scanning)
 		scan_thread(NULL);
-	ctx->next_tick_ms = now_ms() + GB_TICK_MS;
+	ctx->next_tick_ms = gb_clock_monotonic_ms() + GB_TICK_MS;
 	arm_timer(ctx);
 	return ctx;
 fail:

@@ -20,7 +20,7 @@ static int exec_record(struct gb_tracer *t, const void *data, size_t size)
 	struct exec_kind *k = t->kind;
 	struct gb_exec_event ev;
 
-	if (gb_decode_exec(data, size, k->opts.max_args, &ev, &k->scratch) || !gb_tracer_proc(t, &ev.proc))
+	if (gb_decode_exec(data, size, k->opts.max_args, &ev, &k->scratch) || !gb_tracer_proc(&ev.proc))
 		return 0;
 	k->opts.on_event(k->opts.cb_ctx, &ev);
 	return 1;

@@ -97,6 +97,15 @@ void gb_cli_say(const char *fmt, ...)
 	print_lines("", msg);
 }
 
+/* The signals that end a command, taken from a signalfd by gb_cli_run(). */
+static void stop_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+}
+
 struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 {
 	GB_OPTS(gb_ctx_opts, o, .host_root = gb_opts.host_root, .btf_path = gb_opts.btf, .filter = gb_opts.filter,
@@ -105,10 +114,7 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 	/* the signals gb_cli_run() takes from a signalfd: blocked before any thread of the library exists
 	 * (a snapshot has neither: ^C ends it at once) */
 	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_signals(&mask);
 	if (watch)
 		sigprocmask(SIG_BLOCK, &mask, NULL);
 	/* a tracing applet fails on missing privileges or BTF before it reads anything */
@@ -145,10 +151,7 @@ int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
 
 	/* a closed pipe is seen as EPIPE by the writer, which ends the loop cleanly */
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	stop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};

@@ -434,76 +434,12 @@ static bool render_members(struct output *o, struct strbuf *b, size_t first, siz
 	return !first_member;
 }
 
-/* The render order of the JSON fields (see struct output), once. */
-static void build_plan(struct output *o)
-{
-	bool placed[OUT_MAX_FIELDS] = {0};
-
-	o->nplan = 0;
-	for (size_t i = 0; i < o->nfields; i++) {
-		if (placed[i] || !o->in_json[i])
-			continue;
-		unsigned g = o->jgroup[i];
-		if (!g) {
-			o->plan[o->nplan++] = (short)i;
-			continue;
-		}
-		o->plan[o->nplan++] = (short)(OUT_PLAN_GROUP + g);
-		for (size_t j = i; j < o->nfields; j++)
-			if (o->jgroup[j] == g && o->in_json[j]) {
-				o->plan[o->nplan++] = (short)j;
-				placed[j] = true;
-			}
-		o->plan[o->nplan++] = OUT_PLAN_END;
-	}
-}
-
-/* One event: walk the plan; a group's opener is written with its first member that is set. */
 static void render_json(struct output *o)
 {
 	struct strbuf *b = &o->buf;
-	bool first = true, in_group = false, group_first = false;
-	unsigned group = 0;
 
-	if (!o->nplan)
-		build_plan(o);
 	sb_addc(b, '{');
-	for (size_t k = 0; k < o->nplan; k++) {
-		int op = o->plan[k];
-		if (op >= OUT_PLAN_END) {
-			if (in_group)
-				sb_addc(b, '}');
-			in_group = false;
-			group = 0;
-			continue;
-		}
-		if (op >= OUT_PLAN_GROUP) {
-			group = op - OUT_PLAN_GROUP;
-			continue;
-		}
-		const struct out_value *v = &o->row[op];
-		if (v->kind == OUT_NONE)
-			continue;
-		if (v->kind == OUT_RAW) { /* whole members, groups included */
-			if (!first)
-				sb_addc(b, ',');
-			first = false;
-			sb_add(b, v->str.s, v->str.len);
-			continue;
-		}
-		if (group && !in_group) {
-			if (!first)
-				sb_addc(b, ',');
-			sb_adds(b, o->jgroup_open[group]);
-			in_group = group_first = true;
-			first = false;
-		}
-		if (in_group ? !group_first : !first)
-			sb_addc(b, ',');
-		first = group_first = false;
-		sb_add(b, o->jkey[op], o->jkey_len[op]);
-		json_value(b, v);
-	}
+	render_members(o, b, 0, o->nfields - 1, true);
 	sb_add(b, "}\n", 2);
 }
 

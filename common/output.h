@@ -81,10 +81,6 @@ struct output {
 	unsigned char jkey_len[OUT_MAX_FIELDS];
 	unsigned char jgroup[OUT_MAX_FIELDS];
 	char *jgroup_open[OUT_MAX_FIELDS + 1];
-	/* the JSON render order, fixed at setup: a group's members together, at its first member's place;
-	 * entries are field indices, or OUT_PLAN_GROUP + g (group g begins) and OUT_PLAN_END */
-	short plan[2 * OUT_MAX_FIELDS + 2];
-	size_t nplan;
 	bool header_done;
 	bool fit; /* columns sized to their content: rows kept until output_fit_end() */
 	size_t fit_width[OUT_MAX_FIELDS];

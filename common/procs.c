@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "../bpf/pssnap.h"
+#include "clock.h"
 #include "decode.h"
 #include "diag.h"
 #include "pssnap.skel.h"
@@ -25,7 +26,6 @@ static int procs_snapshot(struct gb_tracer *t)
 	char buf[64 * sizeof(struct ps_record)];
 	size_t have = 0;
 	int delivered = 0;
-	struct timespec ts;
 
 	if (!link)
 		return -ENOENT;
@@ -35,8 +35,7 @@ static int procs_snapshot(struct gb_tracer *t)
 		gb_err("cannot start the task iterator: %s", strerror(err));
 		return -err;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	uint64_t now = gb_clock_realtime_ns();
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
@@ -53,7 +52,7 @@ static int procs_snapshot(struct gb_tracer *t)
 		size_t off = 0;
 		for (; have - off >= sizeof(struct ps_record); off += sizeof(struct ps_record)) {
 			struct gb_proc_entry ev;
-			if (gb_decode_ps(buf + off, sizeof(struct ps_record), now, &ev) || !gb_tracer_proc(t, &ev.proc))
+			if (gb_decode_ps(buf + off, sizeof(struct ps_record), now, &ev) || !gb_tracer_proc(&ev.proc))
 				continue;
 			k->opts.on_proc(k->opts.cb_ctx, &ev);
 			delivered++;

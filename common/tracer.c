@@ -171,11 +171,10 @@ int gb_bpf_load_failed(const char *what, int err)
 	return -err;
 }
 
-void gb_tracer_configure(struct gb_ctx *ctx, struct bpf_object *obj, size_t ringbuf_bytes, bool ia32)
+void gb_tracer_configure(struct bpf_object *obj, size_t ringbuf_bytes, bool ia32)
 {
 	struct bpf_program *prog;
 
-	(void)ctx;
 	struct bpf_map *events = bpf_object__find_map_by_name(obj, "gb_events");
 	if (events)
 		bpf_map__set_max_entries(events, ringbuf_bytes ? ringbuf_bytes : GB_RINGBUF_BYTES);
@@ -269,9 +268,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	return !t->stopped && gb_ctx__stopped(t->ctx) ? -ECANCELED : 0;
 }
 
-bool gb_tracer_proc(struct gb_tracer *t, struct gb_event_proc *p)
+bool gb_tracer_proc(struct gb_event_proc *p)
 {
-	(void)t;
 	p->container = gb_container_lookup(p->mntns);
 	return gb_container_visible(p->container);
 }

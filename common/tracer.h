@@ -64,14 +64,14 @@ void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts);
 int gb_bpf_load_failed(const char *what, int err);
 
 /* The ring buffer size and the optional ia32_* programs of an object before load. */
-void gb_tracer_configure(struct gb_ctx *ctx, struct bpf_object *obj, size_t ringbuf_bytes, bool ia32);
+void gb_tracer_configure(struct bpf_object *obj, size_t ringbuf_bytes, bool ia32);
 /* Also the rodata every gadget.bpf.h program has: the wake-up threshold and whether the mount-namespace
  * filter applies (not when host processes are wanted too). */
 #define GB_TRACER_CONFIGURE(ctx, skel, ringbuf_bytes, ia32)                                                            \
 	do {                                                                                                           \
 		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                                                     \
 		(skel)->rodata->gb_filter_mntns = !gb_ctx_filter(ctx)->host;                                           \
-		gb_tracer_configure((ctx), (skel)->obj, (ringbuf_bytes), (ia32));                                      \
+		gb_tracer_configure((skel)->obj, (ringbuf_bytes), (ia32));                                             \
 	} while (0)
 /* Turn libbpf's debug messages into GB_LOG_DEBUG messages (or keep them for explaining refusals). */
 void gb_tracer_libbpf_debug(bool on);
@@ -112,7 +112,7 @@ void gb_tracer_check_lost(struct gb_tracer *t);
 /* The link of one of the tracer's programs (e.g. an iterator's, to create iterators from), or NULL. */
 struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
 /* Fill the common part of an event (container looked up); false if the filters hide it. */
-bool gb_tracer_proc(struct gb_tracer *t, struct gb_event_proc *p);
+bool gb_tracer_proc(struct gb_event_proc *p);
 
 /* ---- the context's side (ctx.c) ---- */
 int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t);

@@ -162,6 +162,17 @@ static int mark_runtimes(int *err)
 	return marked;
 }
 
+int gb_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(thread, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int gb_watch_start(void (*drain)(void *ctx), void *ctx)
 {
 	int err = 0;
@@ -174,12 +185,7 @@ int gb_watch_start(void (*drain)(void *ctx), void *ctx)
 	if (fan_fd < 0 || wake_fd < 0 || quit_fd < 0)
 		err = errno;
 	else if (mark_runtimes(&err) > 0) {
-		/* the thread takes none of the process's signals: they stay the program's to handle */
-		sigset_t all, old;
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		int rc = pthread_create(&thread, NULL, answer_thread, NULL);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		int rc = gb_thread_start(&thread, answer_thread, NULL);
 		if (rc == 0) {
 			thread_running = true;
 			return wake_fd;

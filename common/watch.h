@@ -9,6 +9,8 @@
 #ifndef GADGETBOX_WATCH_H
 #define GADGETBOX_WATCH_H
 
+#include <pthread.h>
+
 /*
  * Start watching. @drain runs before each rescan (to consume events already in the ring buffers, so events
  * of a container that just exited are labelled before its mount namespace id can be reused). Returns an
@@ -21,5 +23,8 @@ void gb_watch_wake(void);
 /* Once a second from the event loop: prune exited containers; a full /proc walk now and then. */
 void gb_watch_tick(void);
 void gb_watch_stop(void);
+/* Start a thread of the library: it takes none of the process's signals (they stay the program's).
+ * Returns 0 or an errno, as pthread_create. */
+int gb_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif
