@@ -8,6 +8,7 @@
 	X(execsnoop)                                                                                                   \
 	X(opensnoop)                                                                                                   \
 	X(pssnap)                                                                                                      \
+	X(socksnap)                                                                                                    \
 	X(containers)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;

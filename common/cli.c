@@ -131,7 +131,7 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 		src[n++] = (struct opt_source){container_opts, false};
 	if (a->common & GB_OPTS_TIMEOUT)
 		src[n++] = (struct opt_source){timeout_opts, false};
-	if (a->common & GB_OPTS_BPF & ~GB_OPTS_TIMEOUT)
+	if (a->common & GB_OPTS_BTF)
 		src[n++] = (struct opt_source){bpf_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
 	return n;

@@ -25,10 +25,11 @@ struct gb_opt {
 };
 
 enum gb_common_groups {
-	GB_OPTS_OUTPUT = 1 << 0,		/* -o, --fields */
-	GB_OPTS_TIMEOUT = 1 << 3,		/* -t/--timeout */
-	GB_OPTS_BPF = 1 << 1 | GB_OPTS_TIMEOUT, /* --timeout, --btf, -v */
-	GB_OPTS_CONTAINERS = 1 << 2,		/* -c, --k8s-*, -r, --host, --host-root */
+	GB_OPTS_OUTPUT = 1 << 0,		     /* -o, --fields */
+	GB_OPTS_TIMEOUT = 1 << 3,		     /* -t/--timeout */
+	GB_OPTS_BTF = 1 << 1,			     /* --btf, -v (snapshots: no timeout) */
+	GB_OPTS_BPF = GB_OPTS_BTF | GB_OPTS_TIMEOUT, /* --timeout, --btf, -v */
+	GB_OPTS_CONTAINERS = 1 << 2,		     /* -c, --k8s-*, -r, --host, --host-root */
 };
 
 struct gb_applet {

@@ -189,6 +189,27 @@ static struct gb_container *find_id(const char *id)
 	return NULL;
 }
 
+const struct gb_container *gb_container_by_id(const char *id)
+{
+	return find_id(id);
+}
+
+int gb_proc_open_ns(uint32_t pid, const char *ns)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "%u/ns/%s", pid, ns);
+	int fd = proc_fd < 0 ? -EBADF : openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 || proc_fd < 0 ? fd : -errno;
+}
+
+uint64_t gb_host_netns(void)
+{
+	/* kernel threads (kthreadd is pid 2) live in the initial network namespace */
+	uint64_t ns = ns_inode(2, "net");
+	return ns ? ns : ns_inode(1, "net");
+}
+
 static void container_free(struct gb_container *c)
 {
 	free(c->name);

@@ -45,6 +45,12 @@ const struct gb_container *gb_container_by_mntns(uint64_t mntns);
 const struct gb_container *gb_container_lookup(uint64_t mntns);
 /* Whether an event of this container (NULL: a host process) passes the filters. */
 bool gb_container_visible(const struct gb_container *c);
+/* By full id (a pod's sandbox from sandbox_id), or NULL. */
+const struct gb_container *gb_container_by_id(const char *id);
+/* Open the host's /proc/PID/ns/NS (e.g. "net"): an fd, or a negative errno. */
+int gb_proc_open_ns(uint32_t pid, const char *ns);
+/* The inode of the host's network namespace (0 if unknown). */
+uint64_t gb_host_netns(void);
 /* Iterate: returns the i-th container or NULL past the end. */
 const struct gb_container *gb_container_at(unsigned i);
 /* Whether a comma list with "!" exclusions matches @value (NULL list matches everything). */

@@ -146,7 +146,28 @@ void gb_cli_check_closed(struct output *out)
 /* The command's own loop: the context's fd, signals and --timeout, in one epoll set. */
 int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC), sigfd = -1, tfd = -1, rc = 0;
+	return gb_cli_run_every(ctx, tracer, out, 0, NULL, NULL);
+}
+
+static int arm_timer(int ep, uint32_t id, double seconds, bool repeat)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct timespec t = {.tv_sec = (time_t)seconds, .tv_nsec = (long)((seconds - (time_t)seconds) * 1e9)};
+	struct itimerspec its = {.it_value = t, .it_interval = repeat ? t : (struct timespec){0}};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = id};
+
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out, double interval,
+		     void (*tick)(void *arg), void *arg)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sigfd = -1, tfd = -1, ifd = -1, rc = 0;
 	sigset_t mask;
 
 	/* a closed pipe is seen as EPIPE by the writer, which ends the loop cleanly */
@@ -162,29 +183,33 @@ int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
 	}
 	ev.data.u32 = 1;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sigfd, &ev);
-	if (gb_opts.timeout > 0) {
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		struct itimerspec its = {
-			.it_value = {.tv_sec = (time_t)gb_opts.timeout,
-				     .tv_nsec = (long)((gb_opts.timeout - (time_t)gb_opts.timeout) * 1e9)}};
-		ev.data.u32 = 2;
-		if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev)) {
-			gb_cli_say("cannot set up --timeout: %s", strerror(errno));
-			rc = 1;
-			goto out;
-		}
+	if (gb_opts.timeout > 0 && (tfd = arm_timer(ep, 2, gb_opts.timeout, false)) < 0) {
+		gb_cli_say("cannot set up --timeout: %s", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (tick && interval > 0 && (ifd = arm_timer(ep, 3, interval, true)) < 0) {
+		gb_cli_say("cannot set up the interval timer: %s", strerror(errno));
+		rc = 1;
+		goto out;
 	}
 	output_header(out);
 	output_flush(out);
 	for (bool done = out->closed; !done;) {
-		struct epoll_event evs[3];
-		int n = epoll_wait(ep, evs, 3, -1);
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, -1);
 		if (n < 0 && errno != EINTR) {
 			gb_cli_say("%s", strerror(errno));
 			rc = 1;
 			break;
 		}
 		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 3) {
+				uint64_t expirations;
+				if (read(ifd, &expirations, sizeof(expirations)) > 0)
+					tick(arg);
+				continue;
+			}
 			if (evs[i].data.u32 != 0) {
 				done = true; /* a signal or the timeout: a normal end */
 				continue;
@@ -211,6 +236,8 @@ out:
 	output_flush(out);
 	if (tfd >= 0)
 		close(tfd);
+	if (ifd >= 0)
+		close(ifd);
 	if (sigfd >= 0)
 		close(sigfd);
 	if (ep >= 0)

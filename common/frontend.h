@@ -21,6 +21,9 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf);
 /* Print the header, then deliver events until SIGINT/SIGTERM/SIGHUP, --timeout, a closed output or an
  * error; then stop @tracer (if any; the caller frees it), delivering what it still holds. Returns the exit code. */
 int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out);
+/* The same, calling @tick every @interval seconds (a snapshot's --interval, a periodic summary). */
+int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out, double interval,
+		     void (*tick)(void *arg), void *arg);
 /* Write what is buffered, warnings from the library's threads (as JSON records) included. */
 void gb_cli_flush(struct output *out);
 /* A gb_lost_fn for tracers (cb_ctx: the struct output). */

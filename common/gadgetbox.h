@@ -304,6 +304,78 @@ struct gb_procs_opts {
 /* Load the process iterator; nothing is delivered until gb_tracer__snapshot(). */
 struct gb_tracer *gb_procs__open(struct gb_ctx *ctx, const struct gb_procs_opts *opts);
 
+/* -- socks: a snapshot of the sockets of the containers' network namespaces (iter/tcp, udp, unix, task_file) -- */
+
+enum gb_sock_proto {
+	GB_SOCK_TCP = 1 << 0,
+	GB_SOCK_UDP = 1 << 1,
+	GB_SOCK_UNIX = 1 << 2,
+};
+
+/* A process holding the socket in one of its fds. */
+struct gb_sock_owner {
+	uint32_t pid, fd, uid;
+	char comm[16];
+	uint64_t mntns;
+	const struct gb_container *container; /* NULL for a host process */
+};
+
+/* TCP's counters of a full TCP socket, as `ss -i` shows them. */
+struct gb_sock_tcp_info {
+	uint32_t rtt_us, rttvar_us; /* smoothed round-trip time and its variation */
+	uint32_t cwnd, ssthresh, mss;
+	uint32_t retrans;	/* segments retransmitted, not yet acknowledged */
+	uint32_t total_retrans; /* over the connection's life */
+	uint32_t lost, rcv_space;
+	uint32_t segs_out, segs_in;
+	uint64_t bytes_sent, bytes_acked, bytes_received;
+};
+
+struct gb_sock_entry {
+	uint64_t timestamp;	  /* when the snapshot was taken, ns since the Unix epoch */
+	enum gb_sock_proto proto; /* one of GB_SOCK_TCP, _UDP, _UNIX */
+	int family;		  /* AF_INET, AF_INET6, AF_UNIX */
+	int type;		  /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	int state;		  /* the kernel's TCP_* number (UDP and UNIX use TCP_CLOSE, _ESTABLISHED, _LISTEN) */
+	const char *state_name;	  /* as ss shows it: "ESTAB", "LISTEN", "UNCONN", "TIME-WAIT", "SYN-RECV" ... */
+	uint8_t local_addr[16], peer_addr[16]; /* IPv4: the first 4 bytes */
+	uint16_t local_port, peer_port;
+	bool v6only;	     /* IPv6 only (IPV6_V6ONLY); else an IPv6 socket bound to :: takes IPv4 too */
+	const char *path;    /* UNIX: the bound name, path_len bytes; abstract names start with a NUL byte */
+	size_t path_len;     /* 0: unnamed */
+	uint64_t peer_inode; /* UNIX: the inode of the connected peer, 0 if none */
+	uint32_t rqueue;     /* bytes to read; for a listener, connections waiting in the accept queue */
+	uint32_t wqueue;     /* bytes not yet sent or acknowledged; for a listener, the accept queue's limit */
+	bool rqueue_partial; /* UNIX stream: more buffers were queued than were counted */
+	uint64_t inode;	     /* 0: no file (TIME_WAIT, SYN-RECV) */
+	uint64_t cookie;
+	uint64_t netns;
+	uint32_t uid;
+	uint32_t bound_ifindex; /* SO_BINDTODEVICE (0: none), and that device's name in the socket's netns */
+	const char *bound_dev;
+	const struct gb_sock_tcp_info *tcp_info; /* NULL unless a full TCP socket */
+	const struct gb_sock_owner *owners;	 /* every process holding it (none for TIME_WAIT) */
+	size_t nowners;
+	/* The first owner's container, else the network namespace's (a pod's sandbox for a pod); NULL: host. */
+	const struct gb_container *container;
+};
+typedef void (*gb_sock_fn)(void *cb_ctx, const struct gb_sock_entry *s);
+
+struct gb_socks_opts {
+	size_t sz;
+	gb_sock_fn on_sock;
+	void *cb_ctx;
+	unsigned protocols; /* GB_SOCK_* (0: TCP and UDP) */
+};
+
+/*
+ * Load the socket iterators; nothing is delivered until gb_tracer__snapshot(). A snapshot lists the network
+ * namespaces of the selected containers (and the host's with the host filter); a container sharing the host's
+ * network (host-network pods) contributes the sockets its processes hold. A container that exits during a
+ * snapshot is left out with a warning.
+ */
+struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts *opts);
+
 /* -- every tracer -- */
 
 /* A snapshot tracer: iterate once and deliver every entry to the callback before returning (call it again for

@@ -1,0 +1,475 @@
+/*
+ * The socket snapshot (bpf/socksnap.bpf.c): one pass of iter/task_file gives every process's socket fds (the
+ * owners); then, for each network namespace of the selected containers, this thread enters the namespace and
+ * creates iter/tcp, iter/udp and iter/unix iterators there (an iterator lists the sockets of the namespace it
+ * was created in). Sockets are joined to their owners by (netns, inode) and delivered once every namespace
+ * has been read and the thread is back in its own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "../bpf/socksnap.h"
+#include "clock.h"
+#include "containers.h"
+#include "diag.h"
+#include "socksnap.skel.h"
+#include "strbuf.h"
+#include "tracer.h"
+
+struct socks_kind {
+	struct socksnap_bpf *skel;
+	struct gb_socks_opts opts;
+};
+
+/* A network namespace to list, and the container it is shown with when a socket has no owner. */
+struct netns {
+	uint64_t inum;
+	uint32_t pid; /* a process in it, to open /proc/PID/ns/net */
+	const struct gb_container *c;
+	bool host_shared; /* the host's: only sockets that selected containers' processes hold (host-network pods) */
+	bool host;	  /* the host's, listed whole (the host filter) */
+	bool read;
+};
+
+/* A device a socket is bound to, named while in its namespace. */
+struct bound_dev {
+	uint64_t netns;
+	uint32_t ifindex;
+	char name[IF_NAMESIZE];
+};
+
+struct snapshot {
+	struct strbuf owners_raw, socks_raw;
+	const struct sock_owner **owners; /* sorted by (netns, inode, pid, fd) */
+	size_t nowners;
+	struct netns *ns;
+	size_t nns, ns_cap;
+	struct bound_dev *devs;
+	size_t ndevs;
+};
+
+static const char *const tcp_state_names[] = {
+	[1] = "ESTAB",	   [2] = "SYN-SENT",  [3] = "SYN-RECV",	  [4] = "FIN-WAIT-1", [5] = "FIN-WAIT-2",
+	[6] = "TIME-WAIT", [7] = "UNCONN",    [8] = "CLOSE-WAIT", [9] = "LAST-ACK",   [10] = "LISTEN",
+	[11] = "CLOSING",  [12] = "SYN-RECV", /* TCP_NEW_SYN_RECV: a request socket, reported as SYN-RECV like sock_diag
+						 does */
+};
+
+/* Read an iterator to its end, appending to @out. 0, or a negative errno after a warning. */
+static int iter_read(struct gb_tracer *t, const struct bpf_program *prog, struct strbuf *out, const char *what)
+{
+	struct bpf_link *link = gb_tracer_link(t, prog);
+	int err = 0;
+
+	if (!link)
+		return -ENOENT;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		gb_err("cannot start the %s iterator: %s", what, strerror(-err));
+		return err;
+	}
+	for (;;) {
+		sb_reserve(out, 64 << 10);
+		ssize_t n = read(fd, out->buf + out->len, out->cap - out->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* EAGAIN: restarted too often while sockets came and went; what was read stands */
+			err = -errno;
+			gb_warn("the %s iterator stopped early: %s; the snapshot may be incomplete", what,
+				strerror(-err));
+			break;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	close(fd);
+	return err;
+}
+
+/* The records of @sb one by one: NULL at the end (or at a record that does not fit, which is dropped). */
+static const struct sock_rec_head *next_record(const struct strbuf *sb, size_t *off)
+{
+	if (*off + sizeof(struct sock_rec_head) > sb->len)
+		return NULL;
+	const struct sock_rec_head *h = (const void *)(sb->buf + *off);
+	if (h->size < sizeof(*h) || *off + h->size > sb->len)
+		return NULL;
+	*off += h->size;
+	return h;
+}
+
+static int cmp_key(uint64_t an, uint64_t ai, uint64_t bn, uint64_t bi)
+{
+	if (an != bn)
+		return an < bn ? -1 : 1;
+	return ai < bi ? -1 : ai > bi;
+}
+
+static int by_socket(const void *a, const void *b)
+{
+	const struct sock_owner *x = *(const struct sock_owner *const *)a, *y = *(const struct sock_owner *const *)b;
+	int c = cmp_key(x->netns, x->inode, y->netns, y->inode);
+
+	if (c)
+		return c;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->fd < y->fd ? -1 : x->fd > y->fd;
+}
+
+static int read_owners(struct gb_tracer *t, struct snapshot *s)
+{
+	struct socks_kind *k = t->kind;
+	size_t off = 0, n = 0;
+	const struct sock_rec_head *h;
+	int err = iter_read(t, k->skel->progs.sock_files, &s->owners_raw, "task file");
+
+	if (err == -ENOENT || (err && !s->owners_raw.len))
+		return err;
+	for (off = 0; (h = next_record(&s->owners_raw, &off));)
+		n += h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner);
+	s->owners = calloc(n ? n : 1, sizeof(*s->owners));
+	if (!s->owners)
+		return -ENOMEM;
+	for (off = 0; (h = next_record(&s->owners_raw, &off));)
+		if (h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner))
+			s->owners[s->nowners++] = (const struct sock_owner *)h;
+	qsort(s->owners, s->nowners, sizeof(*s->owners), by_socket);
+	return 0;
+}
+
+static struct netns *ns_find(struct snapshot *s, uint64_t inum)
+{
+	for (size_t i = 0; i < s->nns; i++)
+		if (s->ns[i].inum == inum)
+			return &s->ns[i];
+	return NULL;
+}
+
+static struct netns *ns_add(struct snapshot *s, uint64_t inum, uint32_t pid)
+{
+	if (s->nns == s->ns_cap) {
+		size_t cap = s->ns_cap ? 2 * s->ns_cap : 64;
+		struct netns *v = realloc(s->ns, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->ns = v;
+		s->ns_cap = cap;
+	}
+	struct netns *n = &s->ns[s->nns++];
+	*n = (struct netns){.inum = inum, .pid = pid};
+	return n;
+}
+
+/* The namespaces to list: each selected container's (once per pod), and the host's if host processes count. */
+static void collect_netns(struct gb_ctx *ctx, struct snapshot *s)
+{
+	uint64_t host = gb_host_netns();
+	const struct gb_container *c;
+
+	for (unsigned i = 0; (c = gb_container_at(i)); i++) {
+		if (!c->selected || !c->netns || !c->pid)
+			continue;
+		struct netns *n = ns_find(s, c->netns);
+		if (!n && !(n = ns_add(s, c->netns, c->pid)))
+			return;
+		if (!n->c) {
+			/* unowned sockets of a pod's namespace are the pod's: shown with its sandbox */
+			const struct gb_container *sb = *c->sandbox_id ? gb_container_by_id(c->sandbox_id) : NULL;
+			n->c = sb && sb->netns == c->netns ? sb : c;
+		}
+		n->host_shared = c->netns == host;
+	}
+	if (gb_ctx_filter(ctx)->host && host) {
+		struct netns *n = ns_find(s, host);
+		if (!n)
+			n = ns_add(s, host, 2); /* kthreadd */
+		if (n) {
+			n->host = true;
+			n->host_shared = false;
+			n->c = NULL;
+		}
+	}
+}
+
+static void name_bound_devs(struct snapshot *s, size_t from, uint64_t netns)
+{
+	const struct sock_rec_head *h;
+
+	for (size_t off = from; (h = next_record(&s->socks_raw, &off));) {
+		if (h->kind != SOCK_REC_INET)
+			continue;
+		const struct sock_inet *r = (const void *)h;
+		if (!r->c.bound_ifindex)
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < s->ndevs && !known; i++)
+			known = s->devs[i].netns == netns && s->devs[i].ifindex == r->c.bound_ifindex;
+		if (known)
+			continue;
+		struct bound_dev *v = realloc(s->devs, (s->ndevs + 1) * sizeof(*v));
+		if (!v)
+			return;
+		s->devs = v;
+		struct bound_dev *d = &v[s->ndevs++];
+		d->netns = netns;
+		d->ifindex = r->c.bound_ifindex;
+		/* a socket made now is in this namespace: its ioctl names this namespace's device */
+		if (!if_indextoname(d->ifindex, d->name))
+			snprintf(d->name, sizeof(d->name), "if%u", d->ifindex);
+	}
+}
+
+/* Enter one namespace and read its iterators; false if it is gone (the container exited). */
+static bool read_netns(struct gb_tracer *t, struct snapshot *s, struct netns *n)
+{
+	struct socks_kind *k = t->kind;
+	unsigned protos = k->opts.protocols;
+	int fd = gb_proc_open_ns(n->pid, "net");
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || st.st_ino != n->inum) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		gb_warn("cannot enter network namespace %llu: %s; its sockets are not listed",
+			(unsigned long long)n->inum, strerror(errno));
+		close(fd);
+		return true;
+	}
+	close(fd);
+	size_t from = s->socks_raw.len;
+	if (protos & GB_SOCK_TCP)
+		iter_read(t, k->skel->progs.sock_tcp, &s->socks_raw, "TCP");
+	if (protos & GB_SOCK_UDP)
+		iter_read(t, k->skel->progs.sock_udp, &s->socks_raw, "UDP");
+	if (protos & GB_SOCK_UNIX)
+		iter_read(t, k->skel->progs.sock_unix, &s->socks_raw, "UNIX");
+	name_bound_devs(s, from, n->inum);
+	n->read = true;
+	return true;
+}
+
+static const struct gb_container *owner_container(const struct sock_owner *o)
+{
+	return gb_container_lookup(o->mntns);
+}
+
+/* Decode one socket record with its owners and deliver it; returns 1 if delivered. */
+static int deliver(struct gb_tracer *t, struct snapshot *s, const struct sock_rec_head *h, uint64_t now,
+		   struct gb_sock_owner **buf, size_t *buf_cap)
+{
+	struct socks_kind *k = t->kind;
+	const struct sock_common_rec *c;
+	struct gb_sock_entry e = {.timestamp = now};
+	struct gb_sock_tcp_info ti;
+
+	if (h->kind == SOCK_REC_INET && h->size == sizeof(struct sock_inet)) {
+		const struct sock_inet *r = (const void *)h;
+		c = &r->c;
+		e.proto = c->protocol == 6 ? GB_SOCK_TCP : GB_SOCK_UDP;
+		e.type = e.proto == GB_SOCK_TCP ? SOCK_STREAM : SOCK_DGRAM;
+		memcpy(e.local_addr, r->laddr, 16);
+		memcpy(e.peer_addr, r->raddr, 16);
+		e.local_port = r->lport;
+		e.peer_port = r->rport;
+		e.v6only = r->v6only;
+		if (r->tcp_info_valid) {
+			ti = (struct gb_sock_tcp_info){
+				.rtt_us = r->ti.srtt_us,
+				.rttvar_us = r->ti.rttvar_us,
+				.cwnd = r->ti.snd_cwnd,
+				.ssthresh = r->ti.snd_ssthresh,
+				.mss = r->ti.mss_cache,
+				.retrans = r->ti.retrans_out,
+				.total_retrans = r->ti.total_retrans,
+				.lost = r->ti.lost_out,
+				.rcv_space = r->ti.rcv_space,
+				.segs_out = r->ti.segs_out,
+				.segs_in = r->ti.segs_in,
+				.bytes_sent = r->ti.bytes_sent,
+				.bytes_acked = r->ti.bytes_acked,
+				.bytes_received = r->ti.bytes_received,
+			};
+			e.tcp_info = &ti;
+		}
+	} else if (h->kind == SOCK_REC_UNIX && h->size == sizeof(struct sock_unix)) {
+		const struct sock_unix *r = (const void *)h;
+		c = &r->c;
+		e.proto = GB_SOCK_UNIX;
+		e.type = c->protocol;
+		e.path = r->path;
+		e.path_len = r->path_len < SOCK_UNIX_PATH_MAX ? r->path_len : SOCK_UNIX_PATH_MAX;
+		e.peer_inode = r->peer_inode;
+		e.rqueue_partial = r->rqueue_more;
+	} else {
+		return 0;
+	}
+	e.family = c->family;
+	e.state = c->state == 12 ? 3 : c->state; /* TCP_NEW_SYN_RECV → TCP_SYN_RECV */
+	e.state_name = c->state < sizeof(tcp_state_names) / sizeof(*tcp_state_names) && tcp_state_names[c->state]
+			       ? tcp_state_names[c->state]
+			       : "UNKNOWN";
+	e.rqueue = c->rqueue;
+	e.wqueue = c->wqueue;
+	e.inode = c->inode;
+	e.cookie = c->cookie;
+	e.netns = c->netns;
+	e.uid = c->uid;
+	e.bound_ifindex = c->bound_ifindex;
+	e.bound_dev = "";
+	for (size_t i = 0; i < s->ndevs && e.bound_ifindex; i++)
+		if (s->devs[i].netns == e.netns && s->devs[i].ifindex == e.bound_ifindex)
+			e.bound_dev = s->devs[i].name;
+
+	/* its owners: the range of (netns, inode) in the sorted owner list */
+	size_t lo = 0, hi = s->nowners;
+	while (lo < hi && e.inode) {
+		size_t mid = (lo + hi) / 2;
+		if (cmp_key(s->owners[mid]->netns, s->owners[mid]->inode, e.netns, e.inode) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t n = 0;
+	bool selected_owner = false;
+	for (size_t i = lo;
+	     e.inode && i < s->nowners && s->owners[i]->netns == e.netns && s->owners[i]->inode == e.inode; i++, n++) {
+		if (n == *buf_cap) {
+			size_t cap = *buf_cap ? 2 * *buf_cap : 16;
+			struct gb_sock_owner *v = realloc(*buf, cap * sizeof(*v));
+			if (!v)
+				break;
+			*buf = v;
+			*buf_cap = cap;
+		}
+		const struct sock_owner *o = s->owners[i];
+		struct gb_sock_owner *d = &(*buf)[n];
+		d->pid = o->pid;
+		d->fd = o->fd;
+		d->uid = o->uid;
+		memcpy(d->comm, o->comm, sizeof(d->comm));
+		d->comm[sizeof(d->comm) - 1] = '\0';
+		d->mntns = o->mntns;
+		d->container = owner_container(o);
+		selected_owner |= d->container && d->container->selected;
+	}
+	e.owners = *buf;
+	e.nowners = n;
+
+	struct netns *ns = ns_find(s, e.netns);
+	if (!ns)
+		return 0; /* a socket of another namespace: iterators list their own only */
+	if (ns->host_shared && !selected_owner)
+		return 0; /* the host's socket, not a host-network container's */
+	e.container = n && e.owners[0].container ? e.owners[0].container : ns->c;
+	if (ns->host_shared || ns->host) { /* in the host's namespace: whoever holds it */
+		e.container = NULL;
+		for (size_t i = 0; i < n && !e.container; i++)
+			if (e.owners[i].container && (ns->host || e.owners[i].container->selected))
+				e.container = e.owners[i].container;
+	}
+	k->opts.on_sock(k->opts.cb_ctx, &e);
+	return 1;
+}
+
+static int socks_snapshot(struct gb_tracer *t)
+{
+	struct snapshot s = {0};
+	int delivered = 0, err;
+	int self = -1;
+
+	if ((err = read_owners(t, &s)))
+		goto out;
+	collect_netns(t->ctx, &s);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		err = -errno;
+		gb_err("cannot open this thread's network namespace: %s", strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < s.nns; i++)
+		if (!read_netns(t, &s, &s.ns[i])) {
+			char name[300];
+			const struct gb_container *c = s.ns[i].c;
+			gb_warn("%s %s exited during the snapshot: its sockets are not listed",
+				c ? "container" : "process", c ? gb_container__display(c, name, sizeof(name)) : "1");
+		}
+	if (setns(self, CLONE_NEWNET)) {
+		/* cannot happen for a namespace we were in; if it does, nothing network-related here is sane */
+		err = -errno;
+		gb_err("cannot return to this process's network namespace: %s", strerror(-err));
+		goto out;
+	}
+
+	uint64_t now = gb_clock_realtime_ns();
+	struct gb_sock_owner *obuf = NULL;
+	size_t ocap = 0;
+	const struct sock_rec_head *h;
+	for (size_t off = 0; (h = next_record(&s.socks_raw, &off));)
+		delivered += deliver(t, &s, h, now, &obuf, &ocap);
+	free(obuf);
+out:
+	if (self >= 0)
+		close(self);
+	sb_free(&s.owners_raw);
+	sb_free(&s.socks_raw);
+	free(s.owners);
+	free(s.ns);
+	free(s.devs);
+	return err ? err : delivered;
+}
+
+static int socks_record(struct gb_tracer *t, const void *data, size_t size)
+{
+	(void)t, (void)data, (void)size; /* nothing streams through the ring buffer but container exits */
+	return 0;
+}
+
+static void socks_destroy(struct gb_tracer *t)
+{
+	struct socks_kind *k = t->kind;
+
+	if (!k)
+		return;
+	socksnap_bpf__destroy(k->skel);
+	free(k);
+}
+
+static const struct gb_tracer_ops socks_ops = {
+	.name = "socks", .record = socks_record, .snapshot = socks_snapshot, .destroy = socks_destroy};
+
+struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts *opts)
+{
+	struct socks_kind *k =
+		gb_kind_new(ctx, "gb_socks__open", opts, offsetof(struct gb_socks_opts, protocols), sizeof(k->opts),
+			    opts ? (const void *)opts->on_sock : NULL, sizeof(*k), offsetof(struct socks_kind, opts));
+
+	if (!k)
+		return NULL;
+	if (!k->opts.protocols)
+		k->opts.protocols = GB_SOCK_TCP | GB_SOCK_UDP;
+	if (!(k->skel = GB_SKEL_OPEN(ctx, socksnap_bpf)))
+		return gb_kind_open_failed(&socks_ops, k);
+	GB_TRACER_CONFIGURE(ctx, k->skel, 64 << 10, false);
+	/* only the iterators asked for are loaded (and so verified) */
+	bpf_program__set_autoload(k->skel->progs.sock_tcp, k->opts.protocols & GB_SOCK_TCP);
+	bpf_program__set_autoload(k->skel->progs.sock_udp, k->opts.protocols & GB_SOCK_UDP);
+	bpf_program__set_autoload(k->skel->progs.sock_unix, k->opts.protocols & GB_SOCK_UNIX);
+	return gb_kind_load(ctx, &socks_ops, k, k->skel->skeleton, NULL, NULL);
+}
