@@ -509,10 +509,15 @@ static int cmp_sock(const void *a, const void *b)
 	return 0;
 }
 
-/* The same socket in two snapshots: its cookie (unique while the kernel runs) and state. */
+/* The same socket in two snapshots, in the same state: by inode, else (TIME-WAIT ...) by its addresses. */
 static bool same_sock(const struct sock_copy *x, const struct sock_copy *y)
 {
-	return x->e.cookie == y->e.cookie && x->e.netns == y->e.netns && x->e.state == y->e.state;
+	const struct gb_sock_entry *a = &x->e, *b = &y->e;
+
+	if (a->netns != b->netns || a->state != b->state || a->inode != b->inode || a->proto != b->proto)
+		return false;
+	return a->inode || (a->local_port == b->local_port && a->peer_port == b->peer_port &&
+			    !memcmp(a->local_addr, b->local_addr, 16) && !memcmp(a->peer_addr, b->peer_addr, 16));
 }
 
 static bool contains(const struct snap *sn, const struct sock_copy *d)

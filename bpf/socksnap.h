@@ -77,6 +77,18 @@ struct sock_inet {
 
 #define SOCK_UNIX_PATH_MAX 108
 
+/* The established-hash walk: tables, and the longest chain followed. */
+#define SOCK_MAX_EHASH 8
+#define SOCK_MAX_CHAIN 16
+
+/* What the task_file pass and the walk tell user space (the program's .bss). */
+struct sock_walk_state {
+	__u64 ehash[SOCK_MAX_EHASH]; /* the established hash tables seen (kernel addresses) */
+	__u32 ehash_overflow;	     /* more tables than that: fall back to per-namespace iterators */
+	__u32 walked;		     /* the walk ran to its end */
+	__u32 chain_overflow;	     /* a chain longer than SOCK_MAX_CHAIN was cut */
+};
+
 struct sock_unix {
 	struct sock_rec_head h;
 	__u32 path_len; /* 0: unnamed; path[0] == 0: abstract */

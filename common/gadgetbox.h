@@ -348,7 +348,7 @@ struct gb_sock_entry {
 	uint32_t wqueue;     /* bytes not yet sent or acknowledged; for a listener, the accept queue's limit */
 	bool rqueue_partial; /* UNIX stream: more buffers were queued than were counted */
 	uint64_t inode;	     /* 0: no file (TIME_WAIT, SYN-RECV) */
-	uint64_t cookie;
+	uint64_t cookie; /* 0: none was ever asked for (cookies are made on first use) */
 	uint64_t netns;
 	uint32_t uid;
 	uint32_t bound_ifindex; /* SO_BINDTODEVICE (0: none), and that device's name in the socket's netns */

@@ -1,9 +1,11 @@
 /*
- * The socket snapshot (bpf/socksnap.bpf.c): one pass of iter/task_file gives every process's socket fds (the
- * owners); then, for each network namespace of the selected containers, this thread enters the namespace and
- * creates iter/tcp, iter/udp and iter/unix iterators there (an iterator lists the sockets of the namespace it
- * was created in). Sockets are joined to their owners by (netns, inode) and delivered once every namespace
- * has been read and the thread is back in its own.
+ * The socket snapshot (bpf/socksnap.bpf.c). One pass of iter/task_file gives every process's socket fds with
+ * the sockets themselves, in every network namespace at once; one walk of TCP's established hash adds the TCP
+ * sockets no process holds (TIME-WAIT, SYN-RECV, connections waiting to be accepted, orphans). The host's own
+ * namespace (with the host filter) is listed with the per-namespace iterators, which also see sockets of PID 1
+ * and the kernel's; so are the containers' where the walk cannot run (kernels before 6.4), entering each
+ * namespace in turn. Sockets are joined to their owners by (netns, inode) and delivered once, after every
+ * source has been read and the thread is back in its own namespace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,10 @@
 struct socks_kind {
 	struct socksnap_bpf *skel;
 	struct gb_socks_opts opts;
+	struct strbuf *ring_out; /* where the walk's records go as the ring buffer is read */
+	uint64_t *wanted;	 /* the namespaces in netns_wanted, to clear them before the next snapshot */
+	size_t nwanted;
+	bool walk_failed_said;
 };
 
 /* A network namespace to list, and the container it is shown with when a socket has no owner. */
@@ -49,9 +55,11 @@ struct bound_dev {
 };
 
 struct snapshot {
-	struct strbuf owners_raw, socks_raw;
-	const struct sock_owner **owners; /* sorted by (netns, inode, pid, fd) */
+	struct strbuf files_raw, socks_raw; /* the task_file pass's records; every other source's */
+	const struct sock_owner **owners;   /* sorted by (netns, inode, pid, fd) */
 	size_t nowners;
+	const struct sock_rec_head **socks; /* every socket record, sorted by (netns, inode); duplicates skipped */
+	size_t nsocks;
 	struct netns *ns;
 	size_t nns, ns_cap;
 	struct bound_dev *devs;
@@ -66,9 +74,8 @@ static const char *const tcp_state_names[] = {
 };
 
 /* Read an iterator to its end, appending to @out. 0, or a negative errno after a warning. */
-static int iter_read(struct gb_tracer *t, const struct bpf_program *prog, struct strbuf *out, const char *what)
+static int iter_read(struct bpf_link *link, struct strbuf *out, const char *what)
 {
-	struct bpf_link *link = gb_tracer_link(t, prog);
 	int err = 0;
 
 	if (!link)
@@ -130,24 +137,62 @@ static int by_socket(const void *a, const void *b)
 	return x->fd < y->fd ? -1 : x->fd > y->fd;
 }
 
-static int read_owners(struct gb_tracer *t, struct snapshot *s)
+static const struct sock_common_rec *rec_common(const struct sock_rec_head *h)
 {
-	struct socks_kind *k = t->kind;
-	size_t off = 0, n = 0;
-	const struct sock_rec_head *h;
-	int err = iter_read(t, k->skel->progs.sock_files, &s->owners_raw, "task file");
+	if (h->kind == SOCK_REC_INET && h->size == sizeof(struct sock_inet))
+		return &((const struct sock_inet *)h)->c;
+	if (h->kind == SOCK_REC_UNIX && h->size == sizeof(struct sock_unix))
+		return &((const struct sock_unix *)h)->c;
+	return NULL;
+}
 
-	if (err == -ENOENT || (err && !s->owners_raw.len))
-		return err;
-	for (off = 0; (h = next_record(&s->owners_raw, &off));)
-		n += h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner);
-	s->owners = calloc(n ? n : 1, sizeof(*s->owners));
-	if (!s->owners)
+static int by_sock_key(const void *a, const void *b)
+{
+	const struct sock_rec_head *x = *(const struct sock_rec_head *const *)a,
+				   *y = *(const struct sock_rec_head *const *)b;
+	const struct sock_common_rec *cx = rec_common(x), *cy = rec_common(y);
+	int c = cmp_key(cx->netns, cx->inode, cy->netns, cy->inode);
+
+	return c ? c : (x < y ? -1 : x > y); /* equal keys: any order, but a fixed one */
+}
+
+/* The owners, sorted for the join, and every socket record once: the same socket comes from each fd that
+ * holds it and may come from an iterator too. A socket without an inode (TIME-WAIT) is only ever listed once. */
+static int index_records(struct snapshot *s)
+{
+	const struct sock_rec_head *h;
+	size_t no = 0, ns = 0;
+	const struct strbuf *bufs[] = {&s->files_raw, &s->socks_raw};
+
+	for (int b = 0; b < 2; b++)
+		for (size_t off = 0; (h = next_record(bufs[b], &off));) {
+			no += h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner);
+			ns += rec_common(h) != NULL;
+		}
+	s->owners = calloc(no ? no : 1, sizeof(*s->owners));
+	s->socks = calloc(ns ? ns : 1, sizeof(*s->socks));
+	if (!s->owners || !s->socks)
 		return -ENOMEM;
-	for (off = 0; (h = next_record(&s->owners_raw, &off));)
-		if (h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner))
-			s->owners[s->nowners++] = (const struct sock_owner *)h;
+	for (int b = 0; b < 2; b++)
+		for (size_t off = 0; (h = next_record(bufs[b], &off));) {
+			if (h->kind == SOCK_REC_OWNER && h->size == sizeof(struct sock_owner))
+				s->owners[s->nowners++] = (const struct sock_owner *)h;
+			else if (rec_common(h))
+				s->socks[s->nsocks++] = h;
+		}
 	qsort(s->owners, s->nowners, sizeof(*s->owners), by_socket);
+	qsort(s->socks, s->nsocks, sizeof(*s->socks), by_sock_key);
+	size_t n = 0;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sock_common_rec *c = rec_common(s->socks[i]);
+		if (n && c->inode) {
+			const struct sock_common_rec *p = rec_common(s->socks[n - 1]);
+			if (p->inode == c->inode && p->netns == c->netns)
+				continue;
+		}
+		s->socks[n++] = s->socks[i];
+	}
+	s->nsocks = n;
 	return 0;
 }
 
@@ -205,63 +250,115 @@ static void collect_netns(struct gb_ctx *ctx, struct snapshot *s)
 	}
 }
 
-static void name_bound_devs(struct snapshot *s, size_t from, uint64_t netns)
+/* Note each (netns, device) a socket is bound to, to be named in that namespace. */
+static void note_bound_devs(struct snapshot *s)
 {
-	const struct sock_rec_head *h;
-
-	for (size_t off = from; (h = next_record(&s->socks_raw, &off));) {
-		if (h->kind != SOCK_REC_INET)
-			continue;
-		const struct sock_inet *r = (const void *)h;
-		if (!r->c.bound_ifindex)
-			continue;
-		bool known = false;
-		for (size_t i = 0; i < s->ndevs && !known; i++)
-			known = s->devs[i].netns == netns && s->devs[i].ifindex == r->c.bound_ifindex;
+	for (size_t i = 0; i < s->nsocks; i++) {
+		const struct sock_common_rec *c = rec_common(s->socks[i]);
+		bool known = !c->bound_ifindex;
+		for (size_t j = 0; j < s->ndevs && !known; j++)
+			known = s->devs[j].netns == c->netns && s->devs[j].ifindex == c->bound_ifindex;
 		if (known)
 			continue;
 		struct bound_dev *v = realloc(s->devs, (s->ndevs + 1) * sizeof(*v));
 		if (!v)
 			return;
 		s->devs = v;
-		struct bound_dev *d = &v[s->ndevs++];
-		d->netns = netns;
-		d->ifindex = r->c.bound_ifindex;
-		/* a socket made now is in this namespace: its ioctl names this namespace's device */
-		if (!if_indextoname(d->ifindex, d->name))
+		v[s->ndevs++] = (struct bound_dev){.netns = c->netns, .ifindex = c->bound_ifindex};
+	}
+}
+
+/* Enter a namespace (unless already in it): false if it is gone. */
+static bool enter_netns(const struct netns *n, uint64_t *current)
+{
+	if (*current == n->inum)
+		return true;
+	int fd = gb_proc_open_ns(n->pid, "net");
+	struct stat st;
+	bool ok = fd >= 0 && !fstat(fd, &st) && st.st_ino == n->inum;
+
+	if (ok && setns(fd, CLONE_NEWNET)) {
+		gb_warn("cannot enter network namespace %llu: %s", (unsigned long long)n->inum, strerror(errno));
+		ok = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ok)
+		*current = n->inum;
+	return ok;
+}
+
+/* Name the devices sockets are bound to, each in its own namespace (a socket made there asks it). */
+static void name_bound_devs(struct snapshot *s, uint64_t *current)
+{
+	for (size_t i = 0; i < s->ndevs; i++) {
+		struct bound_dev *d = &s->devs[i];
+		struct netns *n = ns_find(s, d->netns);
+		if (!n || !enter_netns(n, current) || !if_indextoname(d->ifindex, d->name))
 			snprintf(d->name, sizeof(d->name), "if%u", d->ifindex);
 	}
 }
 
-/* Enter one namespace and read its iterators; false if it is gone (the container exited). */
-static bool read_netns(struct gb_tracer *t, struct snapshot *s, struct netns *n)
+/* Read one namespace's iterators, entering it; false if it is gone (the container exited). */
+static bool read_netns(struct gb_tracer *t, struct snapshot *s, struct netns *n, uint64_t *current, unsigned protos)
 {
 	struct socks_kind *k = t->kind;
-	unsigned protos = k->opts.protocols;
-	int fd = gb_proc_open_ns(n->pid, "net");
-	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) || st.st_ino != n->inum) {
-		if (fd >= 0)
-			close(fd);
+	if (!enter_netns(n, current))
 		return false;
-	}
-	if (setns(fd, CLONE_NEWNET)) {
-		gb_warn("cannot enter network namespace %llu: %s; its sockets are not listed",
-			(unsigned long long)n->inum, strerror(errno));
-		close(fd);
-		return true;
-	}
-	close(fd);
-	size_t from = s->socks_raw.len;
 	if (protos & GB_SOCK_TCP)
-		iter_read(t, k->skel->progs.sock_tcp, &s->socks_raw, "TCP");
+		iter_read(gb_tracer_link(t, k->skel->progs.sock_tcp), &s->socks_raw, "TCP");
 	if (protos & GB_SOCK_UDP)
-		iter_read(t, k->skel->progs.sock_udp, &s->socks_raw, "UDP");
+		iter_read(gb_tracer_link(t, k->skel->progs.sock_udp), &s->socks_raw, "UDP");
 	if (protos & GB_SOCK_UNIX)
-		iter_read(t, k->skel->progs.sock_unix, &s->socks_raw, "UNIX");
-	name_bound_devs(s, from, n->inum);
+		iter_read(gb_tracer_link(t, k->skel->progs.sock_unix), &s->socks_raw, "UNIX");
 	n->read = true;
+	return true;
+}
+
+/* Tell the walk which namespaces' unowned sockets to list: the containers' (the host's is read whole). */
+static int set_wanted(struct socks_kind *k, const struct snapshot *s)
+{
+	int fd = bpf_map__fd(k->skel->maps.netns_wanted);
+	uint8_t one = 1;
+
+	for (size_t i = 0; i < k->nwanted; i++)
+		bpf_map_delete_elem(fd, &k->wanted[i]);
+	k->nwanted = 0;
+	uint64_t *v = realloc(k->wanted, (s->nns ? s->nns : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	k->wanted = v;
+	for (size_t i = 0; i < s->nns; i++) {
+		if (s->ns[i].host || bpf_map_update_elem(fd, &s->ns[i].inum, &one, BPF_ANY))
+			continue;
+		k->wanted[k->nwanted++] = s->ns[i].inum;
+	}
+	return 0;
+}
+
+/* The unowned TCP sockets of every wanted namespace in one walk; false if it cannot run here. */
+static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
+{
+	struct socks_kind *k = t->kind;
+	struct sock_walk_state *w = &k->skel->bss->walk;
+	struct strbuf none = {0};
+
+	if (w->ehash_overflow || !w->ehash[0])
+		return false; /* no TCP socket seen, or too many tables: each namespace's iterator instead */
+	if (set_wanted(k, s))
+		return false;
+	w->walked = 0;
+	int err = iter_read(gb_tracer_link(t, k->skel->progs.tcp_ehash), &none, "TCP hash");
+	sb_free(&none);
+	if (err || !w->walked)
+		return false;
+	k->ring_out = &s->socks_raw;
+	gb_tracer_consume(t);
+	k->ring_out = NULL;
+	if (w->chain_overflow)
+		gb_warn_once("a TCP hash chain longer than %d sockets was cut: some unowned sockets are not listed",
+			     SOCK_MAX_CHAIN);
 	return true;
 }
 
@@ -390,27 +487,44 @@ static int deliver(struct gb_tracer *t, struct snapshot *s, const struct sock_re
 
 static int socks_snapshot(struct gb_tracer *t)
 {
+	struct socks_kind *k = t->kind;
+	unsigned protos = k->opts.protocols;
 	struct snapshot s = {0};
 	int delivered = 0, err;
-	int self = -1;
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint64_t current = self >= 0 && !fstat(self, &st) ? st.st_ino : 0, own = current;
 
-	if ((err = read_owners(t, &s)))
-		goto out;
-	collect_netns(t->ctx, &s);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0) {
 		err = -errno;
 		gb_err("cannot open this thread's network namespace: %s", strerror(-err));
-		goto out;
+		return err;
 	}
-	for (size_t i = 0; i < s.nns; i++)
-		if (!read_netns(t, &s, &s.ns[i])) {
+	collect_netns(t->ctx, &s);
+	/* every process's sockets, in every namespace */
+	if ((err = iter_read(gb_tracer_link(t, k->skel->progs.sock_files), &s.files_raw, "task file")) &&
+	    !s.files_raw.len)
+		goto out;
+	err = 0;
+	/* the sockets no process holds: one walk for the containers' TCP, else their iterators */
+	bool walked = !(protos & GB_SOCK_TCP) || walk_ehash(t, &s);
+	for (size_t i = 0; i < s.nns; i++) {
+		struct netns *n = &s.ns[i];
+		if (!n->host && walked)
+			continue;
+		/* the host's: all three (PID 1's and the kernel's sockets); a container's: TCP's unowned ones */
+		if (!read_netns(t, &s, n, &current, n->host ? protos : GB_SOCK_TCP)) {
 			char name[300];
-			const struct gb_container *c = s.ns[i].c;
 			gb_warn("%s %s exited during the snapshot: its sockets are not listed",
-				c ? "container" : "process", c ? gb_container__display(c, name, sizeof(name)) : "1");
+				n->c ? "container" : "process",
+				n->c ? gb_container__display(n->c, name, sizeof(name)) : "1");
 		}
-	if (setns(self, CLONE_NEWNET)) {
+	}
+	if ((err = index_records(&s)))
+		goto out;
+	note_bound_devs(&s);
+	name_bound_devs(&s, &current);
+	if (current != own && setns(self, CLONE_NEWNET)) {
 		/* cannot happen for a namespace we were in; if it does, nothing network-related here is sane */
 		err = -errno;
 		gb_err("cannot return to this process's network namespace: %s", strerror(-err));
@@ -420,24 +534,28 @@ static int socks_snapshot(struct gb_tracer *t)
 	uint64_t now = gb_clock_realtime_ns();
 	struct gb_sock_owner *obuf = NULL;
 	size_t ocap = 0;
-	const struct sock_rec_head *h;
-	for (size_t off = 0; (h = next_record(&s.socks_raw, &off));)
-		delivered += deliver(t, &s, h, now, &obuf, &ocap);
+	for (size_t i = 0; i < s.nsocks; i++)
+		delivered += deliver(t, &s, s.socks[i], now, &obuf, &ocap);
 	free(obuf);
+	gb_tracer_check_lost(t);
 out:
-	if (self >= 0)
-		close(self);
-	sb_free(&s.owners_raw);
+	close(self);
+	sb_free(&s.files_raw);
 	sb_free(&s.socks_raw);
 	free(s.owners);
+	free(s.socks);
 	free(s.ns);
 	free(s.devs);
 	return err ? err : delivered;
 }
 
+/* The walk's records, copied out of the ring buffer as it is read (and container exits, handled before). */
 static int socks_record(struct gb_tracer *t, const void *data, size_t size)
 {
-	(void)t, (void)data, (void)size; /* nothing streams through the ring buffer but container exits */
+	struct socks_kind *k = t->kind;
+
+	if (k->ring_out)
+		sb_add(k->ring_out, data, size);
 	return 0;
 }
 
@@ -448,6 +566,7 @@ static void socks_destroy(struct gb_tracer *t)
 	if (!k)
 		return;
 	socksnap_bpf__destroy(k->skel);
+	free(k->wanted);
 	free(k);
 }
 
@@ -466,10 +585,14 @@ struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts 
 		k->opts.protocols = GB_SOCK_TCP | GB_SOCK_UDP;
 	if (!(k->skel = GB_SKEL_OPEN(ctx, socksnap_bpf)))
 		return gb_kind_open_failed(&socks_ops, k);
-	GB_TRACER_CONFIGURE(ctx, k->skel, 64 << 10, false);
+	/* the ring buffer carries the walk's sockets: room for ~20,000 */
+	GB_TRACER_CONFIGURE(ctx, k->skel, 4u << 20, false);
+	k->skel->rodata->want_protocols = k->opts.protocols;
 	/* only the iterators asked for are loaded (and so verified) */
 	bpf_program__set_autoload(k->skel->progs.sock_tcp, k->opts.protocols & GB_SOCK_TCP);
 	bpf_program__set_autoload(k->skel->progs.sock_udp, k->opts.protocols & GB_SOCK_UDP);
 	bpf_program__set_autoload(k->skel->progs.sock_unix, k->opts.protocols & GB_SOCK_UNIX);
-	return gb_kind_load(ctx, &socks_ops, k, k->skel->skeleton, NULL, NULL);
+	bpf_program__set_autoload(k->skel->progs.tcp_ehash, k->opts.protocols & GB_SOCK_TCP);
+	struct gb_tracer *t = gb_kind_load(ctx, &socks_ops, k, k->skel->skeleton, NULL, NULL);
+	return t;
 }

@@ -372,8 +372,8 @@ static int attach_all(struct gb_tracer *t)
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program (prog, t->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
+		if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog))
+			continue; /* not loaded, or attached by its kind (e.g. an iterator over a map) */
 		if (t->nlinks == GB_MAX_LINKS) {
 			gb_err("internal error: too many programs");
 			return -E2BIG;

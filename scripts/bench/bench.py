@@ -7,7 +7,7 @@ JSON, and gadgetbox with a container filter that drops every event in the kernel
 CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a round, pair by pair, because
 these machines are noisy; tables show the median with min and max.
 
-Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100)
+Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100)
 """
 import json
 import os
@@ -25,6 +25,7 @@ GB = os.path.join(ROOT, "gadgetbox")
 RUNS = int(os.environ.get("RUNS", "5"))
 DURATION = float(os.environ.get("DURATION", "3"))
 CONTAINERS = int(os.environ.get("CONTAINERS", "100"))
+SOCKETS = int(os.environ.get("SOCKETS_PER_CONTAINER", "100"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -35,6 +36,13 @@ def build(tmp):
         out = os.path.join(tmp, name)
         subprocess.run(cc + ["-o", out, os.path.join(HERE, name + ".c")], check=True)
         bins[name] = out
+    # the containers' sockets (the tests' workload): static, bind-mounted into busybox containers
+    d = os.path.join(tmp, "w")
+    os.makedirs(d)
+    os.chmod(d, 0o755)
+    subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sockets"),
+                    os.path.join(ROOT, "tests", "integration", "workloads", "sockets.c")], check=True)
+    bins["sockets_dir"] = d
     return bins
 
 
@@ -192,10 +200,14 @@ def bench_workload(workload, bins, tmp):
     return summary, rounds
 
 
-def pssnap_vs_ps(env):
-    """One pssnap of every container against what a user would run: ps in each container's pid namespace."""
-    pids = [int(l.split()[-1]) for l in subprocess.run([GB, "containers"], capture_output=True, text=True)
+def container_pids():
+    """The init PID of every container `gadgetbox containers` lists (its last column)."""
+    return [int(l.split()[-1]) for l in subprocess.run([GB, "containers"], capture_output=True, text=True)
             .stdout.splitlines()[1:] if l.split()]
+
+
+def pssnap_vs_ps(pids):
+    """One pssnap of every container against what a user would run: ps in each container's pid namespace."""
     snap_ms, loop_ms, n_snap, n_loop = [], [], 0, 0
     for _ in range(RUNS):
         t = time.monotonic()
@@ -212,8 +224,29 @@ def pssnap_vs_ps(env):
     return {"pssnap_ms": med(snap_ms), "ps_loop_ms": med(loop_ms), "pssnap_procs": n_snap, "ps_procs": n_loop}
 
 
+def socksnap_vs_ss(pids):
+    """One socksnap of every container against the loop a user would write: ss in each container's netns."""
+    snap_ms, loop_ms, n_snap, n_loop = [], [], 0, 0
+    for _ in range(RUNS):
+        t = time.monotonic()
+        out = subprocess.run([GB, "socksnap", "-tuna", "-o", "json"], capture_output=True, text=True,
+                             check=True).stdout
+        snap_ms.append((time.monotonic() - t) * 1000)
+        n_snap = len(out.splitlines())
+        t = time.monotonic()
+        n_loop = 0
+        for pid in pids:
+            r = subprocess.run(["nsenter", "-t", str(pid), "-n", "ss", "-tunapH"], capture_output=True, text=True)
+            n_loop += len(r.stdout.splitlines())
+        loop_ms.append((time.monotonic() - t) * 1000)
+    ratios = [b / a for a, b in zip(snap_ms, loop_ms)]
+    return {"socksnap_ms": med(snap_ms), "ss_loop_ms": med(loop_ms), "socksnap_ratio": med(ratios),
+            "socksnap_sockets": n_snap, "ss_sockets": n_loop}
+
+
 def containers_phase(bins, tmp):
-    """Ready time and memory of gadgetbox with many idle containers on the node."""
+    """Ready time and memory of gadgetbox with many idle containers on the node, each holding
+    SOCKETS_PER_CONTAINER sockets (listeners and bound UDP sockets), and the snapshots of all of them."""
     env = dict(os.environ)
     up = subprocess.run(["bash", os.path.join(ROOT, "scripts/runtimes.sh"), "up"], capture_output=True, text=True)
     if up.returncode != 0:
@@ -226,7 +259,8 @@ def containers_phase(bins, tmp):
     try:
         t = time.monotonic()
         for n in names:
-            subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", image, "sleep", "3600"],
+            subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", "-v",
+                            f"{bins['sockets_dir']}:/w:ro", image, "/w/sockets", "many", str(SOCKETS), "9000"],
                            env=env, check=True, capture_output=True)
         started = time.monotonic() - t
         ready, rss = [], []
@@ -235,9 +269,11 @@ def containers_phase(bins, tmp):
             ready.append(r["ready_ms"])
             rss.append(r["rss_kb"])
         listing = subprocess.run([GB, "containers", "-o", "json"], capture_output=True, text=True).stdout
-        snap = pssnap_vs_ps(env)
+        pids = container_pids()
+        snap = pssnap_vs_ps(pids)
+        socks = socksnap_vs_ss(pids)
         return {"containers": CONTAINERS, "listed": len(listing.splitlines()), "start_s": started,
-                "ready_ms": med(ready), "rss_kb": med(rss), **snap}
+                "ready_ms": med(ready), "rss_kb": med(rss), **snap, **socks}
     finally:
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
@@ -311,6 +347,12 @@ def markdown(results, cont, size):
             lines += ["", f"A snapshot of every container's processes: `pssnap` took {fmt(cont['pssnap_ms'])} ms "
                       f"({cont['pssnap_procs']} processes); `nsenter -t PID -p -m ps` once per container took "
                       f"{fmt(cont['ps_loop_ms'])} ms ({cont['ps_procs']} processes)."]
+        if "socksnap_ms" in cont:
+            lines += ["", f"A snapshot of every container's sockets ({SOCKETS} per container): `socksnap -tuna` took "
+                      f"{fmt(cont['socksnap_ms'])} ms ({cont['socksnap_sockets']} sockets); "
+                      f"`nsenter -t PID -n ss -tunap` once per container took {fmt(cont['ss_loop_ms'])} ms "
+                      f"({cont['ss_sockets']} sockets): {fmt(cont['socksnap_ratio'], 1)}x faster "
+                      "(goal: 10x, and 100 ms or less)."]
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
               "the mount-namespace filter, so its overhead is the cost of an event nobody asked for.", "",
