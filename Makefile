@@ -22,8 +22,8 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # libgadgetbox: the tracers, the context and container collection (common/gadgetbox.h); the rest of common/
 # is the command line's (flags, output, escaping), and applets/ are its clients.
-LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c socks.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
-	watch.c clock.c diag.c strbuf.c errnames.c)
+LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c socks.c dns.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
+	watch.c clock.c diag.c strbuf.c errnames.c dnsmsg.c dnstcp.c)
 CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard common/*.c)) $(wildcard applets/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
@@ -32,7 +32,7 @@ PREFIX ?= /usr/local
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c common/cgroup.c common/errnames.c \
 	common/clock.c common/openflags.c common/diag.c common/decode.c common/containers.c common/runtimes.c \
-	common/hostroot.c
+	common/hostroot.c common/dnsmsg.c common/dnstcp.c
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # cJSON for the host-compiled tests (runtimes.c parses the runtimes' files with it): the one source file that
 # build-deps.sh fetched, with its installed header (-I$(DEPS)/include: <cjson/cJSON.h>)
@@ -45,7 +45,7 @@ FUZZ_SMOKE_RUNS ?= 2000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 FUZZ_COMMON := common/decode.c common/clock.c common/strbuf.c common/cgroup.c common/containers.c \
-	common/runtimes.c common/hostroot.c common/diag.c
+	common/runtimes.c common/hostroot.c common/diag.c common/dnsmsg.c common/dnstcp.c
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 ifeq ($(V),1)

@@ -9,6 +9,7 @@
 	X(opensnoop)                                                                                                   \
 	X(pssnap)                                                                                                      \
 	X(socksnap)                                                                                                    \
+	X(dnssnoop)                                                                                                    \
 	X(containers)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;

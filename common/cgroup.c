@@ -70,3 +70,52 @@ int gb_cgroup_container_id_from_proc(const char *content, size_t len, char *id)
 	}
 	return -1;
 }
+
+int gb_cgroup2_mountpoint(const char *mountinfo, size_t len, char *out, size_t size)
+{
+	/* "36 25 0:31 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw": fields, then "-", then
+	 * the filesystem type */
+	for (size_t i = 0; i < len;) {
+		const char *line = mountinfo + i;
+		const char *nl = memchr(line, '\n', len - i);
+		size_t llen = nl ? (size_t)(nl - line) : len - i;
+		const char *sep = NULL, *mp = NULL;
+		size_t mp_len = 0;
+		int field = 0;
+		for (size_t j = 0; j < llen;) {
+			while (j < llen && line[j] == ' ')
+				j++;
+			size_t start = j;
+			while (j < llen && line[j] != ' ')
+				j++;
+			if (start == j)
+				break;
+			if (field == 4) {
+				mp = line + start;
+				mp_len = j - start;
+			}
+			if (j - start == 1 && line[start] == '-' && field >= 6) {
+				sep = line + j;
+				break;
+			}
+			field++;
+		}
+		if (sep && mp && !strncmp(sep, " cgroup2 ", 9) && mp_len + 1 <= size) {
+			/* mountinfo escapes space, tab, newline and backslash as \ooo */
+			size_t o = 0;
+			for (size_t k = 0; k < mp_len; k++) {
+				if (mp[k] == '\\' && k + 3 < mp_len && mp[k + 1] >= '0' && mp[k + 1] <= '3' && mp[k + 2] >= '0' && mp[k + 2] <= '7' &&
+				    mp[k + 3] >= '0' && mp[k + 3] <= '7') {
+					out[o++] = (char)((mp[k + 1] - '0') * 64 + (mp[k + 2] - '0') * 8 + (mp[k + 3] - '0'));
+					k += 3;
+				} else {
+					out[o++] = mp[k];
+				}
+			}
+			out[o] = '\0';
+			return 0;
+		}
+		i += llen + 1;
+	}
+	return -1;
+}

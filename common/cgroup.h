@@ -16,4 +16,8 @@ int gb_cgroup_container_id(const char *path, size_t len, char *id);
 /* The container id in the text of /proc/PID/cgroup (any hierarchy), or -1. */
 int gb_cgroup_container_id_from_proc(const char *content, size_t len, char *id);
 
+/* The mount point of the cgroup2 (unified) hierarchy in the text of /proc/PID/mountinfo, unescaped, into @out;
+ * 0, or -1 if there is none (or it does not fit). */
+int gb_cgroup2_mountpoint(const char *mountinfo, size_t len, char *out, size_t size);
+
 #endif

@@ -203,12 +203,14 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 		for (const struct gb_opt *o = src[s].opts; o && o->name; o++) {
 			int val = src[s].own ? o->key : common_key(a, o);
 			if (n + 1 < sizeof(longopts) / sizeof(longopts[0]))
-				longopts[n++] =
-					(struct option){o->name, o->arg ? required_argument : no_argument, NULL, val};
+				longopts[n++] = (struct option){o->name,
+								o->arg ? (o->arg[0] == '[' ? optional_argument : required_argument)
+								       : no_argument,
+								NULL, val};
 			if (val < GB_LONG_OPT) {
 				sb_addc(&shortopts, (char)val);
 				if (o->arg)
-					sb_addc(&shortopts, ':');
+					sb_adds(&shortopts, o->arg[0] == '[' ? "::" : ":");
 			}
 		}
 	}
@@ -252,10 +254,17 @@ static void print_opts(const struct gb_applet *a, const struct gb_opt *opts, boo
 		int key = own ? o->key : common_key(a, o);
 		const char *arg = o->arg ? o->arg : "";
 
+		/* an optional argument ("[SECONDS]") goes with "=": --summary[=SECONDS] */
+		const char *sep = *arg == '[' ? "" : *arg ? " " : "";
+		char optional[40];
+		if (*arg == '[') {
+			snprintf(optional, sizeof(optional), "[=%s", arg + 1);
+			arg = optional;
+		}
 		if (key < GB_LONG_OPT)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", key, o->name, *arg ? " " : "", arg);
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", key, o->name, sep, arg);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, *arg ? " " : "", arg);
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, sep, arg);
 		printf("  %-26s %s\n", left, o->help);
 	}
 }

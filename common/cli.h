@@ -20,7 +20,7 @@
 struct gb_opt {
 	const char *name; /* long name */
 	int key;	  /* short letter, or >= GB_LONG_OPT for a long-only option */
-	const char *arg;  /* argument name, or NULL for a flag */
+	const char *arg;  /* argument name, or NULL for a flag; "[NAME]": optional (--opt=VALUE), NULL when absent */
 	const char *help;
 };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,6 +204,46 @@ int gb_proc_open_ns(uint32_t pid, const char *ns)
 	return fd >= 0 || proc_fd < 0 ? fd : -errno;
 }
 
+/* The host's cgroup2 hierarchy, opened once (-1 if there is none). */
+static int cgroup2_fd = -2;
+
+int gb_cgroup2_root(void)
+{
+	if (cgroup2_fd != -2)
+		return cgroup2_fd;
+	struct strbuf mi = {0};
+	char mp[4096];
+	cgroup2_fd = -1;
+	/* the host's mounts: PID 1's, seen through the host root */
+	if ((gb_host_read("/proc/1/mountinfo", &mi, 1 << 20) > 0 || gb_host_read("/proc/self/mountinfo", &mi, 1 << 20) > 0) &&
+	    !gb_cgroup2_mountpoint(mi.buf, mi.len, mp, sizeof(mp))) {
+		int fd = gb_host_open(mp, O_RDONLY | O_DIRECTORY);
+		cgroup2_fd = fd >= 0 ? fd : -1;
+	}
+	sb_free(&mi);
+	return cgroup2_fd;
+}
+
+const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id)
+{
+	int root = gb_cgroup2_root();
+
+	if (!cgroup_id || root < 0)
+		return NULL;
+	for (unsigned i = 0; i < ncontainers; i++) {
+		struct gb_container *c = table[i];
+		if (!c->cgroup_id && c->cgroup_path && c->cgroup_path[0] == '/') {
+			struct stat st;
+			const char *rel = c->cgroup_path[1] ? c->cgroup_path + 1 : ".";
+			/* a cgroup's id is its directory's inode in the cgroup2 hierarchy */
+			c->cgroup_id = fstatat(root, rel, &st, 0) ? 1 : st.st_ino;
+		}
+		if (c->cgroup_id == cgroup_id)
+			return c;
+	}
+	return NULL;
+}
+
 uint64_t gb_host_netns(void)
 {
 	/* kernel threads (kthreadd is pid 2) live in the initial network namespace */
@@ -350,6 +391,7 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 		goto gone;
 	free(c->cgroup_path);
 	c->cgroup_path = cgroup_path_of((int)c->pid, NULL);
+	c->cgroup_id = 0;
 	if (!c->cgroup_path)
 		goto gone;
 	if (!c->runtime || !*c->runtime) {
@@ -486,6 +528,9 @@ void gb_containers_free(void)
 	nsubs = 0;
 	filter = (struct gb_container_filter){0};
 	n_not_containers = 0;
+	if (cgroup2_fd >= 0)
+		close(cgroup2_fd);
+	cgroup2_fd = -2;
 	if (proc_fd >= 0)
 		close(proc_fd);
 	proc_fd = -1;

@@ -49,6 +49,10 @@ bool gb_container_visible(const struct gb_container *c);
 const struct gb_container *gb_container_by_id(const char *id);
 /* Open the host's /proc/PID/ns/NS (e.g. "net"): an fd, or a negative errno. */
 int gb_proc_open_ns(uint32_t pid, const char *ns);
+/* The host's cgroup2 hierarchy (an fd kept open by the table), or -1. */
+int gb_cgroup2_root(void);
+/* The container whose init's cgroup (unified hierarchy) has this id (an inode there), or NULL. */
+const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id);
 /* The inode of the host's network namespace (0 if unknown). */
 uint64_t gb_host_netns(void);
 /* Iterate: returns the i-th container or NULL past the end. */

@@ -166,6 +166,9 @@ static int on_timer(struct gb_ctx *ctx)
 			rc > 0 ? GB_POLL_MIN_MS
 			       : (ctx->interval_ms * 2 > GB_POLL_MAX_MS ? GB_POLL_MAX_MS : ctx->interval_ms * 2);
 		ctx->next_poll_ms = now + ctx->interval_ms;
+		for (int i = 0; i < ctx->ntracers; i++)
+			if (ctx->tracers[i]->ops->tick && !ctx->tracers[i]->stopped)
+				ctx->tracers[i]->ops->tick(ctx->tracers[i]);
 	}
 	if (now >= ctx->next_tick_ms) {
 		for (int i = 0; i < ctx->ntracers; i++)

@@ -87,6 +87,7 @@ struct gb_container {
 	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
 	/* internal */
 	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
+	uint64_t cgroup_id;   /* of cgroup_path, once looked up (1: not found) */
 	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
 };
 
@@ -375,6 +376,54 @@ struct gb_socks_opts {
  * snapshot is left out with a warning.
  */
 struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts *opts);
+
+/* -- dns: every DNS message sent or received by the node's sockets (cgroup_skb on the cgroup2 root) -- */
+
+struct gb_dns_msg; /* a decoded message: common/dnsmsg.h */
+
+enum gb_dns_event_kind {
+	GB_DNS_MESSAGE = 0, /* a query or a response, as sent or received */
+	GB_DNS_TIMEOUT = 1, /* a query that got no response in time: the query again, latency_ns = time waited */
+};
+
+struct gb_dns_event {
+	/* the socket's owner: who created it or first sent on it (pid 0: not known, e.g. a message received on a
+	 * socket that has not sent yet); the container is the owner's, else that of the socket's cgroup */
+	struct gb_event_proc proc;
+	enum gb_dns_event_kind kind;
+	bool egress;	     /* sent by the socket (else received) */
+	int family;	     /* AF_INET, AF_INET6 */
+	int protocol;	     /* IPPROTO_UDP, IPPROTO_TCP */
+	uint8_t saddr[16], daddr[16]; /* IPv4: the first 4 bytes */
+	uint16_t sport, dport;
+	uint64_t netns;
+	uint64_t sock;	    /* the socket (its kernel address): a query and its response share it */
+	uint64_t cgroup_id; /* the socket's cgroup */
+	uint32_t ifindex;
+	const uint8_t *msg; /* the message as on the wire (TCP: without its length prefix) */
+	size_t msg_len;
+	const struct gb_dns_msg *dns; /* decoded; dns->malformed says what did not decode */
+	bool truncated;		      /* the packet was longer than dnssnoop captures (64 KiB) */
+	/* a response: its query was seen (same socket, peer, id and question) and latency_ns is since then (its
+	 * last transmission); a timeout: the time waited */
+	bool matched;
+	uint64_t latency_ns;
+	unsigned retransmits; /* a query: how many times it had been sent before */
+};
+typedef void (*gb_dns_fn)(void *cb_ctx, const struct gb_dns_event *e);
+
+struct gb_dns_opts {
+	size_t sz;
+	gb_dns_fn on_event;
+	void *cb_ctx;
+	const uint16_t *ports; /* the ports watched (either end), nports of them (at most 8); NULL: 53, 5353, 5355 */
+	size_t nports;
+	unsigned query_timeout_ms; /* 0: 5000 */
+	gb_lost_fn on_lost;
+};
+
+/* Attach the DNS tracer: events for every message on the watched ports, UDP and TCP, IPv4 and IPv6. */
+struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opts);
 
 /* -- every tracer -- */
 

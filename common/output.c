@@ -484,6 +484,12 @@ void out_record_str(struct output *o, const char *type, const char *key, const c
 	sb_adds(&o->buf, "\"}\n");
 }
 
+void out_text(struct output *o, const char *s, size_t len)
+{
+	if (!o->closed)
+		sb_add(&o->buf, s, len);
+}
+
 int output_flush(struct output *o)
 {
 	size_t off = 0;

@@ -127,6 +127,8 @@ void out_record(struct output *o, const char *type, const char *key, uint64_t va
 /* The same with a string value (escaped), e.g. {"type":"warning","message":"..."}. */
 void out_record_str(struct output *o, const char *type, const char *key, const char *value, uint64_t timestamp);
 /* Write what is buffered. Returns -1 once the reader has gone away. */
+/* Text the caller formatted (a summary table, a JSON line of its own), written in order with the rows. */
+void out_text(struct output *o, const char *s, size_t len);
 int output_flush(struct output *o);
 
 #endif

@@ -366,6 +366,17 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
+int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link)
+{
+	if (t->nlinks == GB_MAX_LINKS) {
+		errno = E2BIG;
+		return -E2BIG;
+	}
+	t->progs[t->nlinks] = prog;
+	t->links[t->nlinks++] = link;
+	return 0;
+}
+
 /* Attach every program of the object; on failure say which one. */
 static int attach_all(struct gb_tracer *t)
 {

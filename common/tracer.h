@@ -32,6 +32,8 @@ struct gb_tracer_ops {
 	void (*report)(struct gb_tracer *t);
 	/* Snapshot kinds: iterate once and deliver; returns events delivered or a negative errno. May be NULL. */
 	int (*snapshot)(struct gb_tracer *t);
+	/* Called on every poll of the context's timer (a few times a second at least): timeouts. May be NULL. */
+	void (*tick)(struct gb_tracer *t);
 	/* Free the skeleton and the kind's state. */
 	void (*destroy)(struct gb_tracer *t);
 };
@@ -109,6 +111,8 @@ struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kin
 int gb_tracer_consume(struct gb_tracer *t);
 /* Check the lost-event counter and tell on_lost about new losses. */
 void gb_tracer_check_lost(struct gb_tracer *t);
+/* A program its kind attached itself (to a cgroup, say): detached and freed with the others. 0 or -E2BIG. */
+int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link);
 /* The link of one of the tracer's programs (e.g. an iterator's, to create iterators from), or NULL. */
 struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
 /* Fill the common part of an event (container looked up); false if the filters hide it. */

@@ -1,0 +1,696 @@
+/* dnssnoop: every DNS message of the node's containers, decoded, with its process, latency and timeouts. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../common/dnsmsg.h"
+#include "../common/escape.h"
+#include "../common/event.h"
+#include "../common/frontend.h"
+#include "../common/gadgetbox.h"
+#include "applets.h"
+
+#define MAX_FILTERS 16
+
+static struct env {
+	unsigned long pid;
+	uint16_t ports[8];
+	size_t nports;
+	int qtypes[MAX_FILTERS];
+	size_t nqtypes;
+	int rcodes[MAX_FILTERS];
+	size_t nrcodes;
+	bool failed;
+	double latency_min_ms;
+	const char *name_suffix;
+	double query_timeout;
+	bool summary;
+	double summary_interval;
+	bool messages; /* with --summary: every message too */
+} env;
+
+enum {
+	OPT_PORTS = GB_LONG_OPT,
+	OPT_QTYPE,
+	OPT_RCODE,
+	OPT_LATENCY_MIN,
+	OPT_NAME,
+	OPT_QUERY_TIMEOUT,
+	OPT_SUMMARY,
+	OPT_MESSAGES,
+};
+
+static const struct gb_opt opts[] = {
+	{"pid", 'p', "PID", "messages of this process's sockets only"},
+	{"ports", OPT_PORTS, "PORTS", "the DNS ports, either end (comma list, at most 8; default 53,5353,5355)"},
+	{"qtype", OPT_QTYPE, "TYPES", "only these question types (A,AAAA,TYPE65,...)"},
+	{"rcode", OPT_RCODE, "RCODES", "only responses with these rcodes (NXDOMAIN,SERVFAIL,...)"},
+	{"failed", 'x', NULL, "only failures: responses other than NOERROR, and timeouts"},
+	{"latency-min", OPT_LATENCY_MIN, "MS", "only responses slower than MS milliseconds, and timeouts"},
+	{"name", OPT_NAME, "SUFFIX", "only questions for SUFFIX or names under it (example.com)"},
+	{"query-timeout", OPT_QUERY_TIMEOUT, "SECONDS", "a query with no response after SECONDS is a timeout (default 5)"},
+	{"summary", OPT_SUMMARY, "[SECONDS]", "a table per container at exit (and every SECONDS) instead of each message"},
+	{"messages", OPT_MESSAGES, NULL, "with --summary: each message too"},
+	{0},
+};
+
+/* Split a comma list, calling @fn for each word; 0 or -1 after a usage error. */
+static int each_word(const char *list, const char *what, int (*fn)(const char *w, const char *what))
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (fn(w, what))
+			return -1;
+	return 0;
+}
+
+static int add_port(const char *w, const char *what)
+{
+	unsigned long v;
+
+	if (gb_parse_ulong(w, 65535, &v) || !v)
+		return gb_usage_error("%s: '%s' is not a port", what, w);
+	if (env.nports == 8)
+		return gb_usage_error("%s: at most 8 ports", what);
+	env.ports[env.nports++] = (uint16_t)v;
+	return 0;
+}
+
+static int add_qtype(const char *w, const char *what)
+{
+	int t = gb_dns_type_parse(w);
+
+	if (t < 0)
+		return gb_usage_error("%s: '%s' is not a DNS type (A, AAAA, MX, TYPE65, ...)", what, w);
+	if (env.nqtypes == MAX_FILTERS)
+		return gb_usage_error("%s: at most %d", what, MAX_FILTERS);
+	env.qtypes[env.nqtypes++] = t;
+	return 0;
+}
+
+static int add_rcode(const char *w, const char *what)
+{
+	int r = gb_dns_rcode_parse(w);
+
+	if (r < 0)
+		return gb_usage_error("%s: '%s' is not an rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)", what, w);
+	if (env.nrcodes == MAX_FILTERS)
+		return gb_usage_error("%s: at most %d", what, MAX_FILTERS);
+	env.rcodes[env.nrcodes++] = r;
+	return 0;
+}
+
+static int parse(int key, const char *arg)
+{
+	switch (key) {
+	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
+	case OPT_PORTS: return each_word(arg, "--ports", add_port);
+	case OPT_QTYPE: return each_word(arg, "--qtype", add_qtype);
+	case OPT_RCODE: return each_word(arg, "--rcode", add_rcode);
+	case 'x': env.failed = true; break;
+	case OPT_LATENCY_MIN:
+		if (gb_parse_seconds(arg, &env.latency_min_ms))
+			return gb_usage_error("--latency-min: '%s' is not a number of milliseconds", arg);
+		break;
+	case OPT_NAME: env.name_suffix = arg; break;
+	case OPT_QUERY_TIMEOUT:
+		if (gb_parse_seconds(arg, &env.query_timeout) || env.query_timeout <= 0 || env.query_timeout > 3600)
+			return gb_usage_error("--query-timeout: '%s' is not a number of seconds (up to 3600)", arg);
+		break;
+	case OPT_SUMMARY:
+		env.summary = true;
+		if (arg && (gb_parse_seconds(arg, &env.summary_interval) || env.summary_interval <= 0))
+			return gb_usage_error("--summary: '%s' is not a number of seconds", arg);
+		break;
+	case OPT_MESSAGES: env.messages = true; break;
+	}
+	return 0;
+}
+
+enum {
+	DNF_DIR = GBF_COUNT,
+	DNF_PKT_TYPE,
+	DNF_PROTO,
+	DNF_SRC,
+	DNF_DST,
+	DNF_SADDR,
+	DNF_SPORT,
+	DNF_DADDR,
+	DNF_DPORT,
+	DNF_NAMESERVER,
+	DNF_NETNS,
+	DNF_ID,
+	DNF_QR,
+	DNF_OPCODE,
+	DNF_FLAGS,
+	DNF_QTYPE,
+	DNF_NAME,
+	DNF_RCODE,
+	DNF_LATENCY,
+	DNF_LATENCY_NS,
+	DNF_RETRANSMITS,
+	DNF_NUM_ANSWERS,
+	DNF_ANSWERS,
+	DNF_ADDRESSES,
+	DNF_QUESTIONS,
+	DNF_ANSWER_RRS,
+	DNF_AUTHORITY,
+	DNF_ADDITIONAL,
+	DNF_EDNS,
+	DNF_MALFORMED,
+	DNF_SIZE,
+	DNF_COUNT,
+};
+
+#define F(i) [(i)-GBF_COUNT]
+static const struct out_field fields[DNF_COUNT - GBF_COUNT] = {
+	F(DNF_DIR) = {"dir", "DIR", 3, OUT_F_COLONLY},
+	F(DNF_PKT_TYPE) = {"pktType", "PKTTYPE", 8, OUT_F_JSONONLY},
+	F(DNF_PROTO) = {"protocol", "PROTO", 5, 0},
+	F(DNF_SRC) = {"src", "SRC", 21, OUT_F_COLONLY},
+	F(DNF_DST) = {"dst", "DST", 21, OUT_F_COLONLY},
+	F(DNF_SADDR) = {"srcAddr.addr", "SADDR", 15, OUT_F_JSONONLY},
+	F(DNF_SPORT) = {"srcAddr.port", "SPORT", 5, OUT_F_JSONONLY},
+	F(DNF_DADDR) = {"dstAddr.addr", "DADDR", 15, OUT_F_JSONONLY},
+	F(DNF_DPORT) = {"dstAddr.port", "DPORT", 5, OUT_F_JSONONLY},
+	F(DNF_NAMESERVER) = {"nameserver", "NAMESERVER", 15, 0},
+	F(DNF_NETNS) = {"netnsid", "NETNS", 10, 0},
+	F(DNF_ID) = {"id", "ID", 5, 0},
+	F(DNF_QR) = {"qr", "QR", 2, 0},
+	F(DNF_OPCODE) = {"opcode", "OPCODE", 6, 0},
+	F(DNF_FLAGS) = {"flags", "FLAGS", 14, 0},
+	F(DNF_QTYPE) = {"qtype", "TYPE", 5, 0},
+	F(DNF_NAME) = {"name", "NAME", 24, 0},
+	F(DNF_RCODE) = {"rcode", "RCODE", 8, 0},
+	F(DNF_LATENCY) = {"latencyMs", "LATENCY", 8, OUT_F_COLONLY},
+	F(DNF_LATENCY_NS) = {"latency", "LATENCY_NS", 10, OUT_F_JSONONLY},
+	F(DNF_RETRANSMITS) = {"retransmits", "RETR", 4, 0},
+	F(DNF_NUM_ANSWERS) = {"numAnswers", "NUMANS", 3, 0},
+	F(DNF_ANSWERS) = {"answersText", "ANSWERS", 20, OUT_F_COLONLY},
+	F(DNF_ADDRESSES) = {"addresses", "ADDRESSES", 20, OUT_F_JSONONLY},
+	F(DNF_QUESTIONS) = {"questions", "QUESTIONS", 20, OUT_F_JSONONLY},
+	F(DNF_ANSWER_RRS) = {"answers", "ANSWERRRS", 20, OUT_F_JSONONLY},
+	F(DNF_AUTHORITY) = {"authority", "AUTHORITY", 20, OUT_F_JSONONLY},
+	F(DNF_ADDITIONAL) = {"additional", "ADDITIONAL", 20, OUT_F_JSONONLY},
+	F(DNF_EDNS) = {"edns", "EDNS", 20, OUT_F_JSONONLY},
+	F(DNF_MALFORMED) = {"malformed", "MALFORMED", 10, 0},
+	F(DNF_SIZE) = {"size", "SIZE", 5, 0},
+};
+
+static struct output out;
+static struct gb_ctx *ctx;
+
+/* ---- filters ---- */
+
+/* Whether @name (exact text) is @suffix or under it, case-insensitively, on a label boundary. */
+static bool name_under(const struct gb_dns_name *n, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	while (sl && suffix[sl - 1] == '.') /* "example.com." as well */
+		sl--;
+	if (!sl)
+		return true;
+	if (n->text_len < sl || strncasecmp(n->text + n->text_len - sl, suffix, sl))
+		return false;
+	return n->text_len == sl || n->text[n->text_len - sl - 1] == '.';
+}
+
+static bool wanted(const struct gb_dns_event *e)
+{
+	const struct gb_dns_msg *m = e->dns;
+	bool timeout = e->kind == GB_DNS_TIMEOUT;
+	bool response = m->qr && !timeout;
+
+	if (env.pid && e->proc.pid != env.pid)
+		return false;
+	if (env.nqtypes) {
+		bool ok = false;
+		for (size_t i = 0; i < env.nqtypes && m->nqd; i++)
+			ok |= m->qd[0].type == env.qtypes[i];
+		if (!ok)
+			return false;
+	}
+	if (env.name_suffix && (!m->nqd || !name_under(&m->qd[0].name, env.name_suffix)))
+		return false;
+	if (env.nrcodes) {
+		bool ok = false;
+		for (size_t i = 0; i < env.nrcodes && response; i++)
+			ok |= m->rcode == env.rcodes[i];
+		if (!ok)
+			return false;
+	}
+	if (env.failed && !timeout && !(response && m->rcode != 0))
+		return false;
+	if (env.latency_min_ms > 0 && !timeout && !(response && e->matched && e->latency_ns >= env.latency_min_ms * 1e6))
+		return false;
+	return true;
+}
+
+/* ---- rendering ---- */
+
+static void format_addr(char *buf, size_t size, int family, const uint8_t *addr)
+{
+	inet_ntop(family, addr, buf, (socklen_t)size);
+}
+
+static void format_endpoint(char *buf, size_t size, int family, const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	format_addr(a, sizeof(a), family, addr);
+	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
+}
+
+static void json_key(struct strbuf *sb, const char *key)
+{
+	sb_addc(sb, '"');
+	sb_adds(sb, key);
+	sb_adds(sb, "\":");
+}
+
+static void json_strn(struct strbuf *sb, const char *key, const char *s, size_t len)
+{
+	if (key)
+		json_key(sb, key);
+	sb_addc(sb, '"');
+	esc_json(sb, s, len);
+	sb_addc(sb, '"');
+}
+
+static void json_name(struct strbuf *sb, const char *key, const struct gb_dns_name *n)
+{
+	json_strn(sb, key, n->text, n->text_len);
+}
+
+static void json_questions(struct strbuf *sb, const struct gb_dns_msg *m)
+{
+	char b1[GB_DNS_NAME_BUF], b2[GB_DNS_NAME_BUF];
+
+	sb_adds(sb, "\"questions\":[");
+	for (size_t i = 0; i < m->nqd; i++) {
+		const struct gb_dns_question *q = &m->qd[i];
+		sb_adds(sb, i ? ",{" : "{");
+		json_name(sb, "name", &q->name);
+		sb_addf(sb, ",\"type\":\"%s\",\"class\":\"%s\"}", gb_dns_type_name(q->type, b1),
+			gb_dns_class_name(q->class, b2));
+	}
+	sb_addc(sb, ']');
+}
+
+static void json_rrs(struct strbuf *sb, const char *key, const struct gb_dns_rr *rrs, size_t n)
+{
+	char b1[GB_DNS_NAME_BUF], b2[GB_DNS_NAME_BUF];
+
+	sb_addc(sb, '"');
+	sb_adds(sb, key);
+	sb_adds(sb, "\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct gb_dns_rr *r = &rrs[i];
+		sb_adds(sb, i ? ",{" : "{");
+		json_name(sb, "name", &r->name);
+		sb_addf(sb, ",\"type\":\"%s\",\"class\":\"%s\",\"ttl\":%u,", gb_dns_type_name(r->type, b1),
+			gb_dns_class_name(r->class, b2), r->ttl);
+		json_strn(sb, "data", r->text, r->text_len);
+		if (r->bad_rdata) {
+			sb_addc(sb, ',');
+			json_strn(sb, "malformed", r->bad_rdata, strlen(r->bad_rdata));
+		}
+		sb_addc(sb, '}');
+	}
+	sb_addc(sb, ']');
+}
+
+static void json_edns(struct strbuf *sb, const struct gb_dns_edns *x)
+{
+	char b[GB_DNS_NAME_BUF];
+
+	sb_addf(sb, "\"edns\":{\"udpSize\":%u,\"version\":%u,\"do\":%s,\"extendedRcode\":%u,\"options\":[", x->udp_size,
+		x->version, x->do_bit ? "true" : "false", x->ext_rcode);
+	for (size_t i = 0; i < x->nopts; i++) {
+		const struct gb_dns_opt *o = &x->opts[i];
+		sb_addf(sb, "%s{\"code\":%u,\"name\":\"%s\",", i ? "," : "", o->code, gb_dns_opt_name(o->code, b));
+		json_strn(sb, "data", o->text ? o->text : "", o->text ? strlen(o->text) : 0);
+		sb_addc(sb, '}');
+	}
+	sb_adds(sb, "]}");
+}
+
+static void print_event(void *arg, const struct gb_dns_event *e)
+{
+	static struct strbuf sb[8];
+	const struct gb_dns_msg *m = e->dns;
+	char b1[GB_DNS_NAME_BUF], src[64], dst[64], saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN], lat[32];
+	bool timeout = e->kind == GB_DNS_TIMEOUT;
+	(void)arg;
+
+	gb_event_begin(&out, &e->proc);
+	out_str(&out, DNF_DIR, e->egress ? "out" : "in");
+	out_str(&out, DNF_PKT_TYPE, e->egress ? "OUTGOING" : "HOST");
+	out_str(&out, DNF_PROTO, e->protocol == IPPROTO_TCP ? "tcp" : "udp");
+	format_endpoint(src, sizeof(src), e->family, e->saddr, e->sport);
+	format_endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
+	out_str(&out, DNF_SRC, src);
+	out_str(&out, DNF_DST, dst);
+	format_addr(saddr, sizeof(saddr), e->family, e->saddr);
+	format_addr(daddr, sizeof(daddr), e->family, e->daddr);
+	out_str(&out, DNF_SADDR, saddr);
+	out_u64(&out, DNF_SPORT, e->sport);
+	out_str(&out, DNF_DADDR, daddr);
+	out_u64(&out, DNF_DPORT, e->dport);
+	/* the server's side of the exchange: where a query goes, where a response comes from */
+	bool to_server = m->qr ? !e->egress : e->egress;
+	out_str(&out, DNF_NAMESERVER, to_server ? (m->qr ? saddr : daddr) : (m->qr ? daddr : saddr));
+	out_u64(&out, DNF_NETNS, e->netns);
+	out_u64(&out, DNF_SIZE, e->msg_len);
+	if (m->malformed || e->truncated)
+		out_str(&out, DNF_MALFORMED, e->truncated ? "capture truncated at 64 KiB" : m->malformed);
+	if (e->msg_len < GB_DNS_HEADER_LEN) {
+		out_str(&out, DNF_QR, "?");
+		out_end(&out);
+		return;
+	}
+	out_u64(&out, DNF_ID, m->id);
+	out_str(&out, DNF_QR, timeout ? "timeout" : m->qr ? "R" : "Q");
+	out_str(&out, DNF_OPCODE, gb_dns_opcode_name(m->opcode, b1));
+	for (int i = 0; i < 8; i++)
+		sb_reset(&sb[i]);
+	gb_dns_flags_text(m, &sb[0]);
+	out_strn(&out, DNF_FLAGS, sb[0].buf ? sb[0].buf : "", sb[0].len);
+	if (m->nqd) {
+		out_str(&out, DNF_QTYPE, gb_dns_type_name(m->qd[0].type, b1));
+		if (out.mode == OUT_JSON)
+			out_strn(&out, DNF_NAME, m->qd[0].name.text, m->qd[0].name.text_len);
+		else
+			out_strn(&out, DNF_NAME, m->qd[0].name.dig, m->qd[0].name.dig_len);
+	}
+	if (m->qr && !timeout)
+		out_str(&out, DNF_RCODE, gb_dns_rcode_name(m->rcode, b1));
+	if (timeout || (m->qr && e->matched)) {
+		snprintf(lat, sizeof(lat), "%.3f", e->latency_ns / 1e6);
+		out_str(&out, DNF_LATENCY, lat);
+		out_u64(&out, DNF_LATENCY_NS, e->latency_ns);
+	}
+	if (!m->qr || timeout)
+		out_u64(&out, DNF_RETRANSMITS, e->retransmits);
+	if (m->qr && !timeout) {
+		out_u64(&out, DNF_NUM_ANSWERS, m->nan);
+		/* columns: the answers' data ("1.2.3.4,cname.example."), the first 200 bytes of it */
+		for (size_t i = 0; i < m->nan; i++) {
+			if (sb[1].len > 200) {
+				sb_addf(&sb[1], ",...(%zu more)", m->nan - i);
+				break;
+			}
+			if (i)
+				sb_addc(&sb[1], ',');
+			sb_add(&sb[1], m->an[i].text, m->an[i].text_len < 200 ? m->an[i].text_len : 200);
+		}
+	}
+	if (m->malformed) { /* columns: said where the answers go */
+		sb_adds(&sb[1], sb[1].len ? " " : "");
+		sb_adds(&sb[1], "malformed: ");
+		sb_adds(&sb[1], m->malformed);
+	}
+	if (sb[1].len)
+		out_strn(&out, DNF_ANSWERS, sb[1].buf, sb[1].len);
+	if (out.mode == OUT_JSON) {
+		if (m->qr && !timeout) {
+			sb_adds(&sb[2], "\"addresses\":[");
+			for (size_t i = 0, n = 0; i < m->nan; i++) {
+				char a[INET6_ADDRSTRLEN];
+				if (!m->an[i].addr)
+					continue;
+				format_addr(a, sizeof(a), m->an[i].addr_len == 16 ? AF_INET6 : AF_INET, m->an[i].addr);
+				sb_addf(&sb[2], "%s\"%s\"", n++ ? "," : "", a);
+			}
+			sb_addc(&sb[2], ']');
+			out_raw(&out, DNF_ADDRESSES, sb[2].buf, sb[2].len);
+		}
+		json_questions(&sb[3], m);
+		out_raw(&out, DNF_QUESTIONS, sb[3].buf, sb[3].len);
+		json_rrs(&sb[4], "answers", m->an, m->nan);
+		out_raw(&out, DNF_ANSWER_RRS, sb[4].buf, sb[4].len);
+		json_rrs(&sb[5], "authority", m->ns, m->nns);
+		out_raw(&out, DNF_AUTHORITY, sb[5].buf, sb[5].len);
+		json_rrs(&sb[6], "additional", m->ar, m->nar);
+		out_raw(&out, DNF_ADDITIONAL, sb[6].buf, sb[6].len);
+		if (m->edns.present) {
+			json_edns(&sb[7], &m->edns);
+			out_raw(&out, DNF_EDNS, sb[7].buf, sb[7].len);
+		}
+	}
+	out_end(&out);
+}
+
+/* ---- --summary: per container ---- */
+
+struct name_count {
+	char *name;
+	unsigned long n;
+};
+
+struct stats {
+	const struct gb_container *c; /* looked up again by id: the record may go */
+	char id[129];
+	char display[300];
+	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed;
+	double *lat; /* ms of matched responses */
+	size_t nlat, lat_cap;
+	struct name_count *names;
+	size_t nnames, names_cap;
+};
+
+static struct stats *stats;
+static size_t nstats, stats_cap;
+
+static struct stats *stats_of(const struct gb_container *c)
+{
+	const char *id = c ? c->id : "";
+
+	for (size_t i = 0; i < nstats; i++)
+		if (!strcmp(stats[i].id, id))
+			return &stats[i];
+	if (nstats == stats_cap) {
+		size_t cap = stats_cap ? 2 * stats_cap : 16;
+		struct stats *v = realloc(stats, cap * sizeof(*v));
+		if (!v)
+			abort();
+		stats = v;
+		stats_cap = cap;
+	}
+	struct stats *s = &stats[nstats++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	if (c)
+		gb_container__display(c, s->display, sizeof(s->display));
+	else
+		snprintf(s->display, sizeof(s->display), "-");
+	return s;
+}
+
+static void count_name(struct stats *s, const struct gb_dns_name *n)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		if (strlen(s->names[i].name) == n->dig_len && !memcmp(s->names[i].name, n->dig, n->dig_len)) {
+			s->names[i].n++;
+			return;
+		}
+	if (s->nnames == s->names_cap) {
+		size_t cap = s->names_cap ? 2 * s->names_cap : 16;
+		struct name_count *v = realloc(s->names, cap * sizeof(*v));
+		if (!v)
+			abort();
+		s->names = v;
+		s->names_cap = cap;
+	}
+	s->names[s->nnames].name = strndup(n->dig, n->dig_len);
+	if (!s->names[s->nnames].name)
+		abort();
+	s->names[s->nnames++].n = 1;
+}
+
+static void count(const struct gb_dns_event *e)
+{
+	const struct gb_dns_msg *m = e->dns;
+	struct stats *s = stats_of(e->proc.container);
+
+	if (m->malformed)
+		s->malformed++;
+	if (e->kind == GB_DNS_TIMEOUT) {
+		s->timeouts++;
+		return;
+	}
+	if (!m->qr) {
+		/* a query counts once, on the side that sent it or received it, not for every retransmission */
+		if (!e->retransmits) {
+			s->queries++;
+			if (m->nqd)
+				count_name(s, &m->qd[0].name);
+		}
+		return;
+	}
+	s->responses++;
+	if (m->rcode == 3)
+		s->nxdomain++;
+	else if (m->rcode == 2)
+		s->servfail++;
+	else if (m->rcode)
+		s->other_errors++;
+	if (e->matched) {
+		if (s->nlat == s->lat_cap) {
+			size_t cap = s->lat_cap ? 2 * s->lat_cap : 64;
+			double *v = realloc(s->lat, cap * sizeof(*v));
+			if (!v)
+				abort();
+			s->lat = v;
+			s->lat_cap = cap;
+		}
+		s->lat[s->nlat++] = e->latency_ns / 1e6;
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	const struct name_count *x = a, *y = b;
+	return x->n != y->n ? (x->n > y->n ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+static double percentile(const struct stats *s, double p)
+{
+	if (!s->nlat)
+		return -1;
+	size_t i = (size_t)(p * (double)(s->nlat - 1) + 0.5);
+	return s->lat[i < s->nlat ? i : s->nlat - 1];
+}
+
+static void print_summary(void *arg)
+{
+	struct strbuf sb = {0};
+	uint64_t now = gb_now_ns(CLOCK_REALTIME);
+	(void)arg;
+
+	if (out.mode == OUT_COLUMNS)
+		sb_addf(&sb, "%-24s %7s %7s %8s %8s %8s %9s %9s  %s\n", "CONTAINER", "QUERIES", "RESP", "NXDOMAIN",
+			"SERVFAIL", "TIMEOUTS", "P50(ms)", "P99(ms)", "TOP NAMES");
+	for (size_t i = 0; i < nstats; i++) {
+		struct stats *s = &stats[i];
+		qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_double);
+		qsort(s->names, s->nnames, sizeof(*s->names), cmp_names);
+		double p50 = percentile(s, 0.50), p99 = percentile(s, 0.99);
+		if (out.mode == OUT_COLUMNS) {
+			char a[32] = "-", b[32] = "-";
+			if (p50 >= 0)
+				snprintf(a, sizeof(a), "%.3f", p50);
+			if (p99 >= 0)
+				snprintf(b, sizeof(b), "%.3f", p99);
+			struct strbuf name = {0};
+			esc_terminal(&name, s->display, strlen(s->display));
+			sb_addf(&sb, "%-24s %7lu %7lu %8lu %8lu %8lu %9s %9s ", sb_str(&name), s->queries, s->responses,
+				s->nxdomain, s->servfail, s->timeouts, a, b);
+			sb_free(&name);
+			for (size_t j = 0; j < s->nnames && j < 3; j++) {
+				sb_addc(&sb, ' ');
+				esc_terminal(&sb, s->names[j].name, strlen(s->names[j].name));
+				sb_addf(&sb, "(%lu)", s->names[j].n);
+			}
+			sb_addc(&sb, '\n');
+			continue;
+		}
+		sb_addf(&sb, "{\"type\":\"summary\",\"timestamp\":%llu,", (unsigned long long)now);
+		json_strn(&sb, "container", s->display, strlen(s->display));
+		sb_addc(&sb, ',');
+		json_strn(&sb, "containerId", s->id, strlen(s->id));
+		sb_addf(&sb, ",\"queries\":%lu,\"responses\":%lu,\"nxdomain\":%lu,\"servfail\":%lu,\"otherErrors\":%lu,"
+			     "\"timeouts\":%lu,\"malformed\":%lu",
+			s->queries, s->responses, s->nxdomain, s->servfail, s->other_errors, s->timeouts, s->malformed);
+		if (p50 >= 0)
+			sb_addf(&sb, ",\"latencyP50Ms\":%.3f,\"latencyP99Ms\":%.3f", p50, p99);
+		sb_adds(&sb, ",\"topNames\":[");
+		for (size_t j = 0; j < s->nnames && j < 10; j++) {
+			sb_adds(&sb, j ? ",{" : "{");
+			json_strn(&sb, "name", s->names[j].name, strlen(s->names[j].name));
+			sb_addf(&sb, ",\"count\":%lu}", s->names[j].n);
+		}
+		sb_adds(&sb, "]}\n");
+	}
+	out_text(&out, sb.buf ? sb.buf : "", sb.len);
+	sb_free(&sb);
+}
+
+static void stats_free(void)
+{
+	for (size_t i = 0; i < nstats; i++) {
+		for (size_t j = 0; j < stats[i].nnames; j++)
+			free(stats[i].names[j].name);
+		free(stats[i].names);
+		free(stats[i].lat);
+	}
+	free(stats);
+}
+
+static void on_event(void *arg, const struct gb_dns_event *e)
+{
+	if (!wanted(e))
+		return;
+	if (env.summary)
+		count(e);
+	if (!env.summary || env.messages)
+		print_event(arg, e);
+	gb_cli_check_closed(&out);
+}
+
+static int run(void)
+{
+	struct gb_tracer *t = NULL;
+	int rc;
+
+	if ((rc = gb_output_setup(&out, fields, DNF_COUNT - GBF_COUNT,
+				  "time,container,pid,comm,dir,protocol,id,qr,qtype,name,rcode,latencyms,answerstext")))
+		return rc;
+	if (env.messages && !env.summary)
+		return gb_usage_error("--messages goes with --summary");
+	GB_OPTS(gb_dns_opts, o, .on_event = on_event, .cb_ctx = &out, .ports = env.nports ? env.ports : NULL,
+		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost);
+	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_dns__open(ctx, &o))) {
+		rc = 1;
+	} else {
+		if (env.summary && env.summary_interval > 0)
+			rc = gb_cli_run_every(ctx, t, &out, env.summary_interval, print_summary, NULL);
+		else
+			rc = gb_cli_run(ctx, t, &out);
+		if (env.summary)
+			print_summary(NULL);
+		gb_cli_flush(&out);
+	}
+	gb_tracer__free(t);
+	gb_ctx__free(ctx);
+	output_free(&out);
+	stats_free();
+	return rc;
+}
+
+const struct gb_applet dnssnoop_applet = {
+	.name = "dnssnoop",
+	.summary = "Show every DNS message of the node's containers, decoded, with its process, latency and timeouts.",
+	.examples = "  dnssnoop                          # every DNS message of every container\n"
+		    "  dnssnoop -x                       # failures only: NXDOMAIN, SERVFAIL ..., and timeouts\n"
+		    "  dnssnoop --k8s-namespace shop --latency-min 100  # slow lookups in namespace shop\n"
+		    "  dnssnoop --summary 10             # a table per container every 10 s\n"
+		    "  dnssnoop -o json --name example.com  # full records as JSON\n",
+	.opts = opts,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.parse = parse,
+	.run = run,
+};
