@@ -52,8 +52,10 @@ static const struct gb_opt opts[] = {
 	{"failed", 'x', NULL, "only failures: responses other than NOERROR, and timeouts"},
 	{"latency-min", OPT_LATENCY_MIN, "MS", "only responses slower than MS milliseconds, and timeouts"},
 	{"name", OPT_NAME, "SUFFIX", "only questions for SUFFIX or names under it (example.com)"},
-	{"query-timeout", OPT_QUERY_TIMEOUT, "SECONDS", "a query with no response after SECONDS is a timeout (default 5)"},
-	{"summary", OPT_SUMMARY, "[SECONDS]", "a table per container at exit (and every SECONDS) instead of each message"},
+	{"query-timeout", OPT_QUERY_TIMEOUT, "SECONDS",
+	 "a query with no response after SECONDS is a timeout (default 5)"},
+	{"summary", OPT_SUMMARY, "[SECONDS]",
+	 "a table per container at exit (and every SECONDS) instead of each message"},
 	{"messages", OPT_MESSAGES, NULL, "with --summary: each message too"},
 	{0},
 };
@@ -248,7 +250,8 @@ static bool wanted(const struct gb_dns_event *e)
 	}
 	if (env.failed && !timeout && !(response && m->rcode != 0))
 		return false;
-	if (env.latency_min_ms > 0 && !timeout && !(response && e->matched && e->latency_ns >= env.latency_min_ms * 1e6))
+	if (env.latency_min_ms > 0 && !timeout &&
+	    !(response && e->matched && e->latency_ns >= env.latency_min_ms * 1e6))
 		return false;
 	return true;
 }
@@ -311,9 +314,12 @@ static void json_rrs(struct strbuf *sb, const char *key, const struct gb_dns_rr 
 	sb_addc(sb, '"');
 	sb_adds(sb, key);
 	sb_adds(sb, "\":[");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, first = 1; i < n; i++) {
 		const struct gb_dns_rr *r = &rrs[i];
-		sb_adds(sb, i ? ",{" : "{");
+		if (r->type == GB_DNS_T_OPT)
+			continue; /* "edns" shows it */
+		sb_adds(sb, first ? "{" : ",{");
+		first = 0;
 		json_name(sb, "name", &r->name);
 		sb_addf(sb, ",\"type\":\"%s\",\"class\":\"%s\",\"ttl\":%u,", gb_dns_type_name(r->type, b1),
 			gb_dns_class_name(r->class, b2), r->ttl);
@@ -612,8 +618,9 @@ static void print_summary(void *arg)
 		json_strn(&sb, "container", s->display, strlen(s->display));
 		sb_addc(&sb, ',');
 		json_strn(&sb, "containerId", s->id, strlen(s->id));
-		sb_addf(&sb, ",\"queries\":%lu,\"responses\":%lu,\"nxdomain\":%lu,\"servfail\":%lu,\"otherErrors\":%lu,"
-			     "\"timeouts\":%lu,\"malformed\":%lu",
+		sb_addf(&sb,
+			",\"queries\":%lu,\"responses\":%lu,\"nxdomain\":%lu,\"servfail\":%lu,\"otherErrors\":%lu,"
+			"\"timeouts\":%lu,\"malformed\":%lu",
 			s->queries, s->responses, s->nxdomain, s->servfail, s->other_errors, s->timeouts, s->malformed);
 		if (p50 >= 0)
 			sb_addf(&sb, ",\"latencyP50Ms\":%.3f,\"latencyP99Ms\":%.3f", p50, p99);

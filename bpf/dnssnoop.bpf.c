@@ -15,12 +15,12 @@
 #include <bpf/bpf_endian.h>
 #include "dnssnoop.h"
 
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define IPPROTO_TCP	6
-#define IPPROTO_UDP	17
-#define AF_INET		2
-#define AF_INET6	10
+#define ETH_P_IP    0x0800
+#define ETH_P_IPV6  0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define AF_INET	    2
+#define AF_INET6    10
 
 extern void *bpf_cast_to_kern_ctx(void *) __ksym;
 

@@ -29,7 +29,7 @@ struct dns_rec {
 	__u64 sk;	     /* the socket's kernel address: a query's socket is its response's */
 	__u64 cgroup_id;     /* of the socket (bpf_skb_cgroup_id): its container when the owner is unknown */
 	__u64 netns;
-	__u64 pkt_id;	/* the same for every chunk of one packet */
+	__u64 pkt_id; /* the same for every chunk of one packet */
 	__u32 ifindex;
 	__u8 dir;	/* enum dns_dir */
 	__u8 family;	/* 4 or 6 */

@@ -104,9 +104,10 @@ int gb_cgroup2_mountpoint(const char *mountinfo, size_t len, char *out, size_t s
 			/* mountinfo escapes space, tab, newline and backslash as \ooo */
 			size_t o = 0;
 			for (size_t k = 0; k < mp_len; k++) {
-				if (mp[k] == '\\' && k + 3 < mp_len && mp[k + 1] >= '0' && mp[k + 1] <= '3' && mp[k + 2] >= '0' && mp[k + 2] <= '7' &&
-				    mp[k + 3] >= '0' && mp[k + 3] <= '7') {
-					out[o++] = (char)((mp[k + 1] - '0') * 64 + (mp[k + 2] - '0') * 8 + (mp[k + 3] - '0'));
+				if (mp[k] == '\\' && k + 3 < mp_len && mp[k + 1] >= '0' && mp[k + 1] <= '3' &&
+				    mp[k + 2] >= '0' && mp[k + 2] <= '7' && mp[k + 3] >= '0' && mp[k + 3] <= '7') {
+					out[o++] = (char)((mp[k + 1] - '0') * 64 + (mp[k + 2] - '0') * 8 +
+							  (mp[k + 3] - '0'));
 					k += 3;
 				} else {
 					out[o++] = mp[k];

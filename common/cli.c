@@ -203,10 +203,11 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 		for (const struct gb_opt *o = src[s].opts; o && o->name; o++) {
 			int val = src[s].own ? o->key : common_key(a, o);
 			if (n + 1 < sizeof(longopts) / sizeof(longopts[0]))
-				longopts[n++] = (struct option){o->name,
-								o->arg ? (o->arg[0] == '[' ? optional_argument : required_argument)
-								       : no_argument,
-								NULL, val};
+				longopts[n++] = (struct option){
+					o->name,
+					o->arg ? (o->arg[0] == '[' ? optional_argument : required_argument)
+					       : no_argument,
+					NULL, val};
 			if (val < GB_LONG_OPT) {
 				sb_addc(&shortopts, (char)val);
 				if (o->arg)

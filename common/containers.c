@@ -215,7 +215,8 @@ int gb_cgroup2_root(void)
 	char mp[4096];
 	cgroup2_fd = -1;
 	/* the host's mounts: PID 1's, seen through the host root */
-	if ((gb_host_read("/proc/1/mountinfo", &mi, 1 << 20) > 0 || gb_host_read("/proc/self/mountinfo", &mi, 1 << 20) > 0) &&
+	if ((gb_host_read("/proc/1/mountinfo", &mi, 1 << 20) > 0 ||
+	     gb_host_read("/proc/self/mountinfo", &mi, 1 << 20) > 0) &&
 	    !gb_cgroup2_mountpoint(mi.buf, mi.len, mp, sizeof(mp))) {
 		int fd = gb_host_open(mp, O_RDONLY | O_DIRECTORY);
 		cgroup2_fd = fd >= 0 ? fd : -1;

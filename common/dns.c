@@ -168,11 +168,13 @@ static void match(struct dns_kind *k, struct gb_dns_event *e)
 		p->sent_boot_ns = e->proc.boot_ns;
 		return;
 	}
-	if (k->npending >= MAX_PENDING || !(p = calloc(1, sizeof(*p))) || !(p->msg = malloc(e->msg_len ? e->msg_len : 1))) {
+	if (k->npending >= MAX_PENDING || !(p = calloc(1, sizeof(*p))) ||
+	    !(p->msg = malloc(e->msg_len ? e->msg_len : 1))) {
 		if (p)
 			free(p);
 		k->pending_dropped++;
-		gb_warn_once("more than %d DNS queries wait for a response: some timeouts will not be reported", MAX_PENDING);
+		gb_warn_once("more than %d DNS queries wait for a response: some timeouts will not be reported",
+			     MAX_PENDING);
 		return;
 	}
 	p->hash = hash;
@@ -259,7 +261,7 @@ static const uint8_t *assemble(struct dns_kind *k, const struct dns_rec *r, cons
 			a = &k->asm_[i];
 	if (!a) {
 		if (r->chunk_off != 0)
-			return NULL; /* its first chunk was lost */
+			return NULL;			      /* its first chunk was lost */
 		a = &k->asm_[k->asm_next++ % MAX_ASSEMBLIES]; /* the oldest goes */
 		free(a->buf);
 		a->pkt_id = r->pkt_id;
@@ -465,8 +467,8 @@ struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opt
 		struct bpf_link *link = bpf_program__attach_cgroup(cgroup_progs[i], cg);
 		if (!link || gb_tracer_add_link(t, cgroup_progs[i], link)) {
 			int err = errno;
-			gb_err("cannot attach BPF program '%s' to the cgroup2 root: %s", bpf_program__name(cgroup_progs[i]),
-			       strerror(err));
+			gb_err("cannot attach BPF program '%s' to the cgroup2 root: %s",
+			       bpf_program__name(cgroup_progs[i]), strerror(err));
 			bpf_link__destroy(link);
 			gb_tracer__free(t);
 			errno = err;

@@ -247,6 +247,17 @@ static void add_ip4(struct strbuf *sb, const uint8_t *a)
 	}
 }
 
+/* A 16-bit group of an IPv6 address: lowercase hex without leading zeros. */
+static void add_hex16(struct strbuf *sb, unsigned v)
+{
+	int shift = 12;
+
+	while (shift > 0 && !(v >> shift & 15))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		sb_addc(sb, "0123456789abcdef"[v >> shift & 15]);
+}
+
 /* RFC 5952: lowercase, the longest run of two or more zero groups as "::", IPv4-mapped as ::ffff:a.b.c.d. */
 static void add_ip6(struct strbuf *sb, const uint8_t *a)
 {
@@ -278,7 +289,7 @@ static void add_ip6(struct strbuf *sb, const uint8_t *a)
 		}
 		if (i && i != best + best_len)
 			sb_addc(sb, ':');
-		sb_addf(sb, "%x", w[i]);
+		add_hex16(sb, w[i]);
 	}
 }
 
@@ -742,7 +753,10 @@ static const char *render_ecs(struct gb_dns_edns *e, const uint8_t *d, size_t n,
 		add_ip4(sb, a);
 	else
 		add_ip6(sb, a);
-	sb_addf(sb, "/%u/%u", source, scope);
+	sb_addc(sb, '/');
+	sb_add_u64(sb, source);
+	sb_addc(sb, '/');
+	sb_add_u64(sb, scope);
 	if (!e->has_ecs) {
 		e->has_ecs = true;
 		e->ecs.family = (uint16_t)family;
@@ -779,8 +793,11 @@ static const char *render_opt(struct gb_dns_edns *e, const struct gb_dns_opt *o,
 		unsigned code = get16(d);
 		const char *name = gb_dns_ede_name(code);
 		sb_add_u64(sb, code);
-		if (name)
-			sb_addf(sb, " (%s)", name);
+		if (name) {
+			sb_adds(sb, " (");
+			sb_adds(sb, name);
+			sb_addc(sb, ')');
+		}
 		if (n > 2) {
 			sb_adds(sb, ": ");
 			add_quoted(sb, d + 2, n - 2);
@@ -804,8 +821,12 @@ static const char *render_opt(struct gb_dns_edns *e, const struct gb_dns_opt *o,
 	case GB_DNS_OPT_TCP_KEEPALIVE: /* in units of 100 ms; none in a query */
 		if (n != 0 && n != 2)
 			return "bad TCP-KEEPALIVE option";
-		if (n)
-			sb_addf(sb, "%u.%u secs", get16(d) / 10u, get16(d) % 10u);
+		if (n) {
+			sb_add_u64(sb, get16(d) / 10u);
+			sb_addc(sb, '.');
+			sb_add_u64(sb, get16(d) % 10u);
+			sb_adds(sb, " secs");
+		}
 		return NULL;
 	case GB_DNS_OPT_EXPIRE:
 		if (n != 0 && n != 4)
@@ -813,7 +834,11 @@ static const char *render_opt(struct gb_dns_edns *e, const struct gb_dns_opt *o,
 		if (n)
 			sb_add_u64(sb, get32(d));
 		return NULL;
-	case GB_DNS_OPT_PADDING: sb_addf(sb, "(%zu bytes)", n); return NULL;
+	case GB_DNS_OPT_PADDING:
+		sb_addc(sb, '(');
+		sb_add_u64(sb, n);
+		sb_adds(sb, " bytes)");
+		return NULL;
 	default: add_hex(sb, d, n, false); return NULL;
 	}
 }
@@ -841,10 +866,13 @@ static const char *parse_opt(struct parser *ps, struct gb_dns_rr *rr, size_t off
 	e->version = (uint8_t)(rr->ttl >> 16);
 	e->flags = (uint16_t)rr->ttl;
 	e->do_bit = e->flags & 0x8000;
-	sb_addf(sb, "version: %u, flags:%s", e->version, e->do_bit ? " do" : "");
+	sb_adds(sb, "version: ");
+	sb_add_u64(sb, e->version);
+	sb_adds(sb, e->do_bit ? ", flags: do" : ", flags:");
 	if (e->flags & 0x7fff)
 		sb_addf(sb, "; MBZ: 0x%04x", e->flags & 0x7fff);
-	sb_addf(sb, "; udp: %u", e->udp_size);
+	sb_adds(sb, "; udp: ");
+	sb_add_u64(sb, e->udp_size);
 	while (off < end) {
 		if (end - off < 4 || end - off - 4 < get16(ps->p + off + 2))
 			return "EDNS option past the end";
@@ -864,7 +892,9 @@ static const char *parse_opt(struct parser *ps, struct gb_dns_rr *rr, size_t off
 		}
 		o->text = arena_str(mem, t->buf, t->len);
 		const char *name = o->code == GB_DNS_OPT_ECS ? "CLIENT-SUBNET" : gb_dns_opt_name(o->code, nbuf);
-		sb_addf(sb, "; %s:%s", name, t->len ? " " : "");
+		sb_adds(sb, "; ");
+		sb_adds(sb, name);
+		sb_adds(sb, t->len ? ": " : ":");
 		sb_add(sb, o->text, t->len);
 		off += 4 + (size_t)o->len;
 	}

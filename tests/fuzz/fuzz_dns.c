@@ -134,6 +134,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_msg(&again, r, size);
 	check_same(&msg, &again);
 
+	/* what an applet prints beside the texts */
+	struct strbuf sb = {0};
+	char buf[GB_DNS_NAME_BUF];
+	gb_dns_flags_text(&msg, &sb);
+	sb_adds(&sb, gb_dns_rcode_name(msg.rcode, buf));
+	sb_adds(&sb, gb_dns_opcode_name(msg.opcode, buf));
+	for (size_t i = 0; i < msg.nqd; i++) {
+		sb_adds(&sb, gb_dns_type_name(msg.qd[i].type, buf));
+		sb_adds(&sb, gb_dns_class_name(msg.qd[i].class, buf));
+	}
+	for (size_t i = 0; i < msg.edns.nopts; i++)
+		sb_adds(&sb, gb_dns_opt_name(msg.edns.opts[i].code, buf));
+	sb_free(&sb);
+
 	/* the first bytes as a --qtype or --rcode argument */
 	size_t n = size < sizeof(s) - 1 ? size : sizeof(s) - 1;
 	memcpy(s, data, n);

@@ -85,9 +85,10 @@ def _kv_args(flag, d):
 
 # ---- docker ----------------------------------------------------------------------------------------------
 
-def docker_start(name, command, runtime="runc", labels=None, env=None, image=BUSYBOX, extra_args=()):
-    """`docker run -d --network none` NAME running COMMAND (a list); runtime "runc" or "crun". Returns the id."""
-    r = run("docker", "run", "-d", "--name", name, "--network", "none", "--runtime", runtime,
+def docker_start(name, command, runtime="runc", labels=None, env=None, image=BUSYBOX, extra_args=(), network="none"):
+    """`docker run -d --network none` NAME running COMMAND (a list); runtime "runc" or "crun"; network e.g.
+    "container:ID" to share another container's. Returns the id."""
+    r = run("docker", "run", "-d", "--name", name, "--network", network, "--runtime", runtime,
             *_kv_args("--label", labels), *_kv_args("--env", env), *extra_args, image, *command)
     return r.stdout.strip()
 
@@ -98,10 +99,11 @@ def docker_remove(cid):
 
 # ---- podman ----------------------------------------------------------------------------------------------
 
-def podman_start(name, command, runtime=None, labels=None, env=None, image=BUSYBOX, extra_args=()):
-    """`podman run -d --network none` NAME running COMMAND; runtime None (crun here), "crun" or "runc"."""
+def podman_start(name, command, runtime=None, labels=None, env=None, image=BUSYBOX, extra_args=(), network="none"):
+    """`podman run -d --network none` NAME running COMMAND; runtime None (crun here), "crun" or "runc";
+    network as for docker_start."""
     rt = ["--runtime", runtime] if runtime else []
-    r = run("podman", *rt, "run", "-d", "--name", name, "--network", "none", *_kv_args("--label", labels),
+    r = run("podman", *rt, "run", "-d", "--name", name, "--network", network, *_kv_args("--label", labels),
             *_kv_args("--env", env), *extra_args, image, *command)
     return r.stdout.strip().splitlines()[-1]
 

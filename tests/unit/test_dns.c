@@ -938,6 +938,12 @@ TEST(test_dns_message_of_65535_bytes_with_4094_records)
 	CHECK_UINT_EQ(m.an[4000].ttl, 4000);
 	CHECK_STR_EQ(m.an[4093].text, "\\# 6 010203040506");
 
+	/* again into the same storage, which has grown: the same result */
+	CHECK_INT_EQ(parse_wb(&m, w), 0);
+	REQUIRE(m.nan == 4094);
+	CHECK_STR_EQ(m.an[4092].text, "10.0.15.252");
+	CHECK_STR_EQ(m.an[4093].text, "\\# 6 010203040506");
+
 	/* the same struct for a small message afterwards: nothing of the big one remains */
 	w->len = 0;
 	put_header(w, 2, 0, 0, 0, 0, 0);
@@ -945,6 +951,48 @@ TEST(test_dns_message_of_65535_bytes_with_4094_records)
 	CHECK_UINT_EQ(m.nan, 0);
 	CHECK_UINT_EQ(m.id, 2);
 	CHECK_UINT_EQ(m.wire_len, 12);
+	gb_dns_msg_free(&m);
+	free(w);
+}
+
+TEST(test_dns_message_decoding_to_megabytes_then_a_small_one)
+{
+	struct wb *w = wb_new();
+	struct gb_dns_msg m = {0};
+	uint8_t label[63];
+	size_t n = 0;
+
+	/* owners of 254 wire bytes, each byte 0x01 (\001 in dig's form): about 1.3 MB of text */
+	memset(label, 1, sizeof(label));
+	put_header(w, 1, F_QR, 1, 0, 0, 0);
+	for (int i = 0; i < 3; i++) {
+		put8(w, 63);
+		put(w, label, 63);
+	}
+	put8(w, 0);
+	put16(w, 65280);
+	put16(w, 1);
+	while (w->len + 72 <= GB_DNS_MAX_MSG) {
+		put8(w, 60);
+		put(w, label, 60);
+		put_ptr(w, 12);
+		rr_end(w, rr_begin(w, 65280, 1, 0));
+		n++;
+	}
+	w->b[6] = (uint8_t)(n >> 8);
+	w->b[7] = (uint8_t)n;
+	CHECK_INT_EQ(parse_wb(&m, w), 0);
+	REQUIRE(m.nan == n);
+	CHECK_UINT_EQ(m.an[n - 1].name.wire_len, 254);
+	CHECK_UINT_EQ(m.an[n - 1].name.dig_len, 4 * 249 + 4);
+	CHECK_MEM_EQ(m.an[n - 1].name.dig, 9, "\\001\\001\\0", 9);
+
+	w->len = 0;
+	put_header(w, 2, F_QR, 1, 0, 0, 0);
+	put_question(w, "small", 1);
+	CHECK_INT_EQ(parse_wb(&m, w), 0);
+	CHECK_NAME(m.qd[0].name, "small", "small.");
+	CHECK_UINT_EQ(m.nan, 0);
 	gb_dns_msg_free(&m);
 	free(w);
 }
