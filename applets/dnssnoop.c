@@ -669,10 +669,13 @@ static int run(void)
 	if (env.messages && !env.summary)
 		return gb_usage_error("--messages goes with --summary");
 	GB_OPTS(gb_dns_opts, o, .on_event = on_event, .cb_ctx = &out, .ports = env.nports ? env.ports : NULL,
-		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost);
+		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost,
+		.pid = (uint32_t)env.pid);
 	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_dns__open(ctx, &o))) {
 		rc = 1;
 	} else {
+		if (env.summary && !env.messages)
+			out.header_done = true; /* no message rows: the table has its own header */
 		if (env.summary && env.summary_interval > 0)
 			rc = gb_cli_run_every(ctx, t, &out, env.summary_interval, print_summary, NULL);
 		else

@@ -26,6 +26,8 @@ extern void *bpf_cast_to_kern_ctx(void *) __ksym;
 
 /* the watched ports (0-terminated), and whether host processes count */
 const volatile __u16 ports[DNS_MAX_PORTS] = {53};
+/* only sockets this process owns (0: any) */
+const volatile __u32 targ_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -151,8 +153,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	struct dns_owner *o = key ? bpf_map_lookup_elem(&owners, &key) : NULL;
 	__builtin_memset(&r->proc, 0, sizeof(r->proc));
 	r->owner_known = o != NULL;
+	if (!o && targ_tgid)
+		return 1;
 	if (o) {
-		if (!gb_mntns_allowed(o->mntns))
+		if (!gb_mntns_allowed(o->mntns) || (targ_tgid && o->pid != targ_tgid))
 			return 1;
 		r->proc.pid = o->pid;
 		r->proc.tid = o->tid;

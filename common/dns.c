@@ -363,6 +363,9 @@ static void dns_tick(struct gb_tracer *t)
 			struct gb_dns_event e = p->ev;
 			e.kind = GB_DNS_TIMEOUT;
 			e.latency_ns = now - p->sent_boot_ns;
+			/* stamped when it timed out; the query's own time is latency_ns earlier */
+			e.proc.timestamp += e.latency_ns;
+			e.proc.boot_ns = now;
 			e.retransmits = p->retransmits;
 			e.proc.container = e.proc.mntns ? gb_container_lookup(e.proc.mntns) : NULL;
 			e.msg = p->msg;
@@ -456,6 +459,7 @@ struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opt
 	GB_TRACER_CONFIGURE(ctx, k->skel, 4u << 20, false);
 	for (size_t i = 0; i < nports; i++)
 		k->skel->rodata->ports[i] = ports[i];
+	k->skel->rodata->targ_tgid = k->opts.pid;
 	struct bpf_program *cgroup_progs[] = {k->skel->progs.dns_egress, k->skel->progs.dns_ingress,
 					      k->skel->progs.dns_sock_create, k->skel->progs.dns_sock_release};
 	for (size_t i = 0; i < sizeof(cgroup_progs) / sizeof(*cgroup_progs); i++)

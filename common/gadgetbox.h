@@ -383,7 +383,8 @@ struct gb_dns_msg; /* a decoded message: common/dnsmsg.h */
 
 enum gb_dns_event_kind {
 	GB_DNS_MESSAGE = 0, /* a query or a response, as sent or received */
-	GB_DNS_TIMEOUT = 1, /* a query that got no response in time: the query again, latency_ns = time waited */
+	GB_DNS_TIMEOUT = 1, /* a query that got no response in time: the query again, stamped when it timed out,
+			     * latency_ns = the time waited */
 };
 
 struct gb_dns_event {
@@ -420,6 +421,7 @@ struct gb_dns_opts {
 	size_t nports;
 	unsigned query_timeout_ms; /* 0: 5000 */
 	gb_lost_fn on_lost;
+	uint32_t pid; /* only sockets this process owns (0: any) */
 };
 
 /* Attach the DNS tracer: events for every message on the watched ports, UDP and TCP, IPv4 and IPv6. */

@@ -449,3 +449,50 @@ def test_every_message_decodes_as_tshark_decodes_it(bindir):
             for a, b in zip(o["answers"], m["answers"]):
                 assert a[:4] == b[:4] and (b[4] is None or a[4] == b[4]), (a, b)
     assert len(mine) == 2 * len(theirs)
+
+
+def test_a_retransmitted_query_is_marked(server):
+    name = f"silent.{uuid.uuid4().hex[:8]}.test"
+    q = query(name, qid=4242)
+    with tracer("--query-timeout", "1") as t:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("127.0.0.1", PORT))
+            for _ in range(3):  # the same id and question, on the same socket: a client retrying
+                s.send(q)
+                time.sleep(0.2)
+        wait_for(lambda: [e for e in of_name(t, name) if e["qr"] == "timeout"], timeout=5, what="the timeout")
+        evs = [e for e in of_name(t, name) if e["pktType"] == "OUTGOING"]
+    assert [e["retransmits"] for e in evs if e["qr"] == "Q"] == [0, 1, 2]
+    [to] = [e for e in evs if e["qr"] == "timeout"]
+    # the wait counts from the last transmission
+    assert to["retransmits"] == 2 and 1000 <= to["latency"] / 1e6 < 1300
+
+
+def test_no_message_lost_at_a_high_rate(server):
+    """20,000 queries as fast as one socket sends them, each answered: every one of the 80,000 messages."""
+    tag = uuid.uuid4().hex[:6]
+    n = 20000
+    with tracer() as t:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("127.0.0.1", PORT))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            got = 0
+            for i in range(n):
+                s.send(query(f"r{i}.{tag}.test", qid=i % 65536))
+                if i % 64 == 63:  # keep the server's queue from overflowing: wait for the answers so far
+                    while got <= i - 32:
+                        s.recv(512)
+                        got += 1
+        wait_for(lambda: sum(1 for e in t.events() if e.get("name", "").endswith(f".{tag}.test")) >= 4 * n - 200,
+                 timeout=60, what="the messages")
+        time.sleep(1)
+        t.stop()
+        recs = t.records()
+    mine = [e for e in recs if e.get("name", "").endswith(f".{tag}.test")]
+    lost = [r for r in recs if r.get("type") == "lost"]
+    assert not lost, lost
+    client_q = {e["name"] for e in mine if e["pktType"] == "OUTGOING" and e["qr"] == "Q"}
+    server_q = {e["name"] for e in mine if e["pktType"] == "HOST" and e["qr"] == "Q"}
+    assert len(client_q) == len(server_q) == n
+    answered = [e for e in mine if e["pktType"] == "OUTGOING" and e["qr"] == "R"]
+    assert len(answered) == n and all(e["latency"] > 0 for e in answered)
