@@ -22,7 +22,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # libgadgetbox: the tracers, the context and container collection (common/gadgetbox.h); the rest of common/
 # is the command line's (flags, output, escaping), and applets/ are its clients.
-LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c socks.c dns.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
+LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c socks.c dns.c seccomp.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
 	watch.c clock.c diag.c strbuf.c errnames.c dnsmsg.c dnstcp.c)
 CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard common/*.c)) $(wildcard applets/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -78,7 +78,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(say) SKEL $@
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: %.c $(SKELS) | $(BUILD)/deps.stamp
+# syscall names by number, for seccomp profiles
+$(BUILD)/syscalls.h: scripts/gen-syscalls.sh | $(BUILD)/deps.stamp
+	$(say) GEN $@
+	$(Q)bash scripts/gen-syscalls.sh $(BUILD)/deps/kernel-headers $@
+
+$(BUILD)/obj/%.o: %.c $(SKELS) $(BUILD)/syscalls.h | $(BUILD)/deps.stamp
 	@mkdir -p $(dir $@)
 	$(say) CC $<
 	$(Q)$(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \

@@ -10,6 +10,7 @@
 	X(pssnap)                                                                                                      \
 	X(socksnap)                                                                                                    \
 	X(dnssnoop)                                                                                                    \
+	X(seccomp)                                                                                                     \
 	X(containers)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;

@@ -78,6 +78,7 @@ struct dns_kind {
 	/* the record being handled, for the TCP reassembly's callback */
 	struct gb_tracer *t;
 	struct gb_dns_event cur;
+	struct stream *cur_stream; /* the TCP direction being fed, NULL for UDP */
 	int delivered;
 	uint64_t pending_dropped;
 };
@@ -207,6 +208,9 @@ static void on_message(void *arg, const uint8_t *msg, size_t len)
 	e.msg_len = len;
 	gb_dns_parse(&k->msg, msg, len);
 	e.dns = &k->msg;
+	/* a TCP stream first seen mid-way may have framed this wrongly: look for a frame at the next segment */
+	if (k->cur_stream && !k->msg.complete && k->cur_stream->tcp.stats.late_starts)
+		gb_dns_tcp_resync(&k->cur_stream->tcp);
 	match(k, &e);
 	deliver(k, &e);
 }
@@ -322,6 +326,7 @@ static int dns_record(struct gb_tracer *t, const void *data, size_t size)
 	e->truncated = r->truncated;
 	k->t = t;
 	k->delivered = 0;
+	k->cur_stream = NULL;
 	const uint8_t *payload = r->data;
 	if (r->protocol == IPPROTO_UDP) {
 		if (r->chunk_off == 0 && r->chunk_len == r->payload_len) {
@@ -334,8 +339,10 @@ static int dns_record(struct gb_tracer *t, const void *data, size_t size)
 	}
 	struct stream *s = stream_get(k, r->sk, r->dir, e->proc.boot_ns);
 	if (s) {
+		k->cur_stream = s;
 		gb_dns_tcp_segment(&s->tcp, r->tcp_seq + r->chunk_off, payload, r->chunk_len,
 				   r->chunk_off ? 0 : r->tcp_flags);
+		k->cur_stream = NULL;
 		if (r->tcp_flags & (GB_DNS_TCP_FIN | GB_DNS_TCP_RST))
 			stream_drop(k, r->sk, r->dir);
 	}

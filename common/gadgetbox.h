@@ -427,6 +427,47 @@ struct gb_dns_opts {
 /* Attach the DNS tracer: events for every message on the watched ports, UDP and TCP, IPv4 and IPv6. */
 struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opts);
 
+/* -- seccomp: every distinct syscall each container makes, for seccomp profiles (record, then report) -- */
+
+struct gb_syscall_use {
+	const char *name; /* "openat"; NULL if this architecture's number is not known */
+	unsigned nr;
+	bool compat; /* a 32-bit syscall (x86-64: int 0x80 or the ia32 entry) */
+	uint64_t count;
+	char first_comm[16]; /* the thread that made it first */
+	/* made only by the container's runtime before its program started (count 0), and one a runtime makes
+	 * after installing the container's seccomp filter (runc and crun drop capabilities, switch user and close
+	 * fds under it): a profile must allow it for the container to start */
+	bool runtime;
+};
+
+struct gb_seccomp_record {
+	const struct gb_container *container;
+	/* recorded from its program's execve on (registered before it ran, the runtime's setup left out); else
+	 * from when recording began, the container running already */
+	bool from_start;
+	uint64_t first_ns; /* its first recorded syscall, ns since the Unix epoch (0: none) */
+	bool exited;	   /* delivered as the container went; else when the tracer stopped */
+	int seccomp_mode;  /* of its program: 2 = it already ran under a seccomp filter, whose denials never show */
+	const struct gb_syscall_use *syscalls; /* sorted: native first, by name */
+	size_t nsyscalls;
+	const char *arch, *arch32; /* their seccomp names: "SCMP_ARCH_X86_64", "SCMP_ARCH_X86" ("" if unknown) */
+};
+typedef void (*gb_seccomp_fn)(void *cb_ctx, const struct gb_seccomp_record *r);
+
+struct gb_seccomp_opts {
+	size_t sz;
+	gb_seccomp_fn on_record;
+	void *cb_ctx;
+};
+
+/*
+ * Record the syscalls of the selected containers: each is delivered when its container exits, the others at
+ * gb_tracer__stop(). A container that starts while recording is registered before its first instruction
+ * (with the runtime watcher) and recorded from its program's execve; one already running, from now.
+ */
+struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_opts *opts);
+
 /* -- every tracer -- */
 
 /* A snapshot tracer: iterate once and deliver every entry to the callback before returning (call it again for

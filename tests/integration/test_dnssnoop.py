@@ -496,3 +496,14 @@ def test_no_message_lost_at_a_high_rate(server):
     assert len(client_q) == len(server_q) == n
     answered = [e for e in mine if e["pktType"] == "OUTGOING" and e["qr"] == "R"]
     assert len(answered) == n and all(e["latency"] > 0 for e in answered)
+
+
+def test_pid_filter_keeps_that_process_sockets(server):
+    name = f"{uuid.uuid4().hex[:8]}.test"
+    with tracer("-p", str(server.pid)) as t:  # the probe's query reaches the server: that is its socket
+        dig(name)
+        wait_for(lambda: len(of_name(t, name)) >= 2, what="the server's side")
+        time.sleep(0.3)
+        evs = of_name(t, name)
+    assert {(e["pktType"], e["qr"]) for e in evs} == {("HOST", "Q"), ("OUTGOING", "R")}
+    assert all(e["pid"] == server.pid for e in evs)

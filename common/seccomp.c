@@ -1,0 +1,324 @@
+/*
+ * The syscall recorder behind seccomp profiles (bpf/seccomp.bpf.c). A record per selected container lives in
+ * the kernel's sc_recs map from the moment the container is known: a new container is registered while its
+ * runtime holds it (the watcher answers the runtime's exec first), in SC_WAITING, so recording starts at its
+ * program's execve; one that was running already records from now. A container's record is read, delivered
+ * and deleted when the container goes, the others when the tracer stops.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "../bpf/seccomp.h"
+#include "clock.h"
+#include "containers.h"
+#include "diag.h"
+#include "hostroot.h"
+#include "seccomp.skel.h"
+#include "syscalls.h"
+#include "tracer.h"
+
+#define NAMES	(sizeof(gb_syscall_names) / sizeof(*gb_syscall_names))
+#define NAMES32 (sizeof(gb_syscall_names32) / sizeof(*gb_syscall_names32))
+
+struct tracked {
+	uint64_t mntns;
+	bool from_start;
+};
+
+struct seccomp_kind {
+	struct seccomp_bpf *skel;
+	struct gb_seccomp_opts opts;
+	struct gb_tracer *t;
+	int sub_id;
+	struct tracked *v;
+	size_t n, cap;
+};
+
+/*
+ * What runc and crun (and the Go runtime inside runc init) may call after installing the container's seccomp
+ * filter, before the program's execve: runc applies the filter before dropping capabilities, setting groups
+ * and ids, closing inherited fds (fstatfs of /proc/self/fd, getdents64, close) and opening its exec fifo; crun
+ * before setresgid. Of the syscalls the runtime made while setting the container up, only these go in a
+ * profile; mount, pivot_root, sethostname, unshare, setns, seccomp ... never do.
+ */
+static const char *const runtime_after_filter[] = {
+	"capget",	"capset",      "prctl",	     "setgroups", "setresgid",	     "setresuid",
+	"setgid",	"setuid",      "chdir",	     "fchdir",	  "getppid",	     "getpid",
+	"gettid",	"getuid",      "getgid",     "geteuid",	  "getegid",	     "umask",
+	"newfstatat",	"fstat",       "stat",	     "lstat",	  "statx",	     "fstatfs",
+	"openat",	"open",	       "getdents64", "fcntl",	  "close",	     "close_range",
+	"read",		"write",       "futex",	     "nanosleep", "clock_nanosleep", "sched_yield",
+	"mmap",		"munmap",      "madvise",    "mprotect",  "rt_sigprocmask",  "rt_sigaction",
+	"rt_sigreturn", "sigaltstack", "tgkill",     "exit",	  "exit_group",	     "epoll_pwait",
+	"epoll_ctl",	"getrandom",   "clone",	     "clone3",	  "set_robust_list", "rseq",
+	"brk",		"dup3",	       "execve",     "execveat",  "readlinkat",	     "faccessat2",
+	"pipe2",
+};
+
+/*
+ * What runc and crun call after installing the filter while the container is created, before the runtime
+ * watcher can know the container (it learns of it at start), and what runc calls at start: measured by
+ * starting containers under profiles without each. Always allowed, so that a profile recorded under one
+ * runtime starts the container under the other too.
+ */
+static const char *const runtime_at_create[] = {
+	"capget",    "capset",	    "chdir",	      "fstat",	   "read",	"setgid",
+	"setgroups", "setuid",							/* runc 1.1 at create */
+	"epoll_ctl", "epoll_pwait", "fstatfs",	      "futex",	   "nanosleep", /* runc at start: closing fds, Go's
+										   runtime */
+	"capset",    "pselect6",    "rt_sigprocmask", "setresgid", "setresuid", /* crun 1.8 */
+};
+
+static bool runtime_needs(const char *name)
+{
+	for (size_t i = 0; i < sizeof(runtime_after_filter) / sizeof(*runtime_after_filter); i++)
+		if (!strcmp(runtime_after_filter[i], name))
+			return true;
+	return false;
+}
+
+static const char *syscall_name(unsigned nr, bool compat)
+{
+	if (compat)
+		return nr < NAMES32 ? gb_syscall_names32[nr] : NULL;
+	return nr < NAMES ? gb_syscall_names[nr] : NULL;
+}
+
+static int syscall_nr(const char *name, bool compat)
+{
+	size_t n = compat ? NAMES32 : NAMES;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = compat ? gb_syscall_names32[i] : gb_syscall_names[i];
+		if (s && !strcmp(s, name))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct gb_syscall_use *x = a, *y = b;
+
+	if (x->compat != y->compat)
+		return x->compat ? 1 : -1;
+	if (!x->name || !y->name)
+		return x->name ? -1 : y->name ? 1 : (x->nr > y->nr) - (x->nr < y->nr);
+	return strcmp(x->name, y->name);
+}
+
+/* Whether the container's init is still its runtime (runc init, crun) waiting to start the program. */
+static bool init_is_runtime(const struct gb_container *c)
+{
+	char path[64], comm[32] = "";
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", c->pid);
+	int fd = gb_host_open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	return !strncmp(comm, "runc", 4) || !strcmp(comm, "crun") || !strcmp(comm, "exe");
+}
+
+static struct tracked *find(struct seccomp_kind *k, uint64_t mntns)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (k->v[i].mntns == mntns)
+			return &k->v[i];
+	return NULL;
+}
+
+static void track(struct seccomp_kind *k, const struct gb_container *c, bool existing)
+{
+	struct sc_rec r = {0};
+
+	if (!c->mntns || find(k, c->mntns))
+		return;
+	bool waiting = !existing && init_is_runtime(c);
+	r.state = waiting ? SC_WAITING : SC_RECORDING;
+	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.sc_recs), &c->mntns, &r, BPF_NOEXIST)) {
+		char name[300];
+		gb_warn("cannot record container %s: %s", gb_container__display(c, name, sizeof(name)),
+			strerror(errno));
+		return;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 16;
+		struct tracked *v = realloc(k->v, cap * sizeof(*v));
+		if (!v)
+			abort();
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = (struct tracked){.mntns = c->mntns, .from_start = waiting};
+}
+
+/* Read, deliver and forget what the kernel holds for @c. */
+static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool exited)
+{
+	struct tracked *tr = find(k, c->mntns);
+	int recs = bpf_map__fd(k->skel->maps.sc_recs), first = bpf_map__fd(k->skel->maps.sc_first);
+	static struct sc_rec r;
+
+	if (!tr)
+		return;
+	if (bpf_map_lookup_elem(recs, &c->mntns, &r)) {
+		gb_warn("lost the record of a container: %s", strerror(errno));
+		memset(&r, 0, sizeof(r));
+	}
+	struct gb_syscall_use *v = calloc(3 * SC_MAX, sizeof(*v));
+	size_t n = 0;
+	if (!v)
+		abort();
+	for (int compat = 0; compat < 2; compat++) {
+		const __u64 *seen = compat ? r.seen32 : r.seen;
+		const __u32 *count = compat ? r.count32 : r.count;
+		for (unsigned nr = 0; nr < SC_MAX; nr++) {
+			if (!(seen[nr / 64] & (1ull << (nr % 64))))
+				continue;
+			struct gb_syscall_use *u = &v[n++];
+			struct sc_first_key key = {.mntns = c->mntns, .nr = nr, .compat = compat};
+			u->nr = nr;
+			u->compat = compat;
+			u->count = count[nr];
+			u->name = syscall_name(nr, compat);
+			if (!bpf_map_lookup_elem(first, &key, u->first_comm))
+				bpf_map_delete_elem(first, &key);
+			u->first_comm[sizeof(u->first_comm) - 1] = '\0';
+		}
+	}
+	/* the runtime's own, after its filter: those the program did not make itself */
+	for (unsigned nr = 0; nr < SC_MAX; nr++) {
+		const char *name = syscall_name(nr, false);
+		if (!(r.setup[nr / 64] & (1ull << (nr % 64))) || (r.seen[nr / 64] & (1ull << (nr % 64))) || !name ||
+		    !runtime_needs(name))
+			continue;
+		v[n++] = (struct gb_syscall_use){.name = name, .nr = nr, .runtime = true};
+		snprintf(v[n - 1].first_comm, sizeof(v[n - 1].first_comm), "(runtime)");
+	}
+	for (size_t i = 0; i < sizeof(runtime_at_create) / sizeof(*runtime_at_create); i++) {
+		int nr = syscall_nr(runtime_at_create[i], false);
+		bool have = nr < 0;
+		for (size_t j = 0; j < n && !have; j++)
+			have = !v[j].compat && v[j].nr == (unsigned)nr;
+		if (have)
+			continue;
+		v[n++] = (struct gb_syscall_use){.name = runtime_at_create[i], .nr = (unsigned)nr, .runtime = true};
+		snprintf(v[n - 1].first_comm, sizeof(v[n - 1].first_comm), "(runtime)");
+	}
+	qsort(v, n, sizeof(*v), by_name);
+	struct gb_seccomp_record rec = {
+		.container = c,
+		.from_start = tr->from_start,
+		.first_ns = r.first_boot_ns ? gb_clock_boot_to_realtime(r.first_boot_ns) : 0,
+		.exited = exited,
+		.seccomp_mode = (int)r.seccomp_mode,
+		.syscalls = v,
+		.nsyscalls = n,
+		.arch = GB_SYSCALL_ARCH,
+		.arch32 = GB_SYSCALL_ARCH32,
+	};
+	bpf_map_delete_elem(recs, &c->mntns);
+	*tr = k->v[--k->n];
+	k->opts.on_record(k->opts.cb_ctx, &rec);
+	free(v);
+}
+
+static void on_container(void *arg, enum gb_container_event ev, const struct gb_container *c)
+{
+	struct seccomp_kind *k = arg;
+
+	if (ev == GB_CONTAINER_REMOVED)
+		harvest(k, c, true);
+	else
+		track(k, c, ev == GB_CONTAINER_EXISTING);
+}
+
+static int seccomp_record(struct gb_tracer *t, const void *data, size_t size)
+{
+	(void)t, (void)data, (void)size; /* nothing streams through the ring buffer but container exits */
+	return 0;
+}
+
+static void seccomp_report(struct gb_tracer *t)
+{
+	struct seccomp_kind *k = t->kind;
+
+	while (k->n) {
+		const struct gb_container *c = gb_container_by_mntns(k->v[k->n - 1].mntns);
+		if (c) {
+			harvest(k, c, false);
+		} else { /* it left the table unseen: nothing to name it by */
+			bpf_map_delete_elem(bpf_map__fd(k->skel->maps.sc_recs), &k->v[k->n - 1].mntns);
+			k->n--;
+		}
+	}
+}
+
+static void seccomp_destroy(struct gb_tracer *t)
+{
+	struct seccomp_kind *k = t->kind;
+
+	if (!k)
+		return;
+	if (k->sub_id >= 0)
+		gb_ctx__unsubscribe(t->ctx, k->sub_id);
+	seccomp_bpf__destroy(k->skel);
+	free(k->v);
+	free(k);
+}
+
+static const struct gb_tracer_ops seccomp_ops = {
+	.name = "seccomp", .record = seccomp_record, .report = seccomp_report, .destroy = seccomp_destroy};
+
+struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_opts *opts)
+{
+	struct seccomp_kind *k = gb_kind_new(ctx, "gb_seccomp__open", opts, offsetof(struct gb_seccomp_opts, cb_ctx),
+					     sizeof(k->opts), opts ? (const void *)opts->on_record : NULL, sizeof(*k),
+					     offsetof(struct seccomp_kind, opts));
+
+	if (!k)
+		return NULL;
+	k->sub_id = -1;
+	if (!*GB_SYSCALL_ARCH) {
+		gb_err("seccomp profiles: this architecture's syscall numbers are not known (x86-64 only)");
+		free(k);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	if (!(k->skel = GB_SKEL_OPEN(ctx, seccomp_bpf)))
+		return gb_kind_open_failed(&seccomp_ops, k);
+	GB_TRACER_CONFIGURE(ctx, k->skel, 64 << 10, false);
+	int n;
+	if ((n = syscall_nr("execve", false)) >= 0)
+		k->skel->rodata->nr_execve = n;
+	if ((n = syscall_nr("execveat", false)) >= 0)
+		k->skel->rodata->nr_execveat = n;
+	if ((n = syscall_nr("execve", true)) >= 0)
+		k->skel->rodata->nr_execve32 = n;
+	if ((n = syscall_nr("execveat", true)) >= 0)
+		k->skel->rodata->nr_execveat32 = n;
+	struct gb_tracer *t = gb_kind_load(ctx, &seccomp_ops, k, k->skel->skeleton, NULL, NULL);
+	if (!t)
+		return NULL;
+	k->t = t;
+	int id = gb_ctx__subscribe(ctx, on_container, k, GB_SUB_EXISTING);
+	if (id < 0) {
+		gb_err("cannot follow the containers: %s", strerror(-id));
+		gb_tracer__free(t);
+		errno = -id;
+		return NULL;
+	}
+	k->sub_id = id;
+	return t;
+}
