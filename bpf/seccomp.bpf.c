@@ -57,14 +57,15 @@ int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 			return 0;
 		}
 		r->state = SC_RECORDING;
-		r->seccomp_mode = BPF_CORE_READ(task, seccomp.mode);
 	}
 	if (nr >= SC_MAX)
 		return 0;
 	barrier_var(nr);
 	nr &= SC_MAX - 1; /* for the verifier: the check above, on the register it indexes with */
-	if (!r->first_boot_ns)
+	if (!r->first_boot_ns) { /* its first recorded syscall: the program's seccomp mode */
 		r->first_boot_ns = bpf_ktime_get_boot_ns();
+		r->seccomp_mode = BPF_CORE_READ(task, seccomp.mode);
+	}
 	__u64 bit = 1ull << (nr & 63);
 	__u64 *w = compat ? &r->seen32[nr / 64] : &r->seen[nr / 64];
 	if (!(*w & bit) && !(__sync_fetch_and_or(w, bit) & bit)) {

@@ -67,13 +67,18 @@ static const char *const runtime_after_filter[] = {
  * starting containers under profiles without each. Always allowed, so that a profile recorded under one
  * runtime starts the container under the other too.
  */
+/* clang-format off */
 static const char *const runtime_at_create[] = {
-	"capget",    "capset",	    "chdir",	      "fstat",	   "read",	"setgid",
-	"setgroups", "setuid",							/* runc 1.1 at create */
-	"epoll_ctl", "epoll_pwait", "fstatfs",	      "futex",	   "nanosleep", /* runc at start: closing fds, Go's
-										   runtime */
-	"capset",    "pselect6",    "rt_sigprocmask", "setresgid", "setresuid", /* crun 1.8 */
+	/* runc 1.1 at create */
+	"capget", "capset", "chdir", "fstat", "read", "setgid", "setgroups", "setuid",
+	/* runc setting up a pod's user (CRI): stat of /dev/null */
+	"newfstatat",
+	/* runc at start: closing inherited fds; Go's runtime */
+	"epoll_ctl", "epoll_pwait", "fstatfs", "futex", "nanosleep",
+	/* crun 1.8 */
+	"pselect6", "rt_sigprocmask", "setresgid", "setresuid",
 };
+/* clang-format on */
 
 static bool runtime_needs(const char *name)
 {

@@ -66,6 +66,14 @@ POD_NAME, POD_NAMESPACE, POD_UID = "io.kubernetes.pod.name", "io.kubernetes.pod.
 CONTAINER_NAME = "io.kubernetes.container.name"
 
 
+def _seccomp_profile(seccomp):
+    if seccomp is None:  # the field unset: as before
+        return None
+    if seccomp == "unconfined":
+        return pb.SecurityProfile(profile_type=pb.SecurityProfile.Unconfined)
+    return pb.SecurityProfile(profile_type=pb.SecurityProfile.Localhost, localhost_ref=seccomp)
+
+
 class CRI:
     def __init__(self, socket=SOCKET, timeout=60.0):
         self.socket = socket
@@ -150,11 +158,12 @@ class CRI:
     # ---- containers
 
     def create_container(self, pod_id, pod_config, name, image, command, args=(), labels=None, annotations=None,
-                         env=None, log_path=None, mounts=()):
+                         env=None, log_path=None, mounts=(), seccomp=None):
         """Create a container in a pod; returns its id. pod_config None: the one run_pod used (same CRI object).
 
         command is the entrypoint (Kubernetes `command`), args its arguments (Kubernetes `args`).
         stdout/stderr go to <pod log_directory>/<name>/0.log in the CRI log format (see logs()).
+        seccomp: None (the runtime's default), "unconfined", or the path of a Localhost profile on the node.
         """
         if pod_config is None:
             pod_config = self._pod_configs[pod_id]
@@ -177,7 +186,8 @@ class CRI:
             labels=lab, annotations=ann,
             log_path=log_path or os.path.join(name, "0.log"),
             linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
-                namespace_options=pb.NamespaceOption(network=ns.network, pid=ns.pid, ipc=ns.ipc))))
+                namespace_options=pb.NamespaceOption(network=ns.network, pid=ns.pid, ipc=ns.ipc),
+                seccomp=_seccomp_profile(seccomp))))
         if pod_config.log_directory:
             os.makedirs(os.path.join(pod_config.log_directory, os.path.dirname(config.log_path)), exist_ok=True)
         req = pb.CreateContainerRequest(pod_sandbox_id=pod_id, config=config, sandbox_config=pod_config)
