@@ -42,6 +42,8 @@ def build(tmp):
     os.chmod(d, 0o755)
     subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sockets"),
                     os.path.join(ROOT, "tests", "integration", "workloads", "sockets.c")], check=True)
+    subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sysloop"), os.path.join(HERE, "sysloop.c")],
+                   check=True)
     bins["sockets_dir"] = d
     return bins
 
@@ -244,6 +246,42 @@ def socksnap_vs_ss(pids):
             "socksnap_sockets": n_snap, "ss_sockets": n_loop}
 
 
+def seccomp_cost(env, bins):
+    """ns per syscall of a getppid loop in a container: no tracer, seccomp-advise recording another container,
+    seccomp-advise recording this one; rounds alternate, medians and per-round differences."""
+    image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
+    n = str(int(os.environ.get("SYSCALLS", "3000000")))
+
+    def loop(name):
+        r = subprocess.run(["docker", "run", "--rm", "--name", name, "--network", "none", "--cpuset-cpus", "0",
+                            "--security-opt", "seccomp=unconfined", "-v", f"{bins['sockets_dir']}:/w:ro", image,
+                            "/w/sysloop", n], env=env, capture_output=True, text=True, check=True)
+        return float(r.stdout.strip())
+
+    rows = {"none": [], "other": [], "recorded": []}
+    for rnd in range(RUNS):
+        for mode in ("none", "other", "recorded"):
+            name = f"gb-bench-sys-{rnd}-{mode}"
+            rec = None
+            if mode != "none":
+                target = name if mode == "recorded" else "gb-bench-no-such-container"
+                rec = subprocess.Popen(["taskset", "-c", "1", GB, "seccomp-advise", "-o", "columns", "-c", target],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                deadline = time.time() + 20
+                while "recording" not in (rec.stderr.readline() or "") and time.time() < deadline:
+                    pass
+            try:
+                rows[mode].append(loop(name))
+            finally:
+                if rec:
+                    rec.send_signal(signal.SIGINT)
+                    rec.wait(30)
+    over = {m: med([b - a for a, b in zip(rows["none"], rows[m])]) for m in ("other", "recorded")}
+    return {"syscall_ns_none": med(rows["none"]), "syscall_ns_other": med(rows["other"]),
+            "syscall_ns_recorded": med(rows["recorded"]), "syscall_overhead_other_ns": over["other"],
+            "syscall_overhead_recorded_ns": over["recorded"]}
+
+
 def containers_phase(bins, tmp):
     """Ready time and memory of gadgetbox with many idle containers on the node, each holding
     SOCKETS_PER_CONTAINER sockets (listeners and bound UDP sockets), and the snapshots of all of them."""
@@ -272,8 +310,9 @@ def containers_phase(bins, tmp):
         pids = container_pids()
         snap = pssnap_vs_ps(pids)
         socks = socksnap_vs_ss(pids)
+        sc = seccomp_cost(env, bins)
         return {"containers": CONTAINERS, "listed": len(listing.splitlines()), "start_s": started,
-                "ready_ms": med(ready), "rss_kb": med(rss), **snap, **socks}
+                "ready_ms": med(ready), "rss_kb": med(rss), **snap, **socks, **sc}
     finally:
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
@@ -353,6 +392,13 @@ def markdown(results, cont, size):
                       f"`nsenter -t PID -n ss -tunap` once per container took {fmt(cont['ss_loop_ms'])} ms "
                       f"({cont['ss_sockets']} sockets): {fmt(cont['socksnap_ratio'], 1)}x faster "
                       "(goal: 10x, and 100 ms or less)."]
+        if "syscall_ns_none" in cont:
+            lines += ["", f"Cost of seccomp-advise per syscall (a getppid loop in a container, {RUNS} rounds): "
+                      f"{fmt(cont['syscall_ns_none'])} ns with no tracer; "
+                      f"{fmt(cont['syscall_ns_other'])} ns while another container is recorded "
+                      f"(+{fmt(cont['syscall_overhead_other_ns'])} ns); "
+                      f"{fmt(cont['syscall_ns_recorded'])} ns while this one is "
+                      f"(+{fmt(cont['syscall_overhead_recorded_ns'])} ns; goal: 70 ns or less)."]
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
               "the mount-namespace filter, so its overhead is the cost of an event nobody asked for.", "",
