@@ -61,7 +61,7 @@ int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 	if (nr >= SC_MAX)
 		return 0;
 	barrier_var(nr);
-	nr &= SC_MAX - 1; /* for the verifier: the check above, on the register it indexes with */
+	nr &= SC_MAX - 1;	 /* for the verifier: the check above, on the register it indexes with */
 	if (!r->first_boot_ns) { /* its first recorded syscall: the program's seccomp mode */
 		r->first_boot_ns = bpf_ktime_get_boot_ns();
 		r->seccomp_mode = BPF_CORE_READ(task, seccomp.mode);

@@ -349,7 +349,7 @@ struct gb_sock_entry {
 	uint32_t wqueue;     /* bytes not yet sent or acknowledged; for a listener, the accept queue's limit */
 	bool rqueue_partial; /* UNIX stream: more buffers were queued than were counted */
 	uint64_t inode;	     /* 0: no file (TIME_WAIT, SYN-RECV) */
-	uint64_t cookie; /* 0: none was ever asked for (cookies are made on first use) */
+	uint64_t cookie;     /* 0: none was ever asked for (cookies are made on first use) */
 	uint64_t netns;
 	uint32_t uid;
 	uint32_t bound_ifindex; /* SO_BINDTODEVICE (0: none), and that device's name in the socket's netns */
@@ -392,9 +392,9 @@ struct gb_dns_event {
 	 * socket that has not sent yet); the container is the owner's, else that of the socket's cgroup */
 	struct gb_event_proc proc;
 	enum gb_dns_event_kind kind;
-	bool egress;	     /* sent by the socket (else received) */
-	int family;	     /* AF_INET, AF_INET6 */
-	int protocol;	     /* IPPROTO_UDP, IPPROTO_TCP */
+	bool egress;		      /* sent by the socket (else received) */
+	int family;		      /* AF_INET, AF_INET6 */
+	int protocol;		      /* IPPROTO_UDP, IPPROTO_TCP */
 	uint8_t saddr[16], daddr[16]; /* IPv4: the first 4 bytes */
 	uint16_t sport, dport;
 	uint64_t netns;
