@@ -231,13 +231,8 @@ int dns_owners_scan(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct dns_owner o = {};
 
-	if (!task || !file)
-		return 0;
-	struct socket *so = bpf_sock_from_file(file);
-	if (!so)
-		return 0;
-	struct sock *sk = so->sk;
-	if (!sk)
+	struct sock *sk = gb_file_sock(file);
+	if (!task || !sk)
 		return 0;
 	__u16 family = sk->__sk_common.skc_family, protocol = sk->sk_protocol;
 	if ((family != AF_INET && family != AF_INET6) || (protocol != IPPROTO_UDP && protocol != IPPROTO_TCP))

@@ -120,6 +120,14 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
  * raw sys_enter/sys_exit tracepoints do. Applets attach tp_btf programs there that return at once unless
  * this says the current syscall is a 32-bit one.
  */
+/* The socket behind a file (an fd an iter/task_file program visits), or NULL if it is not one. */
+static __always_inline struct sock *gb_file_sock(struct file *file)
+{
+	struct socket *so = file ? bpf_sock_from_file(file) : NULL;
+
+	return so ? so->sk : NULL;
+}
+
 #define GB_TS_COMPAT 0x0002
 
 static __always_inline bool gb_in_ia32_syscall(void)

@@ -237,13 +237,8 @@ int sock_files(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct sock_owner o = {};
 
-	if (!task || !file)
-		return 0;
-	struct socket *so = bpf_sock_from_file(file);
-	if (!so)
-		return 0;
-	struct sock *sk = so->sk;
-	if (!sk)
+	struct sock *sk = gb_file_sock(file);
+	if (!task || !sk)
 		return 0;
 	__u16 family = sk->__sk_common.skc_family;
 	__u16 type = sk->sk_type, protocol = sk->sk_protocol;
