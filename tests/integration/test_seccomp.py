@@ -190,3 +190,22 @@ def test_a_container_already_running_is_said_so(containers):
     assert b"was running already" in r.stderr and b"already runs under a seccomp filter" in r.stderr
     prof = json.loads(r.stdout)
     assert "nanosleep" in prof["syscalls"][0]["names"] or "clock_nanosleep" in prof["syscalls"][0]["names"]
+
+
+def test_base_profile_is_kept_and_added_to(container_runtimes, tmp_path):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["reboot", "swapon"], "action": "SCMP_ACT_ALLOW"},
+        {"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}))
+    name = f"gbt-scb-{uuid.uuid4().hex[:8]}"
+    rec = Recorder("-c", name, "--base", str(base))
+    try:
+        assert engine_run("docker", name, "unconfined") == (0, EXPECTED)
+        path = os.path.join(rec.dir, name + ".json")
+        wait_for(lambda: os.path.exists(path), what="the profile file")
+        names = set(json.load(open(path))["syscalls"][0]["names"])
+    finally:
+        rec.close()
+    assert {"reboot", "swapon", "execve"} <= names and "ptrace" not in names  # only what the base allows
+    r = subprocess.run(gadgetbox_cmd("seccomp-advise", "--base", "/nonexistent.json"), capture_output=True, timeout=20)
+    assert r.returncode != 0 and b"cannot open /nonexistent.json" in r.stderr
