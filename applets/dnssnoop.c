@@ -127,8 +127,8 @@ static int parse(int key, const char *arg)
 		break;
 	case OPT_SUMMARY:
 		env.summary = true;
-		if (arg && (gb_parse_seconds(arg, &env.summary_interval) || env.summary_interval <= 0))
-			return gb_usage_error("--summary: '%s' is not a number of seconds", arg);
+		if (arg && (gb_parse_seconds(arg, &env.summary_interval) || env.summary_interval < 0.001))
+			return gb_usage_error("--summary: '%s' is not a number of seconds (0.001 or more)", arg);
 		break;
 	case OPT_MESSAGES: env.messages = true; break;
 	}
@@ -465,7 +465,8 @@ struct stats {
 	const struct gb_container *c; /* looked up again by id: the record may go */
 	char id[129];
 	char display[300];
-	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed;
+	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed, names_dropped;
+	unsigned long lat_seen;
 	double *lat; /* ms of matched responses */
 	size_t nlat, lat_cap;
 	struct name_count *names;
@@ -500,6 +501,9 @@ static struct stats *stats_of(const struct gb_container *c)
 	return s;
 }
 
+#define MAX_NAMES     4096   /* distinct names counted per container; later ones go uncounted */
+#define MAX_LATENCIES 262144 /* latency samples kept per container; later ones replace random earlier ones */
+
 static void count_name(struct stats *s, const struct gb_dns_name *n)
 {
 	for (size_t i = 0; i < s->nnames; i++)
@@ -507,6 +511,10 @@ static void count_name(struct stats *s, const struct gb_dns_name *n)
 			s->names[i].n++;
 			return;
 		}
+	if (s->nnames == MAX_NAMES) {
+		s->names_dropped++;
+		return;
+	}
 	if (s->nnames == s->names_cap) {
 		size_t cap = s->names_cap ? 2 * s->names_cap : 16;
 		struct name_count *v = realloc(s->names, cap * sizeof(*v));
@@ -548,7 +556,11 @@ static void count(const struct gb_dns_event *e)
 		s->servfail++;
 	else if (m->rcode)
 		s->other_errors++;
-	if (e->matched) {
+	if (e->matched && ++s->lat_seen > MAX_LATENCIES) { /* a uniform sample of all of them (reservoir) */
+		unsigned long j = (unsigned long)random() % s->lat_seen;
+		if (j < MAX_LATENCIES)
+			s->lat[j] = e->latency_ns / 1e6;
+	} else if (e->matched) {
 		if (s->nlat == s->lat_cap) {
 			size_t cap = s->lat_cap ? 2 * s->lat_cap : 64;
 			double *v = realloc(s->lat, cap * sizeof(*v));
@@ -697,7 +709,7 @@ const struct gb_applet dnssnoop_applet = {
 	.examples = "  dnssnoop                          # every DNS message of every container\n"
 		    "  dnssnoop -x                       # failures only: NXDOMAIN, SERVFAIL ..., and timeouts\n"
 		    "  dnssnoop --k8s-namespace shop --latency-min 100  # slow lookups in namespace shop\n"
-		    "  dnssnoop --summary 10             # a table per container every 10 s\n"
+		    "  dnssnoop --summary=10            # a table per container every 10 s\n"
 		    "  dnssnoop -o json --name example.com  # full records as JSON\n",
 	.opts = opts,
 	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,

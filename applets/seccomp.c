@@ -235,8 +235,20 @@ static void write_file(struct profile *p)
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	int fd = make_dirs(tmp) ? -1 : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, sb.buf, sb.len) != (ssize_t)sb.len || close(fd) || rename(tmp, path)) {
-		gb_cli_say("cannot write %s: %s", path, strerror(errno));
+	bool ok = fd >= 0 && write(fd, sb.buf, sb.len) == (ssize_t)sb.len;
+	int err = errno;
+	if (fd >= 0 && close(fd) && ok) {
+		ok = false;
+		err = errno;
+	}
+	if (ok && rename(tmp, path)) {
+		ok = false;
+		err = errno;
+	}
+	if (!ok) {
+		if (fd >= 0)
+			unlink(tmp);
+		gb_cli_say("cannot write %s: %s", path, strerror(err));
 		rc_write = 1;
 	} else {
 		gb_cli_say("wrote %s (%zu syscalls)", path, p->native.n + p->compat.n);

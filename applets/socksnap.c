@@ -114,8 +114,8 @@ static int parse(int key, const char *arg)
 			return gb_usage_error("--port: '%s' is not a port number", arg);
 		break;
 	case OPT_INTERVAL:
-		if (gb_parse_seconds(arg, &env.interval) || env.interval <= 0)
-			return gb_usage_error("--interval: '%s' is not a positive number of seconds", arg);
+		if (gb_parse_seconds(arg, &env.interval) || env.interval < 0.001)
+			return gb_usage_error("--interval: '%s' is not a number of seconds (0.001 or more)", arg);
 		break;
 	case OPT_COUNT:
 		if (gb_parse_ulong(arg, 1000000000, &env.count) || !env.count)
@@ -231,6 +231,7 @@ static struct gb_tracer *tracer;
 static struct output out;
 static struct snap prev, cur;
 static unsigned long snapshots;
+static bool snapshot_failed;
 static unsigned container_generation = 0x80000000u; /* copies never share a generation with a live record */
 
 static bool wanted(const struct gb_sock_entry *s)
@@ -540,6 +541,7 @@ static void take_snapshot(void *arg)
 	(void)arg;
 	output_fit_columns(&out);
 	if (gb_tracer__snapshot(tracer) < 0) {
+		snapshot_failed = true;
 		gb_ctx__stop(ctx);
 		return;
 	}
@@ -585,9 +587,11 @@ static int run(void)
 		gb_cli_flush(&out);
 		if (!gb_ctx__stopped(ctx))
 			rc = gb_cli_run_every(ctx, NULL, &out, env.interval, take_snapshot, NULL);
+		if (snapshot_failed)
+			rc = 1;
 	} else {
 		take_snapshot(NULL);
-		rc = gb_ctx__stopped(ctx) ? 1 : 0;
+		rc = snapshot_failed;
 		gb_cli_flush(&out);
 	}
 	gb_tracer__free(tracer);

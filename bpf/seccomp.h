@@ -18,8 +18,8 @@ struct sc_rec {
 	__u64 seen[SC_WORDS];	/* native syscalls */
 	__u64 seen32[SC_WORDS]; /* 32-bit (compat) syscalls */
 	__u64 setup[SC_WORDS];	/* native syscalls the runtime made in there before the program's execve */
-	__u32 count[SC_MAX];
-	__u32 count32[SC_MAX];
+	__u64 count[SC_MAX];
+	__u64 count32[SC_MAX];
 	__u32 state;	     /* enum sc_state */
 	__u32 seccomp_mode;  /* task->seccomp.mode of the first task recorded: 2 = already under a filter */
 	__u64 first_boot_ns; /* its first recorded syscall */

@@ -237,7 +237,7 @@ const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id)
 			struct stat st;
 			const char *rel = c->cgroup_path[1] ? c->cgroup_path + 1 : ".";
 			/* a cgroup's id is its directory's inode in the cgroup2 hierarchy */
-			c->cgroup_id = fstatat(root, rel, &st, 0) ? 1 : st.st_ino;
+			c->cgroup_id = fstatat(root, rel, &st, 0) ? UINT64_MAX : st.st_ino; /* MAX: not found */
 		}
 		if (c->cgroup_id == cgroup_id)
 			return c;

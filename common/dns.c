@@ -339,11 +339,15 @@ static int dns_record(struct gb_tracer *t, const void *data, size_t size)
 	}
 	struct stream *s = stream_get(k, r->sk, r->dir, e->proc.boot_ns);
 	if (s) {
+		/* a packet in several chunks: its SYN goes with the first, its FIN or RST with the last */
+		uint32_t captured = r->payload_len < MAX_PAYLOAD_BYTES ? r->payload_len : MAX_PAYLOAD_BYTES;
+		bool last = r->chunk_off + r->chunk_len >= captured;
+		unsigned flags = (r->chunk_off ? 0 : r->tcp_flags & GB_DNS_TCP_SYN) |
+				 (last ? r->tcp_flags & (GB_DNS_TCP_FIN | GB_DNS_TCP_RST) : 0);
 		k->cur_stream = s;
-		gb_dns_tcp_segment(&s->tcp, r->tcp_seq + r->chunk_off, payload, r->chunk_len,
-				   r->chunk_off ? 0 : r->tcp_flags);
+		gb_dns_tcp_segment(&s->tcp, r->tcp_seq + r->chunk_off, payload, r->chunk_len, flags);
 		k->cur_stream = NULL;
-		if (r->tcp_flags & (GB_DNS_TCP_FIN | GB_DNS_TCP_RST))
+		if (flags & (GB_DNS_TCP_FIN | GB_DNS_TCP_RST))
 			stream_drop(k, r->sk, r->dir);
 	}
 	return k->delivered;
@@ -430,7 +434,7 @@ static void scan_owners(struct gb_tracer *t, struct dns_kind *k)
 			strerror(errno));
 		return;
 	}
-	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+	for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR);)
 		;
 	close(fd);
 }

@@ -87,7 +87,7 @@ struct gb_container {
 	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
 	/* internal */
 	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
-	uint64_t cgroup_id;   /* of cgroup_path, once looked up (1: not found) */
+	uint64_t cgroup_id;   /* of cgroup_path, once looked up (UINT64_MAX: not found) */
 	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
 };
 

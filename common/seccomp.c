@@ -187,7 +187,7 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 		abort();
 	for (int compat = 0; compat < 2; compat++) {
 		const __u64 *seen = compat ? r.seen32 : r.seen;
-		const __u32 *count = compat ? r.count32 : r.count;
+		const __u64 *count = compat ? r.count32 : r.count;
 		for (unsigned nr = 0; nr < SC_MAX; nr++) {
 			if (!(seen[nr / 64] & (1ull << (nr % 64))))
 				continue;

@@ -330,7 +330,8 @@ static int set_wanted(struct socks_kind *k, const struct snapshot *s)
 		return -ENOMEM;
 	k->wanted = v;
 	for (size_t i = 0; i < s->nns; i++) {
-		if (s->ns[i].host || bpf_map_update_elem(fd, &s->ns[i].inum, &one, BPF_ANY))
+		/* the host's namespace (listed whole, or shared by host-network pods) is read by its own iterators */
+		if (s->ns[i].host || s->ns[i].host_shared || bpf_map_update_elem(fd, &s->ns[i].inum, &one, BPF_ANY))
 			continue;
 		k->wanted[k->nwanted++] = s->ns[i].inum;
 	}
@@ -362,9 +363,10 @@ static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
 	return true;
 }
 
+/* No rescan here (gb_container_lookup's): it could free records this snapshot points to. */
 static const struct gb_container *owner_container(const struct sock_owner *o)
 {
-	return gb_container_lookup(o->mntns);
+	return gb_container_by_mntns(o->mntns);
 }
 
 /* Decode one socket record with its owners and deliver it; returns 1 if delivered. */
@@ -501,6 +503,9 @@ static int socks_snapshot(struct gb_tracer *t)
 		return err;
 	}
 	collect_netns(t->ctx, &s);
+	/* the tables seen last time may be gone (a namespace's own hash dies with it): found again by this pass */
+	memset(&k->skel->bss->walk, 0, sizeof(k->skel->bss->walk));
+	uint64_t lost_before = gb_tracer__lost(t);
 	/* every process's sockets, in every namespace */
 	if ((err = iter_read(gb_tracer_link(t, k->skel->progs.sock_files), &s.files_raw, "task file")) &&
 	    !s.files_raw.len)
@@ -510,7 +515,8 @@ static int socks_snapshot(struct gb_tracer *t)
 	bool walked = !(protos & GB_SOCK_TCP) || walk_ehash(t, &s);
 	for (size_t i = 0; i < s.nns; i++) {
 		struct netns *n = &s.ns[i];
-		if (!n->host && walked)
+		/* a host-network pod's: only what its processes hold, all from the task_file pass */
+		if (!n->host && (walked || n->host_shared))
 			continue;
 		/* the host's: all three (PID 1's and the kernel's sockets); a container's: TCP's unowned ones */
 		if (!read_netns(t, &s, n, &current, n->host ? protos : GB_SOCK_TCP)) {
@@ -520,16 +526,21 @@ static int socks_snapshot(struct gb_tracer *t)
 				n->c ? gb_container__display(n->c, name, sizeof(name)) : "1");
 		}
 	}
-	if ((err = index_records(&s)))
-		goto out;
-	note_bound_devs(&s);
-	name_bound_devs(&s, &current);
+	if (!(err = index_records(&s))) {
+		note_bound_devs(&s);
+		name_bound_devs(&s, &current);
+	}
 	if (current != own && setns(self, CLONE_NEWNET)) {
 		/* cannot happen for a namespace we were in; if it does, nothing network-related here is sane */
 		err = -errno;
 		gb_err("cannot return to this process's network namespace: %s", strerror(-err));
-		goto out;
 	}
+	if (err)
+		goto out;
+	uint64_t lost = gb_tracer__lost(t) - lost_before;
+	if (lost)
+		gb_warn("%llu sockets did not fit the buffers of this snapshot and are not listed",
+			(unsigned long long)lost);
 
 	uint64_t now = gb_clock_realtime_ns();
 	struct gb_sock_owner *obuf = NULL;
@@ -537,7 +548,6 @@ static int socks_snapshot(struct gb_tracer *t)
 	for (size_t i = 0; i < s.nsocks; i++)
 		delivered += deliver(t, &s, s.socks[i], now, &obuf, &ocap);
 	free(obuf);
-	gb_tracer_check_lost(t);
 out:
 	close(self);
 	sb_free(&s.files_raw);
