@@ -170,8 +170,10 @@ def test_truncated_udp_answer_then_the_tcp_retry(server):
     assert tcp and all(e["addresses"] == ["10.0.0.1", "10.0.0.2", "10.0.0.3"] for e in tcp)
 
 
-def test_a_64k_message_over_tcp_in_many_segments(server):
-    name = f"big.{uuid.uuid4().hex[:8]}.test"
+@pytest.mark.parametrize("label", ["big", "bigclose"])
+def test_a_64k_message_over_tcp_in_many_segments(server, label):
+    """written in 8 KiB pieces, or at once with the FIN right behind it (one large skb carrying both)"""
+    name = f"{label}.{uuid.uuid4().hex[:8]}.test"
     with tracer() as t:
         _, out = dig(name, "TXT", "+tcp")
         wait_for(lambda: len([e for e in of_name(t, name) if e["qr"] == "R"]) >= 2, what="the big answer")

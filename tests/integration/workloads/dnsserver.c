@@ -6,6 +6,7 @@
  *   nx.*      NXDOMAIN with an SOA in authority  fail.*    SERVFAIL
  *   trunc.*   over UDP: TC set, no answer; over TCP: three A records
  *   big.*     over TCP: ~60 KiB of TXT records (one message, many segments); over UDP: TC set
+ *   bigclose.* the same, and the connection is closed at once (the FIN goes with the last data)
  *   loop.*    a reply whose answer name is a compression pointer to itself (malformed)
  *   anything else: A 10.0.0.1 (AAAA fd00::1 for AAAA), TTL 300
  *
@@ -14,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -76,7 +78,7 @@ static long answer(const uint8_t *q, size_t qlen, uint8_t *r, bool tcp, bool *de
 	*delayed = first_label_is(q, "slow");
 	memcpy(r, q, 12 + qsize);
 	r[2] = 0x80 | (q[2] & 0x79) | 0x04; /* QR, opcode and RD kept, AA */
-	r[3] = 0x80;			       /* RA */
+	r[3] = 0x80;			    /* RA */
 	put16(r + 4, 1);
 	put16(r + 6, 0);
 	put16(r + 8, 0);
@@ -85,9 +87,10 @@ static long answer(const uint8_t *q, size_t qlen, uint8_t *r, bool tcp, bool *de
 	if (first_label_is(q, "nx") || first_label_is(q, "fail")) {
 		r[3] |= first_label_is(q, "nx") ? 3 : 2;
 		if (r[3] & 1) { /* the zone's SOA, name "test." */
-			static const uint8_t soa[] = {4, 't', 'e', 's', 't', 0, 0, 6, 0, 1, 0, 0, 0, 60, 0, 32, 2, 'n',
-						      's', 0xc0, 0, 4, 'r', 'o', 'o', 't', 0xc0, 0, 0, 0, 0, 1, 0, 0, 0, 60,
-						      0, 0, 0, 60, 0, 0, 0, 60, 0, 0, 0, 60};
+			static const uint8_t soa[] = {4,   't', 'e',  's', 't', 0,   0,	  6,	0, 1, 0,   0,
+						      0,   60,	0,    32,  2,	'n', 's', 0xc0, 0, 4, 'r', 'o',
+						      'o', 't', 0xc0, 0,   0,	0,   0,	  1,	0, 0, 0,   60,
+						      0,   0,	0,    60,  0,	0,   0,	  60,	0, 0, 0,   60};
 			memcpy(r + o, soa, sizeof(soa));
 			/* the compression pointers point to "test." at this record's start */
 			r[o + 19] = 0xc0 | (uint8_t)(o >> 8);
@@ -99,7 +102,8 @@ static long answer(const uint8_t *q, size_t qlen, uint8_t *r, bool tcp, bool *de
 		}
 		return (long)o;
 	}
-	if ((first_label_is(q, "trunc") || first_label_is(q, "big")) && !tcp) {
+	bool big = first_label_is(q, "big") || first_label_is(q, "bigclose");
+	if ((first_label_is(q, "trunc") || big) && !tcp) {
 		r[2] |= 0x02; /* TC */
 		return (long)o;
 	}
@@ -114,7 +118,7 @@ static long answer(const uint8_t *q, size_t qlen, uint8_t *r, bool tcp, bool *de
 	unsigned n = 1;
 	if (first_label_is(q, "trunc"))
 		n = 3;
-	if (first_label_is(q, "big")) { /* TXT records of 255-byte strings up to ~60 KiB */
+	if (big) { /* TXT records of 255-byte strings up to ~60 KiB */
 		unsigned count = 0;
 		while (o + 2 + 10 + 256 * 1 <= 60000) {
 			put16(r + o, 0xc00c);
@@ -182,6 +186,14 @@ static void serve_tcp(int c)
 		if (len <= 0)
 			continue;
 		put16(r, (unsigned)len);
+		if (first_label_is(q + 2, "bigclose")) { /* corked: the FIN rides on the last data segment */
+			int on = 1, off = 0;
+			setsockopt(c, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+			if (write(c, r, len + 2) == len + 2)
+				shutdown(c, SHUT_WR);
+			setsockopt(c, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+			return;
+		}
 		/* written in pieces: a message that spans segments */
 		for (long off = 0; off < len + 2;) {
 			long chunk = len + 2 - off > 8192 ? 8192 : len + 2 - off;
@@ -237,7 +249,8 @@ int main(int argc, char **argv)
 			if (v6)
 				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 			struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
-			struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any};
+			struct sockaddr_in6 a6 = {
+				.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = in6addr_any};
 			int rc = v6 ? bind(fd, (void *)&a6, sizeof(a6)) : bind(fd, (void *)&a4, sizeof(a4));
 			if (rc || (tcp && listen(fd, 64))) {
 				if (!v6) {
@@ -305,7 +318,8 @@ int main(int argc, char **argv)
 			if (!delayed) {
 				sendto(pf[i].fd, r, rl, 0, (void *)&from, fl);
 			} else if (nlater < 256 && rl <= (long)sizeof(later[0].msg)) {
-				later[nlater] = (struct delayed){.to = from, .tolen = fl, .fd = pf[i].fd, .len = (size_t)rl};
+				later[nlater] =
+					(struct delayed){.to = from, .tolen = fl, .fd = pf[i].fd, .len = (size_t)rl};
 				memcpy(later[nlater].msg, r, rl);
 				due[nlater++] = t + delay_ms;
 			}
