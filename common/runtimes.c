@@ -134,6 +134,94 @@ static cJSON *json_path(cJSON *node, const char *path)
 	return node;
 }
 
+/*
+ * The runtimes' files are parsed into cJSON trees of a node per value, and freed right after: with musl's
+ * allocator that was most of a container scan (malloc, free, and the mmap/munmap churn behind them). Trees
+ * parsed here come from a per-thread arena instead, which is emptied once no tree of this thread is alive;
+ * other cJSON users (outside this file, or while no tree is being parsed here) get malloc.
+ */
+#define ARENA_BLOCK (256u << 10)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	char data[];
+};
+
+static _Thread_local struct {
+	struct arena_block *blocks; /* the newest first */
+	int live;		    /* trees parsed from the arena and not yet freed */
+	bool parsing;
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+	if (!arena.parsing)
+		return malloc(n);
+	n = (n + 15) & ~(size_t)15;
+	struct arena_block *b = arena.blocks;
+	if (!b || b->used + n > b->cap) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		if (!(b = malloc(sizeof(*b) + cap)))
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		b->next = arena.blocks;
+		arena.blocks = b;
+	}
+	void *p = b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	for (struct arena_block *b = arena.blocks; b; b = b->next)
+		if ((char *)p >= b->data && (char *)p < b->data + b->cap)
+			return; /* freed with its arena */
+	free(p);
+}
+
+static void arena_init(void)
+{
+	static bool done;
+	cJSON_Hooks hooks = {.malloc_fn = arena_malloc, .free_fn = arena_free};
+
+	if (!done) { /* the first scan happens before any other thread parses */
+		cJSON_InitHooks(&hooks);
+		done = true;
+	}
+}
+
+static cJSON *json_parse(const char *s, size_t len)
+{
+	arena_init();
+	arena.parsing = true;
+	cJSON *j = cJSON_ParseWithLength(s, len);
+	arena.parsing = false;
+	if (j)
+		arena.live++;
+	return j;
+}
+
+/* Free a tree from json_parse(); the arena's blocks are reused (all but the first released) once none is left. */
+static void json_free(cJSON *j)
+{
+	if (!j)
+		return;
+	cJSON_Delete(j);
+	if (--arena.live > 0)
+		return;
+	arena.live = 0;
+	while (arena.blocks && arena.blocks->next) {
+		struct arena_block *b = arena.blocks;
+		arena.blocks = b->next;
+		free(b);
+	}
+	if (arena.blocks)
+		arena.blocks->used = 0;
+}
+
 /* The string at @path ("a>b": parse a's string value as JSON, then look up b). Returns malloc'd or NULL. */
 static char *json_path_str(cJSON *root, const char *path)
 {
@@ -148,9 +236,9 @@ static char *json_path_str(cJSON *root, const char *path)
 	cJSON *n = json_path(root, outer);
 	if (!cJSON_IsString(n))
 		return NULL;
-	cJSON *inner = cJSON_Parse(n->valuestring);
+	cJSON *inner = json_parse(n->valuestring, strlen(n->valuestring));
 	char *v = json_path_str(inner, gt + 1);
-	cJSON_Delete(inner);
+	json_free(inner);
 	return v;
 }
 
@@ -163,7 +251,7 @@ static cJSON *read_json(const char *path, size_t max, bool warn_missing)
 	if (n < 0) {
 		if (warn_missing || n != -ENOENT)
 			gb_warn_once("cannot read %s: %s", path, strerror((int)-n));
-	} else if (!(j = cJSON_ParseWithLength(sb.buf, sb.len))) {
+	} else if (!(j = json_parse(sb.buf, sb.len))) {
 		gb_warn_once("%s is not valid JSON (corrupt or truncated); ignoring it", path);
 	}
 	sb_free(&sb);
@@ -338,7 +426,7 @@ static void read_annotations(const char *path, struct kvs *ann)
 
 	if (j) {
 		kvs_add_object(ann, json_path(j, "annotations"));
-		cJSON_Delete(j);
+		json_free(j);
 	}
 }
 
@@ -365,7 +453,7 @@ static char *read_state(struct gb_container *c, const char *root, struct kvs *an
 		char *bundle = f->bundle ? json_path_str(j, f->bundle) : NULL;
 		if (!bundle && kvs_get(ann, "bundle"))
 			bundle = strdup(kvs_get(ann, "bundle"));
-		cJSON_Delete(j);
+		json_free(j);
 		if (f->config_copy) {
 			snprintf(path, sizeof(path), "%s/%s/%s", root, c->id, f->config_copy);
 			read_annotations(path, ann);
@@ -424,7 +512,7 @@ static void read_engine_file(struct gb_container *c, const struct engine_file *e
 		if (ef->labels)
 			kvs_add_object(labels, json_path(entry, ef->labels));
 	}
-	cJSON_Delete(j);
+	json_free(j);
 }
 
 static void apply_k8s(struct gb_container *c, const struct kvs *ann)
