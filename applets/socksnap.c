@@ -206,9 +206,19 @@ static const struct out_field fields[SSF_COUNT - GBF_COUNT] = {
 	F(SSF_SEGS_IN) = {"tcpInfo.segsIn", "SEGSIN", 7, 0},
 };
 
+/* A container as a socket row shows it, copied once per container (and version of its record): the record
+ * itself may be gone by the time a --diff shows the socket as gone. Kept until the end. */
+struct cont_copy {
+	struct cont_copy *next;
+	const struct gb_container *src; /* what it was copied from, to find it again (never dereferenced) */
+	unsigned src_generation;
+	struct gb_container c;
+	char display[300];
+};
+
 /*
  * A socket as kept between its snapshot and its row (and, with --diff, until the next snapshot): its own copy
- * of everything the library's entry points to, the container included (it may be gone by the next snapshot).
+ * of everything the library's entry points to.
  */
 struct sock_copy {
 	struct gb_sock_entry e;
@@ -216,9 +226,7 @@ struct sock_copy {
 	struct gb_sock_owner *owners;
 	char *path;
 	char bound_dev[16];
-	struct gb_container c; /* valid when has_container */
-	bool has_container;
-	char display[300];
+	const struct cont_copy *cc; /* NULL: the host's */
 };
 
 struct snap {
@@ -233,6 +241,7 @@ static struct snap prev, cur;
 static unsigned long snapshots;
 static bool snapshot_failed;
 static unsigned container_generation = 0x80000000u; /* copies never share a generation with a live record */
+static struct cont_copy *cont_copies;
 
 static bool wanted(const struct gb_sock_entry *s)
 {
@@ -260,13 +269,24 @@ static char *dup_or_empty(const char *s)
 	return d;
 }
 
-static void copy_container(struct sock_copy *d, const struct gb_container *c)
+static const struct cont_copy *copy_container(const struct gb_container *c)
 {
-	d->has_container = c != NULL;
+	static struct cont_copy *last;
+
 	if (!c)
-		return;
-	gb_container__display(c, d->display, sizeof(d->display));
-	d->c = (struct gb_container){
+		return NULL;
+	if (last && last->src == c && last->src_generation == c->generation && !strcmp(last->c.id, c->id))
+		return last;
+	for (struct cont_copy *cc = cont_copies; cc; cc = cc->next)
+		if (cc->src == c && cc->src_generation == c->generation && !strcmp(cc->c.id, c->id))
+			return last = cc;
+	struct cont_copy *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		abort();
+	cc->src = c;
+	cc->src_generation = c->generation;
+	gb_container__display(c, cc->display, sizeof(cc->display));
+	cc->c = (struct gb_container){
 		.runtime = c->runtime,
 		.name = dup_or_empty(c->name),
 		.image = dup_or_empty(c->image),
@@ -276,21 +296,30 @@ static void copy_container(struct sock_copy *d, const struct gb_container *c)
 		.k8s_container = dup_or_empty(c->k8s_container),
 		.generation = container_generation++,
 	};
-	memcpy(d->c.id, c->id, sizeof(d->c.id));
+	memcpy(cc->c.id, c->id, sizeof(cc->c.id));
+	cc->next = cont_copies;
+	return last = cont_copies = cc;
+}
+
+static void cont_copies_free(void)
+{
+	for (struct cont_copy *cc = cont_copies, *next; cc; cc = next) {
+		next = cc->next;
+		free(cc->c.name);
+		free(cc->c.image);
+		free(cc->c.k8s_namespace);
+		free(cc->c.k8s_pod);
+		free(cc->c.k8s_pod_uid);
+		free(cc->c.k8s_container);
+		free(cc);
+	}
+	cont_copies = NULL;
 }
 
 static void copy_free(struct sock_copy *d)
 {
 	free(d->owners);
 	free(d->path);
-	if (d->has_container) {
-		free(d->c.name);
-		free(d->c.image);
-		free(d->c.k8s_namespace);
-		free(d->c.k8s_pod);
-		free(d->c.k8s_pod_uid);
-		free(d->c.k8s_container);
-	}
 }
 
 static void on_sock(void *arg, const struct gb_sock_entry *s)
@@ -325,7 +354,7 @@ static void on_sock(void *arg, const struct gb_sock_entry *s)
 	d->e.path = d->path;
 	snprintf(d->bound_dev, sizeof(d->bound_dev), "%s", s->bound_dev ? s->bound_dev : "");
 	d->e.bound_dev = NULL;
-	copy_container(d, s->container);
+	d->cc = copy_container(s->container);
 	d->e.container = NULL;
 }
 
@@ -393,7 +422,7 @@ static void print_sock(const struct sock_copy *d, const char *change)
 
 	out_begin(&out);
 	out_u64(&out, GBF_TIMESTAMP, s->timestamp);
-	gb_event_container(&out, d->has_container ? &d->c : NULL);
+	gb_event_container(&out, d->cc ? &d->cc->c : NULL);
 	if (change)
 		out_str(&out, SSF_CHANGE, change);
 	out_str(&out, SSF_NETID, netid(s));
@@ -487,7 +516,7 @@ static void print_sock(const struct sock_copy *d, const char *change)
 static int cmp_sock(const void *a, const void *b)
 {
 	const struct sock_copy *x = a, *y = b;
-	int c = strcmp(x->has_container ? x->display : "", y->has_container ? y->display : "");
+	int c = x->cc == y->cc ? 0 : strcmp(x->cc ? x->cc->display : "", y->cc ? y->cc->display : "");
 
 	if (c)
 		return c;
@@ -601,6 +630,7 @@ static int run(void)
 	snap_clear(&cur);
 	free(prev.v);
 	free(cur.v);
+	cont_copies_free();
 	return rc;
 }
 
