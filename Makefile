@@ -103,6 +103,9 @@ gadgetbox: $(OBJS) $(LIB)
 # make install PREFIX=DIR: the header, the library and its pkg-config file (and the binary)
 install: gadgetbox $(LIB)
 	install -D -m 644 common/gadgetbox.h $(DESTDIR)$(PREFIX)/include/gadgetbox.h
+	@# the DNS decoder's types (struct gb_dns_msg of gb_dns_event.dns), with the buffer type it uses
+	install -D -m 644 common/dnsmsg.h $(DESTDIR)$(PREFIX)/include/gadgetbox/dnsmsg.h
+	install -D -m 644 common/strbuf.h $(DESTDIR)$(PREFIX)/include/gadgetbox/strbuf.h
 	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgadgetbox.a
 	install -D -m 755 gadgetbox $(DESTDIR)$(PREFIX)/bin/gadgetbox
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' 'cc=musl-gcc' '' \

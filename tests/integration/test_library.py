@@ -78,6 +78,8 @@ def test_installed_files_are_the_header_the_library_and_its_pkg_config(installed
     for sym in ("gb_ctx__new", "gb_exec__open", "gb_open__open", "bpf_object__open_mem", "elf_begin", "inflate",
                 "cJSON_Parse"):
         assert re.search(rf"\bT {sym}$", syms, re.M), sym
+    for f in ("include/gadgetbox/dnsmsg.h", "include/gadgetbox/strbuf.h"):  # the DNS decoder's types
+        assert os.path.isfile(os.path.join(p, f)), f
     # the public header stands alone: no libbpf or kernel headers needed
     with open(os.path.join(p, "include/gadgetbox.h")) as f:
         includes = re.findall(r"#include <([^>]+)>", f.read())
@@ -142,3 +144,36 @@ def test_own_loop_two_tracers_and_a_subscription(installed, containers):
         except subprocess.TimeoutExpired:
             prog.proc.kill()
         prog.stop()
+
+
+DNS_PROGRAM = r"""
+#include <stdio.h>
+#include <gadgetbox.h>
+#include <gadgetbox/dnsmsg.h>
+
+int main(void)
+{
+	/* a query for www.example.com, type AAAA */
+	static const unsigned char q[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x',
+					  'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 28, 0, 1};
+	struct gb_dns_msg m = {0};
+	char b[GB_DNS_NAME_BUF];
+	int rc = gb_dns_parse(&m, q, sizeof(q));
+	printf("%d %u %s %s\n", rc, m.id, m.qd[0].name.dig, gb_dns_type_name(m.qd[0].type, b));
+	gb_dns_msg_free(&m);
+	return 0;
+}
+"""
+
+
+def test_installed_dns_decoder(installed, tmp_path):
+    """A program built against the installed headers decodes a DNS message with the library's decoder."""
+    p = installed["prefix"]
+    src, exe = tmp_path / "dns.c", tmp_path / "dns"
+    src.write_text(DNS_PROGRAM)
+    env = dict(os.environ, PKG_CONFIG_PATH=os.path.join(p, "lib", "pkgconfig"))
+    flags = subprocess.run(["pkg-config", "--static", "--cflags", "--libs", "gadgetbox"], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    r = subprocess.run(["musl-gcc", "-static", "-o", str(exe), str(src), *flags], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert subprocess.run([str(exe)], capture_output=True, text=True).stdout == "0 4660 www.example.com. AAAA\n"
