@@ -84,28 +84,27 @@ static int add_port(const char *w, const char *what)
 	return 0;
 }
 
+/* A --qtype or --rcode word: @v its number (-1: not one of @kind), appended to @list. */
+static int add_code(int v, const char *w, const char *what, const char *kind, int *list, size_t *n)
+{
+	if (v < 0)
+		return gb_usage_error("%s: '%s' is not %s", what, w, kind);
+	if (*n == MAX_FILTERS)
+		return gb_usage_error("%s: at most %d", what, MAX_FILTERS);
+	list[(*n)++] = v;
+	return 0;
+}
+
 static int add_qtype(const char *w, const char *what)
 {
-	int t = gb_dns_type_parse(w);
-
-	if (t < 0)
-		return gb_usage_error("%s: '%s' is not a DNS type (A, AAAA, MX, TYPE65, ...)", what, w);
-	if (env.nqtypes == MAX_FILTERS)
-		return gb_usage_error("%s: at most %d", what, MAX_FILTERS);
-	env.qtypes[env.nqtypes++] = t;
-	return 0;
+	return add_code(gb_dns_type_parse(w), w, what, "a DNS type (A, AAAA, MX, TYPE65, ...)", env.qtypes,
+			&env.nqtypes);
 }
 
 static int add_rcode(const char *w, const char *what)
 {
-	int r = gb_dns_rcode_parse(w);
-
-	if (r < 0)
-		return gb_usage_error("%s: '%s' is not an rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)", what, w);
-	if (env.nrcodes == MAX_FILTERS)
-		return gb_usage_error("%s: at most %d", what, MAX_FILTERS);
-	env.rcodes[env.nrcodes++] = r;
-	return 0;
+	return add_code(gb_dns_rcode_parse(w), w, what, "an rcode (NOERROR, NXDOMAIN, SERVFAIL, ...)", env.rcodes,
+			&env.nrcodes);
 }
 
 static int parse(int key, const char *arg)
@@ -465,7 +464,7 @@ struct stats {
 	const struct gb_container *c; /* looked up again by id: the record may go */
 	char id[129];
 	char display[300];
-	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed, names_dropped;
+	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed;
 	unsigned long lat_seen;
 	double *lat; /* ms of matched responses */
 	size_t nlat, lat_cap;
@@ -511,10 +510,8 @@ static void count_name(struct stats *s, const struct gb_dns_name *n)
 			s->names[i].n++;
 			return;
 		}
-	if (s->nnames == MAX_NAMES) {
-		s->names_dropped++;
+	if (s->nnames == MAX_NAMES)
 		return;
-	}
 	if (s->nnames == s->names_cap) {
 		size_t cap = s->names_cap ? 2 * s->names_cap : 16;
 		struct name_count *v = realloc(s->names, cap * sizeof(*v));

@@ -39,6 +39,11 @@ uint64_t gb_clock_realtime_ns(void)
 	return now_ns(CLOCK_REALTIME);
 }
 
+uint64_t gb_clock_boottime_ns(void)
+{
+	return now_ns(CLOCK_BOOTTIME);
+}
+
 uint64_t gb_clock_since_start(uint64_t boot_ns)
 {
 	return boot_ns > start_boot_ns ? boot_ns - start_boot_ns : 0;

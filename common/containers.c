@@ -56,7 +56,7 @@ static uint64_t ns_inode(int pid, const char *ns)
 	return open ? strtoull(open + 1, NULL, 10) : 0;
 }
 
-static long read_proc_file(int pid, const char *file, char *buf, size_t size)
+long gb_proc_read(uint32_t pid, const char *file, char *buf, size_t size)
 {
 	char path[64];
 
@@ -77,7 +77,7 @@ static uint64_t pid_start_time(int pid)
 {
 	char buf[1024];
 
-	if (read_proc_file(pid, "stat", buf, sizeof(buf)) < 0)
+	if (gb_proc_read((uint32_t)pid, "stat", buf, sizeof(buf)) < 0)
 		return 0;
 	const char *p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
 	if (!p)
@@ -91,7 +91,7 @@ static uint64_t pid_start_time(int pid)
 static char *cgroup_path_of(int pid, char *id_out)
 {
 	char buf[4096];
-	long n = read_proc_file(pid, "cgroup", buf, sizeof(buf));
+	long n = gb_proc_read((uint32_t)pid, "cgroup", buf, sizeof(buf));
 
 	if (id_out)
 		id_out[0] = '\0';

@@ -47,6 +47,8 @@ const struct gb_container *gb_container_lookup(uint64_t mntns);
 bool gb_container_visible(const struct gb_container *c);
 /* By full id (a pod's sandbox from sandbox_id), or NULL. */
 const struct gb_container *gb_container_by_id(const char *id);
+/* Read the host's /proc/PID/FILE (e.g. "comm") into @buf, NUL-terminated: its length, or -1. */
+long gb_proc_read(uint32_t pid, const char *file, char *buf, size_t size);
 /* Open the host's /proc/PID/ns/NS (e.g. "net"): an fd, or a negative errno. */
 int gb_proc_open_ns(uint32_t pid, const char *ns);
 /* The host's cgroup2 hierarchy (an fd kept open by the table), or -1. */

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -76,11 +75,9 @@ struct dns_kind {
 	struct assembly asm_[MAX_ASSEMBLIES];
 	unsigned asm_next;
 	/* the record being handled, for the TCP reassembly's callback */
-	struct gb_tracer *t;
 	struct gb_dns_event cur;
 	struct stream *cur_stream; /* the TCP direction being fed, NULL for UDP */
 	int delivered;
-	uint64_t pending_dropped;
 };
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -173,7 +170,6 @@ static void match(struct dns_kind *k, struct gb_dns_event *e)
 	    !(p->msg = malloc(e->msg_len ? e->msg_len : 1))) {
 		if (p)
 			free(p);
-		k->pending_dropped++;
 		gb_warn_once("more than %d DNS queries wait for a response: some timeouts will not be reported",
 			     MAX_PENDING);
 		return;
@@ -324,7 +320,6 @@ static int dns_record(struct gb_tracer *t, const void *data, size_t size)
 	e->cgroup_id = r->cgroup_id;
 	e->ifindex = r->ifindex;
 	e->truncated = r->truncated;
-	k->t = t;
 	k->delivered = 0;
 	k->cur_stream = NULL;
 	const uint8_t *payload = r->data;
@@ -357,10 +352,7 @@ static int dns_record(struct gb_tracer *t, const void *data, size_t size)
 static void dns_tick(struct gb_tracer *t)
 {
 	struct dns_kind *k = t->kind;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	uint64_t now = gb_clock_boottime_ns();
 	uint64_t limit = (uint64_t)k->opts.query_timeout_ms * 1000000ull;
 	for (size_t b = 0; b < PENDING_BUCKETS; b++) {
 		for (struct pending **pp = &k->pending[b]; *pp;) {

@@ -6,11 +6,9 @@
  * and deleted when the container goes, the others when the tracer stops.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -18,7 +16,6 @@
 #include "clock.h"
 #include "containers.h"
 #include "diag.h"
-#include "hostroot.h"
 #include "seccomp.skel.h"
 #include "syscalls.h"
 #include "tracer.h"
@@ -34,7 +31,6 @@ struct tracked {
 struct seccomp_kind {
 	struct seccomp_bpf *skel;
 	struct gb_seccomp_opts opts;
-	struct gb_tracer *t;
 	int sub_id;
 	struct tracked *v;
 	size_t n, cap;
@@ -120,17 +116,10 @@ static int by_name(const void *a, const void *b)
 /* Whether the container's init is still its runtime (runc init, crun) waiting to start the program. */
 static bool init_is_runtime(const struct gb_container *c)
 {
-	char path[64], comm[32] = "";
+	char comm[32];
 
-	snprintf(path, sizeof(path), "/proc/%u/comm", c->pid);
-	int fd = gb_host_open(path, O_RDONLY);
-	if (fd < 0)
+	if (gb_proc_read(c->pid, "comm", comm, sizeof(comm)) <= 0)
 		return false;
-	ssize_t n = read(fd, comm, sizeof(comm) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	comm[n] = '\0';
 	comm[strcspn(comm, "\n")] = '\0';
 	return !strncmp(comm, "runc", 4) || !strcmp(comm, "crun") || !strcmp(comm, "exe");
 }
@@ -316,7 +305,6 @@ struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_o
 	struct gb_tracer *t = gb_kind_load(ctx, &seccomp_ops, k, k->skel->skeleton, NULL, NULL);
 	if (!t)
 		return NULL;
-	k->t = t;
 	int id = gb_ctx__subscribe(ctx, on_container, k, GB_SUB_EXISTING);
 	if (id < 0) {
 		gb_err("cannot follow the containers: %s", strerror(-id));

@@ -44,7 +44,6 @@ struct netns {
 	const struct gb_container *c;
 	bool host_shared; /* the host's: only sockets that selected containers' processes hold (host-network pods) */
 	bool host;	  /* the host's, listed whole (the host filter) */
-	bool read;
 };
 
 /* A device a socket is bound to, named while in its namespace. */
@@ -312,7 +311,6 @@ static bool read_netns(struct gb_tracer *t, struct snapshot *s, struct netns *n,
 		iter_read(gb_tracer_link(t, k->skel->progs.sock_udp), &s->socks_raw, "UDP");
 	if (protos & GB_SOCK_UNIX)
 		iter_read(gb_tracer_link(t, k->skel->progs.sock_unix), &s->socks_raw, "UNIX");
-	n->read = true;
 	return true;
 }
 
