@@ -58,40 +58,72 @@ static __always_inline long argv_entry(const void *argv, __u32 i, bool compat, c
 	return err;
 }
 
-struct argv_count {
+/*
+ * argv is walked with bpf_loop(): the verifier checks a callback until its entry state repeats, where a bounded
+ * loop of reads is checked once per iteration (~30 ms per program for 20 arguments, ~50 ms for 129). What
+ * changes from one entry to the next (offset, counts) lives in the event, a map value whose contents the
+ * verifier does not track, so the second entry already repeats the first.
+ */
+struct argv_walk {
+	struct exec_event *e;
 	const void *argv;
-	__u32 from; /* the first entry to look at */
-	__u32 end;  /* the first NULL (or unreadable) entry, once found */
 	bool compat;
 };
 
-static long count_arg(__u32 i, void *data)
+/* Strings, until argv ends, max_args, the buffer is full or a page is not present; e->argc counts them and
+ * e->args_size is where the next one goes. */
+static long read_arg(__u32 i, void *data)
 {
-	struct argv_count *c = data;
+	struct argv_walk *w = data;
+	struct exec_event *e = w->e;
 	const char *arg;
+	bool cut = false;
+	long next;
 
-	if (argv_entry(c->argv, c->from + i, c->compat, &arg) || !arg) {
-		c->end = c->from + i;
+	if (argv_entry(w->argv, i, w->compat, &arg)) {
+		e->flags |= EXEC_ARGV_UNREADABLE;
 		return 1;
 	}
-	c->end = c->from + i + 1;
+	if (!arg)
+		return 1;
+	next = read_string(e, e->args_size, arg, &cut);
+	if (next < 0) {
+		e->flags |= next == -2 ? EXEC_ARGV_FAULT : EXEC_ARGV_TRUNCATED;
+		return 1;
+	}
+	e->args_size = next;
+	if (cut && i < 64)
+		e->cut_mask |= 1ULL << i;
+	e->argc = i + 1;
+	return 0;
+}
+
+/* Then only count, from e->argc on: user space needs the caller's argc to line up the new program's argv. */
+static long count_arg(__u32 i, void *data)
+{
+	struct argv_walk *w = data;
+	struct exec_event *e = w->e;
+	const char *arg;
+
+	if (argv_entry(w->argv, e->orig_argc, w->compat, &arg) || !arg)
+		return 1;
+	e->orig_argc++;
 	return 0;
 }
 
 /* Read the filename and argv into @e. */
 static __noinline int capture(struct exec_event *e, const char *filename, const char *const *argv, bool compat)
 {
-	const char *arg;
-	long off, next;
+	struct argv_walk w = {.e = e, .argv = argv, .compat = compat};
 	bool cut = false;
-	__u32 i;
+	long off;
+	__u32 n;
 
 	if (!e)
 		return 0;
 	e->ret = 0;
 	e->flags = compat ? EXEC_COMPAT : 0;
 	e->argc = 0;
-	e->orig_argc = 0;
 	e->final_argc = 0;
 	e->mm_args_size = 0;
 	e->cut_mask = 0;
@@ -104,34 +136,17 @@ static __noinline int capture(struct exec_event *e, const char *filename, const 
 	}
 	if (cut)
 		e->flags |= EXEC_FILENAME_TRUNCATED;
+	e->args_size = off;
 
-	/* strings, until argv ends, max_args, the buffer is full or a page is not present */
-	for (i = 0; i < EXEC_MAX_ARGS_LIMIT && i < max_args; i++) {
-		if (argv_entry(argv, i, compat, &arg)) {
-			e->flags |= EXEC_ARGV_UNREADABLE;
-			break;
-		}
-		if (!arg)
-			break;
-		next = read_string(e, off, arg, &cut);
-		if (next < 0) {
-			e->flags |= next == -2 ? EXEC_ARGV_FAULT : EXEC_ARGV_TRUNCATED;
-			break;
-		}
-		off = next;
-		if (cut && i < 64)
-			e->cut_mask |= 1ULL << i;
-		e->argc++;
-	}
-	/* then only count: user space needs the caller's argc to line up the new program's argv (with
-	 * bpf_loop: a bounded loop of 129 reads here cost the verifier ~50 ms per program) */
-	struct argv_count c = {.argv = argv, .from = i, .end = i, .compat = compat};
-	if (i < EXEC_MAX_ARGS_LIMIT + 1)
-		bpf_loop(EXEC_MAX_ARGS_LIMIT + 1 - i, count_arg, &c, 0);
-	e->orig_argc = c.end;
+	n = max_args < EXEC_MAX_ARGS_LIMIT ? max_args : EXEC_MAX_ARGS_LIMIT;
+	bpf_loop(n, read_arg, &w, 0);
+	/* an argument that was not read (fault, full buffer) is counted from its entry on */
+	n = e->argc;
+	e->orig_argc = n;
+	if (n < EXEC_MAX_ARGS_LIMIT + 1)
+		bpf_loop(EXEC_MAX_ARGS_LIMIT + 1 - n, count_arg, &w, 0);
 	if (e->orig_argc > e->argc && !(e->flags & EXEC_ARGV_FAULT))
 		e->flags |= EXEC_ARGV_TRUNCATED;
-	e->args_size = off;
 	return 0;
 }
 
