@@ -22,7 +22,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # libgadgetbox: the tracers, the context and container collection (common/gadgetbox.h); the rest of common/
 # is the command line's (flags, output, escaping), and applets/ are its clients.
-LIB_SRCS := $(addprefix common/,ctx.c tracer.c exec.c open.c procs.c socks.c dns.c seccomp.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
+LIB_SRCS := $(addprefix common/,ctx.c tracer.c btfsub.c exec.c open.c procs.c socks.c dns.c seccomp.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
 	watch.c clock.c diag.c strbuf.c errnames.c dnsmsg.c dnstcp.c)
 CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard common/*.c)) $(wildcard applets/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))

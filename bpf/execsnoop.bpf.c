@@ -240,10 +240,11 @@ static __always_inline void add_kernel_filename(struct exec_event *e, struct lin
 }
 
 /* Linux 6.10+: the kernel has copied argv (faulting its pages in); the old address space is still current. */
-SEC("tp_btf/sched_prepare_exec")
+SEC("raw_tp/sched_prepare_exec")
 int BPF_PROG(tp_prepare_exec, struct task_struct *task, struct linux_binprm *bprm)
 {
-	struct exec_event *e = bpf_task_storage_get(&inflight, task, 0, 0);
+	/* @task is current (raw tracepoint arguments are plain numbers: the BTF pointer comes from the helper) */
+	struct exec_event *e = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 
 	if (e && (e->flags & (EXEC_ARGV_FAULT | EXEC_FILENAME_FAULT)))
 		capture(e, (const char *)e->filename_ptr, (const char *const *)e->argv_ptr, e->flags & EXEC_COMPAT);
@@ -251,10 +252,11 @@ int BPF_PROG(tp_prepare_exec, struct task_struct *task, struct linux_binprm *bpr
 }
 
 /* Success: the new program is mapped; comm and (after de_thread) pid are the new ones. */
-SEC("tp_btf/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int BPF_PROG(tp_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	struct exec_event *e = bpf_task_storage_get(&inflight, p, 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf(); /* @p, as a BTF pointer */
+	struct exec_event *e = bpf_task_storage_get(&inflight, task, 0, 0);
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
 	if (!e)
@@ -269,7 +271,7 @@ int BPF_PROG(tp_process_exec, struct task_struct *p, pid_t old_pid, struct linux
 	e->proc.tid = (__u32)pid_tgid;
 	e->proc.ppid = BPF_CORE_READ(p, real_parent, tgid);
 	bpf_get_current_comm(e->proc.comm, sizeof(e->proc.comm));
-	exec_send(p, e);
+	exec_send(task, e);
 	return 0;
 }
 
@@ -306,7 +308,7 @@ int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
 /* 32-bit execs (see gb_in_ia32_syscall()) */
 enum { IA32_EXECVE = 11, IA32_EXECVEAT = 358 };
 
-SEC("tp_btf/sys_enter")
+SEC("raw_tp/sys_enter")
 int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 {
 	if (!gb_in_ia32_syscall())
@@ -322,7 +324,7 @@ int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(ia32_exit, struct pt_regs *regs, long ret)
 {
 	if (!gb_in_ia32_syscall())

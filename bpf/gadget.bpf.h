@@ -50,10 +50,10 @@ struct {
 } gb_container_inits SEC(".maps");
 
 /*
- * Pointer fields of a trusted task (from bpf_get_current_task_btf() or a tp_btf argument) are read with
- * bpf_probe_read_kernel() (BPF_CORE_READ), not loaded: the verifier answers each load of a pointer from a
- * trusted pointer with up to four name searches of the kernel's whole BTF (~0.4 ms each here, at every visit
- * of the instruction), which made most of opensnoop-k8s's start-up. The reads cost a few ns per event.
+ * Pointer fields of a trusted task (from bpf_get_current_task_btf() or a tp_btf argument; raw_tp arguments are plain
+ * numbers anyway) are read with bpf_probe_read_kernel() (BPF_CORE_READ), not loaded: the verifier answers each load of
+ * a pointer from a trusted pointer with up to four name searches of the kernel's whole BTF (~0.4 ms each here, at every
+ * visit of the instruction), which made most of opensnoop-k8s's start-up. The reads cost a few ns per event.
  */
 static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 {
@@ -121,7 +121,7 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 #ifdef __TARGET_ARCH_x86
 /*
  * 32-bit syscalls (a 32-bit program, or int $0x80) do not fire the per-syscall tracepoints on x86-64; the
- * raw sys_enter/sys_exit tracepoints do. Applets attach tp_btf programs there that return at once unless
+ * raw sys_enter/sys_exit tracepoints do. Applets attach raw_tp programs there that return at once unless
  * this says the current syscall is a 32-bit one.
  */
 /* The socket behind a file (an fd an iter/task_file program visits), or NULL if it is not one. */
@@ -146,7 +146,7 @@ static __always_inline bool gb_in_ia32_syscall(void)
  * A container ends when its init process does. Forget its mount namespace here, in the kernel, before the
  * namespace can be freed and its id given to a new container, and tell user space in order with the events.
  */
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(gb_container_exit, struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);

@@ -286,7 +286,7 @@ int tp_exit_openat2(struct trace_event_raw_sys_exit *ctx)
 /* 32-bit opens (see gb_in_ia32_syscall()): otherwise a process could open files unseen */
 enum { IA32_OPEN = 5, IA32_CREAT = 8, IA32_OPENAT = 295, IA32_OPENAT2 = 437 };
 
-SEC("tp_btf/sys_enter")
+SEC("raw_tp/sys_enter")
 int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 {
 	if (!gb_in_ia32_syscall())
@@ -304,7 +304,7 @@ int BPF_PROG(ia32_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
+SEC("raw_tp/sys_exit")
 int BPF_PROG(ia32_exit, struct pt_regs *regs, long ret)
 {
 	if (!gb_in_ia32_syscall())

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * seccomp-advise, kernel side: one program on every syscall entry of the node (tp_btf/sys_enter). A task whose
+ * seccomp-advise, kernel side: one program on every syscall entry of the node (raw_tp/sys_enter). A task whose
  * mount namespace user space registered in sc_recs has the syscall's bit set and its count raised, in its
  * native or compat table; the first time a bit is set, the task's comm is kept. A container registered before
  * it ran starts in SC_WAITING: what its runtime does in there first (mounts, pivot_root, capabilities, the
@@ -30,7 +30,7 @@ struct {
 	__type(value, char[GB_COMM_LEN]);
 } sc_first SEC(".maps");
 
-SEC("tp_btf/sys_enter")
+SEC("raw_tp/sys_enter")
 int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();

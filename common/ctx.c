@@ -98,6 +98,7 @@ int gb_ctx_ready(struct gb_ctx *ctx)
 		pthread_join(ctx->scan, NULL);
 		ctx->scanning = false;
 	}
+	gb_startup_step("containers scanned");
 	ctx->ready = true;
 	if (!ctx->no_watch) {
 		ctx->watching = true;
@@ -448,6 +449,7 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 		goto fail;
 	}
 	ctx->no_watch = OPT(opts, no_watch);
+	gb_startup_step("scanning containers");
 	ctx->scanning = gb_thread_start(&ctx->scan, scan_thread, NULL) == 0;
 	if (!ctx->scanning)
 		scan_thread(NULL);

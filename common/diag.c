@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static gb_log_fn log_fn;
 static void *log_ctx;
@@ -77,4 +78,27 @@ void gb_warn_once(const char *fmt, ...)
 		seen[nseen++] = h;
 	pthread_mutex_unlock(&log_lock);
 	deliver(GB_LOG_WARN, msg);
+}
+
+static struct timespec process_start;
+
+__attribute__((constructor)) static void note_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &process_start);
+}
+
+void gb_startup_step(const char *fmt, ...)
+{
+	struct timespec now;
+	char what[256];
+	va_list ap;
+
+	if (!log_fn)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	gb_log(GB_LOG_DEBUG, "start-up: %.1f ms: %s",
+	       (now.tv_sec - process_start.tv_sec) * 1e3 + (now.tv_nsec - process_start.tv_nsec) / 1e6, what);
 }

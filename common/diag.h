@@ -16,6 +16,8 @@ void gb_vlog(enum gb_log_level level, const char *fmt, va_list ap) __attribute__
 #define gb_info(...) gb_log(GB_LOG_INFO, __VA_ARGS__)
 /* A warning, once per distinct message (corrupt files are seen again at every rescan). */
 void gb_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A step of start-up, with the milliseconds since the process started, at GB_LOG_DEBUG (-v shows them). */
+void gb_startup_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether anyone listens at @level (to skip building expensive messages). */
 int gb_log_enabled(void);
 

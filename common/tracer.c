@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "../bpf/gadget.h"
+#include "btfsub.h"
 #include "clock.h"
 #include "containers.h"
 #include "decode.h"
@@ -101,11 +103,48 @@ int gb_bpf_preflight(const char *btf_path)
 	return ensure_tracefs();
 }
 
-void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts)
+/* The BTF subset of each object opened so far (a handful: one per tracer kind), kept for the process. */
+static struct {
+	const void *elf;
+	int fd; /* -1: none for this object */
+} subsets[16];
+static unsigned nsubsets;
+static pthread_mutex_t subsets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int subset_fd(const void *elf, size_t elf_size, const char *btf_path)
 {
+	int fd = -1;
+
+	pthread_mutex_lock(&subsets_lock);
+	for (unsigned i = 0; i < nsubsets; i++)
+		if (subsets[i].elf == elf) {
+			fd = subsets[i].fd;
+			goto out;
+		}
+	fd = gb_btf_subset(elf, elf_size, btf_path);
+	if (nsubsets < sizeof(subsets) / sizeof(subsets[0]))
+		subsets[nsubsets].elf = elf, subsets[nsubsets++].fd = fd;
+	else if (fd >= 0)
+		close(fd), fd = -1;
+out:
+	pthread_mutex_unlock(&subsets_lock);
+	return fd;
+}
+
+void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts, const void *elf, size_t elf_size,
+		      char path[32])
+{
+	const char *btf = gb_ctx_btf_path(ctx);
+	int fd = subset_fd(elf, elf_size, btf);
+
 	memset(opts, 0, sizeof(*opts));
 	opts->sz = sizeof(*opts);
-	opts->btf_custom_path = gb_ctx_btf_path(ctx);
+	opts->btf_custom_path = btf;
+	if (fd >= 0) {
+		snprintf(path, 32, "/proc/self/fd/%d", fd);
+		opts->btf_custom_path = path;
+	}
+	gb_startup_step("BTF for CO-RE: %s", fd >= 0 ? "the object's subset" : btf ? btf : "the kernel's");
 }
 
 /* The lines of the last verifier log, at most @max of them from its end, appended to @sb. */
@@ -238,8 +277,10 @@ struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kin
 struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
 			       struct bpf_object_skeleton *skel, gb_lost_fn on_lost, void *cb_ctx)
 {
+	gb_startup_step("%s: BPF object opened", skel->name);
 	int err = bpf_object__load_skeleton(skel);
 
+	gb_startup_step("%s: BPF programs loaded", skel->name);
 	if (err) {
 		err = gb_bpf_load_failed("cannot load the BPF programs", err);
 		ops->destroy(&(struct gb_tracer){.ops = ops, .kind = kind});
@@ -437,6 +478,7 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	}
 	if ((err = attach_all(t)))
 		goto fail;
+	gb_startup_step("programs attached");
 	if ((err = gb_ctx_add_tracer(ctx, t))) {
 		gb_err("cannot add the tracer to the context: %s", strerror(-err));
 		goto fail;

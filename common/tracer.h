@@ -61,7 +61,10 @@ struct gb_tracer {
 /* Checks privileges, kernel BTF (or @btf_path) and tracefs. Returns 0, or a negative errno after logging. */
 int gb_bpf_preflight(const char *btf_path);
 /* Open options carrying the context's BTF path. */
-void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts);
+/* Open options for the object whose ELF is @elf: the context's BTF, and for CO-RE the subset of it the
+ * object needs (btfsub.c), whose path is kept in @path (libbpf copies it). */
+void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts, const void *elf, size_t elf_size,
+		      char path[32]);
 /* Log why an open/load failed (the program the kernel refused and the verifier's last lines); returns -err. */
 int gb_bpf_load_failed(const char *what, int err);
 
@@ -103,7 +106,10 @@ struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kin
 #define GB_SKEL_OPEN(ctx, name)                                                                                        \
 	({                                                                                                             \
 		struct bpf_object_open_opts _oo;                                                                       \
-		gb_bpf_open_opts((ctx), &_oo);                                                                         \
+		char _btf[32];                                                                                         \
+		size_t _elf_sz;                                                                                        \
+		const void *_elf = name##__elf_bytes(&_elf_sz);                                                        \
+		gb_bpf_open_opts((ctx), &_oo, _elf, _elf_sz, _btf);                                                    \
 		name##__open_opts(&_oo);                                                                               \
 	})
 
