@@ -60,9 +60,16 @@ static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
+/*
+ * Set by user space once gb_mntns holds the containers of the first scan. Programs are attached before that
+ * scan ends (start-up should not wait for the runtimes' files); until then every event passes and user space
+ * filters it. Alone in its section, so user space writes it as the whole value of one map.
+ */
+bool gb_filter_armed SEC(".data.gb_filter") = false;
+
 static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
 {
-	return !gb_filter_mntns || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+	return !gb_filter_mntns || !gb_filter_armed || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
 }
 
 static __always_inline void gb_count_drop(void)

@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +60,10 @@ struct gb_ctx {
 	 * tracers (both take tens of ms); whatever needs the table waits for it (ctx_ready) */
 	pthread_t scan;
 	bool scanning, ready, no_watch;
+	/* the scan runs at a lower priority while the caller loads (on one CPU it would halve the load's
+	 * speed), and at the caller's once the caller waits for it */
+	_Atomic int scan_tid;
+	atomic_bool scan_waited;
 };
 
 /* epoll tags for the fds that are not ring buffers (those carry their tracer) */
@@ -82,9 +89,19 @@ static void arm_timer(struct gb_ctx *ctx)
 static void drain(void *arg);
 static int epoll_add(struct gb_ctx *ctx, int fd, void *tag);
 
+#define SCAN_NICE 10
+
 static void *scan_thread(void *arg)
 {
-	(void)arg;
+	struct gb_ctx *ctx = arg;
+	int tid = (int)syscall(SYS_gettid);
+
+	/* first lower, then publish the tid, then look whether the caller waits already (it raises it again
+	 * when it sees the tid): either way the caller never waits on a lowered scan */
+	setpriority(PRIO_PROCESS, tid, SCAN_NICE);
+	atomic_store(&ctx->scan_tid, tid);
+	if (atomic_load(&ctx->scan_waited))
+		setpriority(PRIO_PROCESS, tid, 0);
 	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
 	return NULL;
 }
@@ -95,6 +112,10 @@ int gb_ctx_ready(struct gb_ctx *ctx)
 	if (ctx->ready)
 		return 0;
 	if (ctx->scanning) {
+		atomic_store(&ctx->scan_waited, true);
+		int tid = atomic_load(&ctx->scan_tid);
+		if (tid)
+			setpriority(PRIO_PROCESS, tid, 0); /* needs CAP_SYS_NICE, which a tracer has */
 		pthread_join(ctx->scan, NULL);
 		ctx->scanning = false;
 	}
@@ -450,9 +471,9 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 	}
 	ctx->no_watch = OPT(opts, no_watch);
 	gb_startup_step("scanning containers");
-	ctx->scanning = gb_thread_start(&ctx->scan, scan_thread, NULL) == 0;
+	ctx->scanning = gb_thread_start(&ctx->scan, scan_thread, ctx) == 0;
 	if (!ctx->scanning)
-		scan_thread(NULL);
+		gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
 	ctx->next_tick_ms = gb_clock_monotonic_ms() + GB_TICK_MS;
 	arm_timer(ctx);
 	return ctx;

@@ -66,6 +66,7 @@ struct assembly {
 struct dns_kind {
 	struct dnssnoop_bpf *skel;
 	struct gb_dns_opts opts;
+	int cgroup_fd; /* the cgroup2 root (gb_cgroup2_root(): not ours to close) */
 	uint16_t ports[DNS_MAX_PORTS];
 	struct gb_dns_msg msg;
 	struct pending *pending[PENDING_BUCKETS];
@@ -411,9 +412,6 @@ static void dns_destroy(struct gb_tracer *t)
 	free(k);
 }
 
-static const struct gb_tracer_ops dns_ops = {
-	.name = "dns", .record = dns_record, .tick = dns_tick, .destroy = dns_destroy};
-
 /* The owners of the sockets that exist already: one pass of iter/task_file fills the kernel's table. */
 static void scan_owners(struct gb_tracer *t, struct dns_kind *k)
 {
@@ -430,6 +428,30 @@ static void scan_owners(struct gb_tracer *t, struct dns_kind *k)
 		;
 	close(fd);
 }
+
+/* The cgroup programs, on the cgroup2 root; then the owners of the sockets that exist already. */
+static int dns_attach(struct gb_tracer *t)
+{
+	struct dns_kind *k = t->kind;
+	struct bpf_program *progs[] = {k->skel->progs.dns_egress, k->skel->progs.dns_ingress,
+				       k->skel->progs.dns_sock_create, k->skel->progs.dns_sock_release};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
+		struct bpf_link *link = bpf_program__attach_cgroup(progs[i], k->cgroup_fd);
+		if (!link || gb_tracer_add_link(t, progs[i], link)) {
+			int err = errno;
+			gb_err("cannot attach BPF program '%s' to the cgroup2 root: %s", bpf_program__name(progs[i]),
+			       strerror(err));
+			bpf_link__destroy(link);
+			return -err;
+		}
+	}
+	scan_owners(t, k);
+	return 0;
+}
+
+static const struct gb_tracer_ops dns_ops = {
+	.name = "dns", .record = dns_record, .tick = dns_tick, .attach = dns_attach, .destroy = dns_destroy};
 
 struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opts)
 {
@@ -466,22 +488,7 @@ struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opt
 	struct bpf_program *cgroup_progs[] = {k->skel->progs.dns_egress, k->skel->progs.dns_ingress,
 					      k->skel->progs.dns_sock_create, k->skel->progs.dns_sock_release};
 	for (size_t i = 0; i < sizeof(cgroup_progs) / sizeof(*cgroup_progs); i++)
-		bpf_program__set_autoattach(cgroup_progs[i], false); /* to the cgroup2 root, below */
-	struct gb_tracer *t = gb_kind_load(ctx, &dns_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);
-	if (!t)
-		return NULL;
-	for (size_t i = 0; i < sizeof(cgroup_progs) / sizeof(*cgroup_progs); i++) {
-		struct bpf_link *link = bpf_program__attach_cgroup(cgroup_progs[i], cg);
-		if (!link || gb_tracer_add_link(t, cgroup_progs[i], link)) {
-			int err = errno;
-			gb_err("cannot attach BPF program '%s' to the cgroup2 root: %s",
-			       bpf_program__name(cgroup_progs[i]), strerror(err));
-			bpf_link__destroy(link);
-			gb_tracer__free(t);
-			errno = err;
-			return NULL;
-		}
-	}
-	scan_owners(t, k);
-	return t;
+		bpf_program__set_autoattach(cgroup_progs[i], false); /* to the cgroup2 root: dns_attach() */
+	k->cgroup_fd = cg;
+	return gb_kind_load(ctx, &dns_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);
 }

@@ -418,6 +418,27 @@ int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf
 	return 0;
 }
 
+/* Let gb_mntns_allowed() use gb_mntns (see gb_filter_armed in gadget.bpf.h). */
+static int arm_filter(struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".data.gb_filter");
+	uint32_t zero = 0;
+
+	if (!m) {
+		gb_err("internal error: BPF object lacks map .data.gb_filter");
+		return -ENOENT;
+	}
+	unsigned char value[bpf_map__value_size(m)];
+	memset(value, 0, sizeof(value));
+	value[0] = 1; /* bool gb_filter_armed, the section's only variable */
+	if (bpf_map_update_elem(bpf_map__fd(m), &zero, value, BPF_ANY)) {
+		int err = errno;
+		gb_err("cannot arm the container filter: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 /* Attach every program of the object; on failure say which one. */
 static int attach_all(struct gb_tracer *t)
 {
@@ -464,21 +485,29 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 		err = -ENOENT;
 		goto fail;
 	}
-	/* fill the filter before anything is attached, and keep it in step */
-	if ((err = gb_ctx_ready(ctx)))
-		goto fail;
-	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
-	if (t->sub_id < 0)
-		goto fail;
 	t->rb = ring_buffer__new(events_fd, on_record, t, NULL);
 	if (!t->rb) {
 		err = -errno;
 		gb_err("cannot set up the ring buffer: %s", strerror(errno));
 		goto fail;
 	}
-	if ((err = attach_all(t)))
+	/*
+	 * Attach first, then wait for the first container scan (it runs in its own thread from gb_ctx__new()):
+	 * the ring buffer keeps what happens meanwhile, and the in-kernel container filter lets everything through
+	 * until it is filled and armed, user space filtering instead. Start-up is then the load alone, whatever the
+	 * number of containers.
+	 */
+	if ((err = attach_all(t)) || (ops->attach && (err = ops->attach(t))))
 		goto fail;
 	gb_startup_step("programs attached");
+	if ((err = gb_ctx_ready(ctx)))
+		goto fail;
+	/* fill the filter, keep it in step, and arm it */
+	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
+	if (t->sub_id < 0)
+		goto fail;
+	if ((err = arm_filter(obj)))
+		goto fail;
 	if ((err = gb_ctx_add_tracer(ctx, t))) {
 		gb_err("cannot add the tracer to the context: %s", strerror(-err));
 		goto fail;

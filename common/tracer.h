@@ -34,6 +34,9 @@ struct gb_tracer_ops {
 	int (*snapshot)(struct gb_tracer *t);
 	/* Called on every poll of the context's timer (a few times a second at least): timeouts. May be NULL. */
 	void (*tick)(struct gb_tracer *t);
+	/* Attach what attach_all() leaves (programs with autoattach off), right after it, before the tracer
+	 * waits for the first container scan. May be NULL. */
+	int (*attach)(struct gb_tracer *t);
 	/* Free the skeleton and the kind's state. */
 	void (*destroy)(struct gb_tracer *t);
 };
