@@ -133,8 +133,13 @@ static void on_open(void *ctx, const struct gb_open_event *e)
 		out_str(o, OPF_ERROR, name);
 		out_str(o, OPF_RESULT, name);
 	}
-	sb_reset(&flags_sb);
-	gb_open_flags_str(&flags_sb, e->flags);
+	/* decoded flags: the same few values again and again, so the last one's text is kept */
+	static uint64_t last_flags = UINT64_MAX, last_resolve = UINT64_MAX;
+	if (e->flags != last_flags) {
+		sb_reset(&flags_sb);
+		gb_open_flags_str(&flags_sb, e->flags);
+		last_flags = e->flags;
+	}
 	out_strn(o, OPF_FLAGS, flags_sb.buf, flags_sb.len);
 	out_u64(o, OPF_FLAGS_RAW, e->flags);
 	if (gb_open_flags_use_mode(e->flags)) {
@@ -146,8 +151,11 @@ static void on_open(void *ctx, const struct gb_open_event *e)
 	if (e->syscall == GB_SYS_OPENAT || e->syscall == GB_SYS_OPENAT2)
 		out_s64(o, OPF_DIRFD, e->dirfd);
 	if (e->syscall == GB_SYS_OPENAT2) {
-		sb_reset(&resolve_sb);
-		gb_resolve_flags_str(&resolve_sb, e->resolve);
+		if (e->resolve != last_resolve) {
+			sb_reset(&resolve_sb);
+			gb_resolve_flags_str(&resolve_sb, e->resolve);
+			last_resolve = e->resolve;
+		}
 		out_strn(o, OPF_RESOLVE, resolve_sb.buf, resolve_sb.len);
 	}
 	out_strn(o, OPF_PATH, e->path, e->path_len);

@@ -46,6 +46,25 @@ static struct container_cache {
 	struct strbuf json;
 } cache[CONTAINER_CACHE + 1];
 
+/*
+ * Likewise the members that follow a process (mount namespace, ids, comm) and its container: the same for a
+ * thread's events until it changes name, ids or container. Rendered once per such state, keyed by thread.
+ */
+#define PROC_CACHE 64
+struct proc_key {
+	uint64_t mntns;
+	uint32_t pid, tid, ppid, uid, gid;
+	unsigned generation;
+	const struct gb_container *c;
+	char comm[16];
+};
+static struct proc_cache {
+	struct proc_key key;
+	bool valid;
+	struct strbuf json;
+} proc_cache[PROC_CACHE];
+static bool proc_json_whole; /* every field from mountnsid to the container's is in the JSON */
+
 static uint64_t start_boot_ns;
 
 uint64_t gb_now_ns(int clock)
@@ -64,6 +83,8 @@ int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, 
 	start_boot_ns = gb_now_ns(CLOCK_BOOTTIME);
 	for (struct container_cache *e = cache; e <= &cache[CONTAINER_CACHE]; e++)
 		e->valid = false;
+	for (struct proc_cache *e = proc_cache; e < &proc_cache[PROC_CACHE]; e++)
+		e->valid = false;
 	gb_cli_log_init(o);
 	if (output_init(o, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields,
 			default_cols, &err)) {
@@ -73,6 +94,9 @@ int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, 
 		container_json_whole = true;
 		for (size_t i = GBF_RUNTIME_NAME; i <= GBF_K8S_CONTAINER; i++)
 			container_json_whole &= o->in_json[i];
+		proc_json_whole = container_json_whole && gb_opts.mode == OUT_JSON;
+		for (size_t i = GBF_MNTNS; i <= GBF_COMM; i++)
+			proc_json_whole &= o->in_json[i];
 	}
 	sb_free(&err);
 	return rc;
@@ -137,6 +161,46 @@ static void event_container(struct output *o, const struct gb_container *c)
 	out_raw(o, GBF_RUNTIME_NAME, e->json.buf ? e->json.buf : "", e->json.len);
 }
 
+static void proc_fields(struct output *o, const struct gb_event_proc *p)
+{
+	out_u64(o, GBF_MNTNS, p->mntns);
+	out_u64(o, GBF_PID, p->pid);
+	out_u64(o, GBF_TID, p->tid);
+	out_u64(o, GBF_PPID, p->ppid);
+	out_u64(o, GBF_UID, p->uid);
+	out_u64(o, GBF_GID, p->gid);
+	out_str(o, GBF_COMM, p->comm);
+}
+
+/* JSON: the process's and its container's members in one piece, from the cache. */
+static void proc_json(struct output *o, const struct gb_event_proc *p)
+{
+	struct proc_key key = {.mntns = p->mntns,
+			       .pid = p->pid,
+			       .tid = p->tid,
+			       .ppid = p->ppid,
+			       .uid = p->uid,
+			       .gid = p->gid,
+			       .c = p->container,
+			       .generation = p->container ? p->container->generation : 0};
+	struct proc_cache *e = &proc_cache[p->tid % PROC_CACHE];
+
+	memcpy(key.comm, p->comm, sizeof(key.comm));
+	if (!e->valid || memcmp(&e->key, &key, sizeof(key))) {
+		/* render them alone: the row is empty but for what an applet set before (nothing, see on_open) */
+		struct out_value saved[GBF_K8S_CONTAINER - GBF_MNTNS + 1];
+		memcpy(saved, &o->row[GBF_MNTNS], sizeof(saved));
+		proc_fields(o, p);
+		event_container(o, p->container);
+		sb_reset(&e->json);
+		out_json_members(o, GBF_MNTNS, GBF_K8S_CONTAINER, &e->json);
+		memcpy(&o->row[GBF_MNTNS], saved, sizeof(saved));
+		e->key = key;
+		e->valid = true;
+	}
+	out_raw(o, GBF_MNTNS, e->json.buf ? e->json.buf : "", e->json.len);
+}
+
 void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 {
 	out_begin(o);
@@ -153,12 +217,10 @@ void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 		out_str(o, GBF_ELAPSED, elapsed_buf);
 	}
 	out_u64(o, GBF_TIMESTAMP, p->timestamp);
-	out_u64(o, GBF_MNTNS, p->mntns);
-	out_u64(o, GBF_PID, p->pid);
-	out_u64(o, GBF_TID, p->tid);
-	out_u64(o, GBF_PPID, p->ppid);
-	out_u64(o, GBF_UID, p->uid);
-	out_u64(o, GBF_GID, p->gid);
-	out_str(o, GBF_COMM, p->comm);
+	if (proc_json_whole) {
+		proc_json(o, p);
+		return;
+	}
+	proc_fields(o, p);
 	event_container(o, p->container);
 }

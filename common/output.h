@@ -61,8 +61,6 @@ struct out_value {
 };
 
 #define OUT_MAX_FIELDS 64
-#define OUT_PLAN_GROUP 1000
-#define OUT_PLAN_END   2000
 
 struct output {
 	enum out_mode mode;

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -418,6 +419,43 @@ TEST(test_json_escapes_strings_and_string_lists)
 	out_strv(&o, F_ARGS, &args);
 	out_end(&o);
 	CHECK_WRITTEN(&o, "{\"comm\":\"x\\\\\\n\\u0000\\u202e\",\"args\":[\"a\\\"b\",\"\\udcff\\u001b\"]}\n");
+	finish(&o);
+}
+
+/* Pre-rendered members (event.c's container cache) go in where their first field is; values of every kind
+ * around a string that needs escaping halfway, long enough to grow the buffer. */
+TEST(test_json_raw_members_numbers_and_escapes_mid_string)
+{
+	struct output o;
+	char long_comm[3000];
+
+	memset(long_comm, 'a', sizeof(long_comm));
+	long_comm[1500] = '"';
+	REQUIRE(start(&o, OUT_JSON, NULL) == 0);
+	out_begin(&o);
+	out_u64(&o, F_PID, UINT64_MAX);
+	const char *members = "\"runtime\":{\"runtimeName\":\"docker\"}";
+	out_raw(&o, F_RUNTIME_NAME, members, strlen(members));
+	out_s64(&o, F_RET, INT64_MIN);
+	out_bool(&o, F_TRACE_ID, false);
+	out_end(&o);
+	out_begin(&o);
+	out_strn(&o, F_COMM, long_comm, sizeof(long_comm));
+	out_str(&o, F_K8S_POD, "p");
+	out_s64(&o, F_RET, -2);
+	out_end(&o);
+	struct strbuf want = {0};
+	sb_adds(&want, "{\"pid\":18446744073709551615,\"runtime\":{\"runtimeName\":\"docker\"},"
+		       "\"ret\":-9223372036854775808,\"traceId\":false}\n{\"comm\":\"");
+	sb_add(&want, long_comm, 1500);
+	sb_adds(&want, "\\\"");
+	sb_add(&want, long_comm + 1501, sizeof(long_comm) - 1501);
+	sb_adds(&want, "\",\"k8s\":{\"podName\":\"p\"},\"ret\":-2}\n");
+	struct strbuf got = {0};
+	written(&o, &got);
+	unit_check_mem(__FILE__, __LINE__, "written", "want", got.buf, got.len, want.buf, want.len);
+	sb_free(&got);
+	sb_free(&want);
 	finish(&o);
 }
 
