@@ -318,7 +318,12 @@ static __always_inline __u64 walk_node(__u64 node)
 struct walk_ctx {
 	struct inet_ehash_bucket *eh;
 	__u32 nbuckets;
+	__u32 first; /* the chunk this run starts at */
+	bool stopped;
 };
+
+/* The most a chunk of HEADS buckets can write: HEADS chains of SOCK_MAX_CHAIN records (ring header included). */
+#define CHUNK_MAX_BYTES (HEADS * SOCK_MAX_CHAIN * (sizeof(struct sock_inet) + 8))
 
 /* A bucket's chain, followed for up to SOCK_MAX_CHAIN sockets. A global function: verified once, not once
  * per bucket of a chunk. */
@@ -336,8 +341,14 @@ static long walk_chunk(__u64 c, void *arg)
 {
 	struct walk_ctx *w = arg;
 	__u64 heads[HEADS];
-	__u32 b = (__u32)c * HEADS;
+	__u32 b = ((__u32)c + w->first) * HEADS;
 
+	if (bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) + CHUNK_MAX_BYTES >
+	    bpf_ringbuf_query(&gb_events, BPF_RB_RING_SIZE)) {
+		walk.resume_chunk = (__u32)c + w->first;
+		w->stopped = true;
+		return 1;
+	}
 	if (bpf_probe_read_kernel(heads, sizeof(heads), &w->eh[b]))
 		return 1;
 	/* a chain ends at a "nulls" marker: an odd value (an empty bucket is one) */
@@ -355,15 +366,23 @@ int tcp_ehash(struct bpf_iter__task *ctx)
 	/* the walk needs one run, and iter/task always has a first task */
 	if (ctx->meta->seq_num != 0)
 		return 0;
-	for (int h = 0; h < SOCK_MAX_EHASH; h++) {
-		struct inet_hashinfo *hi = (struct inet_hashinfo *)walk.ehash[h];
-		if (!hi)
-			break;
-		w.eh = BPF_CORE_READ(hi, ehash);
-		w.nbuckets = BPF_CORE_READ(hi, ehash_mask) + 1;
-		bpf_loop((w.nbuckets + HEADS - 1) / HEADS, walk_chunk, &w, 0);
+	/* one table per run (user space runs it again until walked): no loop over tables to verify */
+	__u32 h = walk.resume_table;
+	if (h >= SOCK_MAX_EHASH || !walk.ehash[h & (SOCK_MAX_EHASH - 1)]) {
+		walk.walked = 1;
+		return 0;
 	}
-	walk.walked = 1;
+	struct inet_hashinfo *hi = (struct inet_hashinfo *)walk.ehash[h & (SOCK_MAX_EHASH - 1)];
+	w.eh = BPF_CORE_READ(hi, ehash);
+	w.nbuckets = BPF_CORE_READ(hi, ehash_mask) + 1;
+	w.first = walk.resume_chunk;
+	__u32 chunks = (w.nbuckets + HEADS - 1) / HEADS;
+	if (w.first < chunks)
+		bpf_loop(chunks - w.first, walk_chunk, &w, 0);
+	if (!w.stopped) { /* this table is done: the next run takes the next one */
+		walk.resume_table = h + 1;
+		walk.resume_chunk = 0;
+	}
 	return 0;
 }
 

@@ -87,6 +87,9 @@ struct sock_walk_state {
 	__u32 ehash_overflow;	     /* more tables than that: fall back to per-namespace iterators */
 	__u32 walked;		     /* the walk ran to its end */
 	__u32 chain_overflow;	     /* a chain longer than SOCK_MAX_CHAIN was cut */
+	/* where the walk goes on: it stops when the ring buffer could not take another chunk, and the next run
+	 * (user space has read the buffer meanwhile) starts here */
+	__u32 resume_table, resume_chunk;
 };
 
 struct sock_unix {

@@ -348,13 +348,22 @@ static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
 	if (set_wanted(k, s))
 		return false;
 	w->walked = 0;
-	int err = iter_read(gb_tracer_link(t, k->skel->progs.tcp_ehash), &none, "TCP hash");
+	w->resume_table = w->resume_chunk = 0;
+	/* a run stops where the ring buffer is nearly full; it is read, and the next run goes on from there */
+	k->ring_out = &s->socks_raw;
+	int err = 0;
+	for (uint64_t at = 0, first = 1;; first = 0) {
+		err = iter_read(gb_tracer_link(t, k->skel->progs.tcp_ehash), &none, "TCP hash");
+		gb_tracer_consume(t);
+		uint64_t next = (uint64_t)w->resume_table << 32 | w->resume_chunk;
+		if (err || w->walked || (!first && next <= at))
+			break; /* done, failed, or (never seen) a run that made no progress */
+		at = next;
+	}
+	k->ring_out = NULL;
 	sb_free(&none);
 	if (err || !w->walked)
 		return false;
-	k->ring_out = &s->socks_raw;
-	gb_tracer_consume(t);
-	k->ring_out = NULL;
 	if (w->chain_overflow)
 		gb_warn_once("a TCP hash chain longer than %d sockets was cut: some unowned sockets are not listed",
 			     SOCK_MAX_CHAIN);
@@ -593,8 +602,8 @@ struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts 
 		k->opts.protocols = GB_SOCK_TCP | GB_SOCK_UDP;
 	if (!(k->skel = GB_SKEL_OPEN(ctx, socksnap_bpf)))
 		return gb_kind_open_failed(&socks_ops, k);
-	/* the ring buffer carries the walk's sockets: room for ~20,000 */
-	GB_TRACER_CONFIGURE(ctx, k->skel, 4u << 20, false);
+	/* the ring buffer carries the walk's sockets, ~5,900 per run of the walk (see walk_ehash) */
+	GB_TRACER_CONFIGURE(ctx, k->skel, 1u << 20, false);
 	k->skel->rodata->want_protocols = k->opts.protocols;
 	/* only the iterators asked for are loaded (and so verified) */
 	bpf_program__set_autoload(k->skel->progs.sock_tcp, k->opts.protocols & GB_SOCK_TCP);

@@ -138,6 +138,22 @@ static void many(int n, int port)
 	}
 }
 
+/* @n connections to a listener of our own, each closed by its client first: @n sockets in TIME-WAIT, which no
+ * process holds (more than one run of socksnap's hash walk fits in its ring buffer). */
+static void timewait(int n, int port)
+{
+	int l = tcp_listener("127.0.0.1", port, 128);
+	struct sockaddr_in a = v4("127.0.0.1", port);
+
+	for (int i = 0; i < n; i++) {
+		int c = socket(AF_INET, SOCK_STREAM, 0), s;
+		if (c < 0 || connect(c, (void *)&a, sizeof(a)) || (s = accept(l, NULL, NULL)) < 0)
+			die("timewait connect");
+		close(c);
+		close(s);
+	}
+}
+
 static volatile sig_atomic_t stop;
 static void on_term(int sig)
 {
@@ -151,8 +167,10 @@ int main(int argc, char **argv)
 		all(atoi(argv[2]));
 	else if (argc == 4 && !strcmp(argv[1], "many"))
 		many(atoi(argv[2]), atoi(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "timewait"))
+		timewait(atoi(argv[2]), atoi(argv[3]));
 	else {
-		fprintf(stderr, "usage: sockets all PORT | sockets many N PORT\n");
+		fprintf(stderr, "usage: sockets all PORT | sockets many N PORT | sockets timewait N PORT\n");
 		return 2;
 	}
 	signal(SIGTERM, on_term);
