@@ -10,6 +10,8 @@ these machines are noisy; tables show the median with min and max.
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100)
 """
 import json
+import socket
+import struct
 import os
 import re
 import signal
@@ -32,7 +34,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def build(tmp):
     bins = {}
     for name, cc in (("openloop", ["gcc", "-O2"]), ("execloop", ["gcc", "-O2"]),
-                     ("tiny", ["musl-gcc", "-O2", "-static", "-s"])):
+                     ("tiny", ["musl-gcc", "-O2", "-static", "-s"]), ("maxrss", ["musl-gcc", "-O2", "-static"])):
         out = os.path.join(tmp, name)
         subprocess.run(cc + ["-o", out, os.path.join(HERE, name + ".c")], check=True)
         bins[name] = out
@@ -90,7 +92,13 @@ class Prober:
         i = len(self.issued)
         self.issued.append(time.monotonic())
         marker = f"{self.tag}-{i}"
-        if self.workload == "open":
+        if self.workload == "dns":
+            # a query for MARKER.example to 127.0.0.1:53: dnssnoop sees it leave, whether anything answers or not
+            name = b"".join(bytes([len(p)]) + p.encode() for p in (marker, "example")) + b"\0"
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.sendto(struct.pack(">6H", i & 0xffff, 0x0100, 1, 0, 0, 0) + name + struct.pack(">2H", 1, 1),
+                         ("127.0.0.1", 53))
+        elif self.workload == "open":
             try:
                 os.close(os.open(f"/tmp/{marker}", os.O_RDONLY))
             except OSError:
@@ -101,6 +109,61 @@ class Prober:
     def first_caught(self, text):
         found = [int(m) for m in re.findall(re.escape(self.tag) + r"-(\d+)", text)]
         return min(found) if found else None
+
+
+def ready_rss(workload, cmd, bins, tmp, tag):
+    """Start a tracer, probe until it shows a marker: (ready ms, peak RSS KiB once ready)."""
+    out_path = os.path.join(tmp, f"ready-{tag}.out")
+    prober = Prober(workload, bins["tiny"], tag)
+    t0 = time.monotonic()
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=subprocess.DEVNULL)
+    caught = None
+    while time.monotonic() < t0 + 30 and caught is None:
+        prober.probe()
+        time.sleep(0.002)
+        with open(out_path, "rb") as f:
+            caught = prober.first_caught(f.read().decode(errors="replace"))
+    time.sleep(0.2)
+    rss = peak_rss_kb(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    os.unlink(out_path)
+    if caught is None:
+        raise SystemExit(f"{' '.join(cmd)} never showed a marker")
+    return (prober.issued[caught] - t0) * 1000, rss
+
+
+# the tracing applets, with the kind of marker event each shows (ready = the first marker caught)
+READY_APPLETS = [("execsnoop-k8s", "exec"), ("opensnoop-k8s", "open"), ("dnssnoop", "dns")]
+
+
+def ready_phase(bins, tmp, label):
+    """Ready time and peak RSS of every tracing applet, RUNS rounds each."""
+    res = {}
+    for applet, kind in READY_APPLETS:
+        ready, rss = [], []
+        for rnd in range(RUNS):
+            r, m = ready_rss(kind, [GB, applet, "--host"], bins, tmp, f"gbrdy{label}{rnd}{kind}")
+            ready.append(r)
+            rss.append(m)
+        res[applet] = {"ready_ms": med(ready), "rss_kb": med(rss)}
+        print(f"  ready {label} {applet}: {res[applet]['ready_ms'][0]:.0f} ms", file=sys.stderr)
+    return res
+
+
+def snapshot_rss(bins):
+    """Peak RSS of the applets that take a snapshot and exit, and of seccomp-advise recording for 1 s."""
+    res = {}
+    for cmd in (["pssnap"], ["socksnap", "-tuna"], ["containers"], ["seccomp-advise", "--timeout", "1"]):
+        rss = []
+        for _ in range(RUNS):
+            r = subprocess.run([bins["maxrss"], GB] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
+            m = re.search(r"maxrss_kb=(\d+)", r.stderr)
+            rss.append(int(m.group(1)) if m else None)
+        res[" ".join(cmd)] = med(rss)
+    return res
 
 
 def run_one(workload, name, cmd, bins, tmp, rnd):
@@ -301,18 +364,15 @@ def containers_phase(bins, tmp):
                             f"{bins['sockets_dir']}:/w:ro", image, "/w/sockets", "many", str(SOCKETS), "9000"],
                            env=env, check=True, capture_output=True)
         started = time.monotonic() - t
-        ready, rss = [], []
-        for rnd in range(RUNS):
-            r = run_one("exec", "gadgetbox", [GB, "execsnoop-k8s", "--host"], bins, tmp, 100 + rnd)
-            ready.append(r["ready_ms"])
-            rss.append(r["rss_kb"])
+        ready_all = ready_phase(bins, tmp, "c")
+        ready = ready_all["execsnoop-k8s"]
         listing = subprocess.run([GB, "containers", "-o", "json"], capture_output=True, text=True).stdout
         pids = container_pids()
         snap = pssnap_vs_ps(pids)
         socks = socksnap_vs_ss(pids)
         sc = seccomp_cost(env, bins)
         return {"containers": CONTAINERS, "listed": len(listing.splitlines()), "start_s": started,
-                "ready_ms": med(ready), "rss_kb": med(rss), **snap, **socks, **sc}
+                "ready_ms": ready["ready_ms"], "rss_kb": ready["rss_kb"], "ready": ready_all, **snap, **socks, **sc}
     finally:
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
@@ -350,7 +410,14 @@ unset multiplot
     os.unlink(dat)
 
 
-def markdown(results, cont, size):
+def goal(value, limit):
+    """' (goal: LIMIT or less: met)' for a median (value, lo, hi) against its goal."""
+    if value is None:
+        return ""
+    return f" (goal ≤ {limit:,}: {'met' if value[0] <= limit else 'not met'})"
+
+
+def markdown(results, idle, cont, size):
     lines = [
         "# Benchmark", "",
         f"`make bench` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel {os.uname().release}), "
@@ -376,7 +443,26 @@ def markdown(results, cont, size):
             lines += [f"| {n} | {fmt(s['argv_complete_pct'], 1)} |" for n, s in results[w].items()
                       if n not in ("none", "gadgetbox-filtered")]
         lines.append("")
-    lines += ["## With idle containers", ""]
+    lines += ["## Start-up and memory of every applet", "",
+              "Ready: from the tracer's exec until the first marker event it shows was made (an open, an exec, a "
+              "DNS query to 127.0.0.1:53), `--host`, pinned to one CPU. Peak RSS: VmHWM once ready.", "",
+              "| applet | ready ms, idle node | ready ms, with the idle containers | peak RSS KiB, idle node |",
+              "|---|---|---|---|"]
+    with_cont = cont.get("ready", {}) if "error" not in cont else {}
+    for applet, r in idle["ready"].items():
+        c = with_cont.get(applet, {}).get("ready_ms")
+        lines.append(f"| {applet} | {fmt(r['ready_ms'])}{goal(r['ready_ms'], 50)} | "
+                     f"{fmt(c)}{goal(c, 50)} | {fmt(r['rss_kb'])}{goal(r['rss_kb'], 6144)} |")
+    lines += ["", "Peak RSS of the other applets (their whole run, from the kernel's rusage):", "",
+              "| command | peak RSS KiB |", "|---|---|"]
+    lines += [f"| `{cmd}` | {fmt(v)}{goal(v, 6144)} |" for cmd, v in idle["snapshot_rss_kb"].items()]
+    jc, cc = (results["open"][n]["cpu_ns_per_event"] for n in ("gadgetbox-json", "gadgetbox"))
+    jo, co = (results["open"][n]["overhead_ns"] for n in ("gadgetbox-json", "gadgetbox"))
+    if jc and cc and jo and co:
+        lines += ["", f"JSON against columns (open+close loop, medians): tracer CPU per event {jc[0] / cc[0]:.2f}x "
+                  f"(goal ≤ 1.5x: {'met' if jc[0] / cc[0] <= 1.5 else 'not met'}); overhead on the workload "
+                  f"{jo[0] / co[0]:.2f}x (goal ≤ 1.5x: {'met' if jo[0] / co[0] <= 1.5 else 'not met'})."]
+    lines += ["", "## With idle containers", ""]
     if "error" in cont:
         lines.append(f"Not measured: {cont['error']}")
     else:
@@ -416,13 +502,15 @@ def main():
         for w in ("open", "exec"):
             print(f"workload {w}", file=sys.stderr)
             results[w], _ = bench_workload(w, bins, tmp)
+        print("ready and memory of every applet, idle node", file=sys.stderr)
+        idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
         size = os.path.getsize(GB)
         with open(os.path.join(out_dir, "bench.json"), "w") as f:
-            json.dump({"results": results, "containers": cont, "binary_bytes": size}, f, indent=1)
+            json.dump({"results": results, "idle": idle, "containers": cont, "binary_bytes": size}, f, indent=1)
         chart(out_dir, results)
         with open(os.path.join(out_dir, "bench.md"), "w") as f:
-            f.write(markdown(results, cont, size))
+            f.write(markdown(results, idle, cont, size))
         print(open(os.path.join(out_dir, "bench.md")).read())
     finally:
         subprocess.run(["rm", "-rf", tmp])
