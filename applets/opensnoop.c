@@ -113,8 +113,10 @@ static int parse(int key, const char *arg)
 	return 0;
 }
 
-/* Per-event text; the row points into these until out_end(). */
+/* Per-event text; the row points into these until out_end(). The decoded flags are kept for the next event. */
 static struct strbuf flags_sb, resolve_sb;
+static uint64_t last_flags, last_resolve;
+static bool flags_known, resolve_known;
 static char mode_buf[16], result_buf[16];
 
 static void on_open(void *ctx, const struct gb_open_event *e)
@@ -134,11 +136,11 @@ static void on_open(void *ctx, const struct gb_open_event *e)
 		out_str(o, OPF_RESULT, name);
 	}
 	/* decoded flags: the same few values again and again, so the last one's text is kept */
-	static uint64_t last_flags = UINT64_MAX, last_resolve = UINT64_MAX;
-	if (e->flags != last_flags) {
+	if (!flags_known || e->flags != last_flags) {
 		sb_reset(&flags_sb);
 		gb_open_flags_str(&flags_sb, e->flags);
 		last_flags = e->flags;
+		flags_known = true;
 	}
 	out_strn(o, OPF_FLAGS, flags_sb.buf, flags_sb.len);
 	out_u64(o, OPF_FLAGS_RAW, e->flags);
@@ -151,10 +153,11 @@ static void on_open(void *ctx, const struct gb_open_event *e)
 	if (e->syscall == GB_SYS_OPENAT || e->syscall == GB_SYS_OPENAT2)
 		out_s64(o, OPF_DIRFD, e->dirfd);
 	if (e->syscall == GB_SYS_OPENAT2) {
-		if (e->resolve != last_resolve) {
+		if (!resolve_known || e->resolve != last_resolve) {
 			sb_reset(&resolve_sb);
 			gb_resolve_flags_str(&resolve_sb, e->resolve);
 			last_resolve = e->resolve;
+			resolve_known = true;
 		}
 		out_strn(o, OPF_RESOLVE, resolve_sb.buf, resolve_sb.len);
 	}
@@ -194,6 +197,7 @@ static int run(void)
 	output_free(&out);
 	sb_free(&flags_sb);
 	sb_free(&resolve_sb);
+	flags_known = resolve_known = false;
 	return rc;
 }
 

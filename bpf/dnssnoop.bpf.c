@@ -29,8 +29,8 @@ const volatile __u16 ports[DNS_MAX_PORTS] = {53};
 /* only sockets this process owns (0: any) */
 const volatile __u32 targ_tgid = 0;
 
-/* Entries come and go with the sockets (sock_create/first send, sock_release), so nothing needs evicting: a
- * plain hash, allocated as it fills. An LRU hash is preallocated whole, which cost 8 ms of start-up. */
+/* Entries come and go with the sockets (sock_create or first send from a process, sock_release), so nothing
+ * needs evicting: a plain hash, allocated as it fills. An LRU hash is preallocated whole: 8 ms of start-up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -100,7 +100,7 @@ static long send_chunk(__u32 i, void *data)
 		len = DNS_CHUNK;
 	r->chunk_off = off;
 	r->chunk_len = len;
-	if (len && bpf_skb_load_bytes(w->skb, w->payload + off, r->data, len))
+	if (gb_state.stopped || (len && bpf_skb_load_bytes(w->skb, w->payload + off, r->data, len)))
 		return 1;
 	if (bpf_ringbuf_output(&gb_events, r, DNS_REC_HEAD_SIZE + len, gb_wakeup_flag()))
 		gb_count_drop();
@@ -179,7 +179,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	r->ifindex = skb->ifindex;
 	/* data sent: from a process, the first time (a softirq retransmission finds the owner already known;
 	 * a SYN-ACK comes from softirq and carries no data) */
-	if (dir == DNS_EGRESS && key && r->payload_len)
+	/* (an orphan, closed by its process and still sending from a timer, has no owner to note: its entry went
+	 * at sock_release and must not come back, nothing would remove it again) */
+	if (dir == DNS_EGRESS && key && r->payload_len && BPF_CORE_READ(sk, sk_socket))
 		note_owner(key, false);
 	struct dns_owner *o = key ? bpf_map_lookup_elem(&owners, &key) : NULL;
 	__builtin_memset(&r->proc, 0, sizeof(r->proc));

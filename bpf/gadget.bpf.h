@@ -61,15 +61,17 @@ static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 }
 
 /*
- * Set by user space once gb_mntns holds the containers of the first scan. Programs are attached before that
- * scan ends (start-up should not wait for the runtimes' files); until then every event passes and user space
- * filters it. Alone in its section, so user space writes it as the whole value of one map.
+ * Written by user space (the section's one variable: its map's whole value):
+ * - armed: gb_mntns holds the containers of the first scan. Programs are attached before that scan ends
+ *   (start-up should not wait for the runtimes' files); until then every event passes, user space filtering.
+ * - stopped: the tracer is stopping. Nothing more goes into the ring buffer, so the time its programs take to
+ *   detach does not fill the buffer and count as lost events that happened after the end.
  */
-bool gb_filter_armed SEC(".data.gb_filter") = false;
+struct gb_state gb_state SEC(".data.gb_state") = {};
 
 static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
 {
-	return !gb_filter_mntns || !gb_filter_armed || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+	return !gb_filter_mntns || !gb_state.armed || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
 }
 
 static __always_inline void gb_count_drop(void)
@@ -90,6 +92,8 @@ static __always_inline __u64 gb_wakeup_flag(void)
 /* Copy a finished event of @size bytes to user space; a full buffer is counted, never silent. */
 static __always_inline void gb_output(void *event, __u64 size)
 {
+	if (gb_state.stopped)
+		return;
 	if (bpf_ringbuf_output(&gb_events, event, size, gb_wakeup_flag()))
 		gb_count_drop();
 }

@@ -12,6 +12,12 @@
 /* Upper bound on mount namespaces in the in-kernel container filter. */
 #define GB_MAX_MNTNS 8192
 
+/* What user space tells every program (gadget.bpf.h's gb_state, alone in section .data.gb_state). */
+struct gb_state {
+	_Bool armed;   /* the container filter (gb_mntns) is filled: use it */
+	_Bool stopped; /* the tracer is stopping: put nothing more in the ring buffer */
+};
+
 /* What a ring-buffer record is; its first 32 bits. */
 enum gb_record_kind {
 	GB_RECORD_EVENT = 0,	      /* an applet's event, starting with struct gb_proc */

@@ -50,7 +50,13 @@ struct core_relo {
 	uint32_t insn_off, type_id, access_str_off, kind;
 };
 
-enum { RELO_TYPE_ID_LOCAL = 6, RELO_TYPE_ID_TARGET = 7, RELO_TYPE_MATCHES = 12 };
+enum {
+	RELO_TYPE_ID_LOCAL = 6,
+	RELO_TYPE_ID_TARGET = 7,
+	RELO_TYPE_EXISTS = 8,
+	RELO_TYPE_SIZE = 9,
+	RELO_TYPE_MATCHES = 12
+};
 
 struct roots {
 	const struct btf *local;
@@ -82,6 +88,17 @@ static int add_root(struct roots *r, uint32_t id)
 	return 0;
 }
 
+/* Whether local type @id is, through typedefs and modifiers, a struct, union, enum, int or forward
+ * declaration: what a type-based relocation compares by kind and name only. */
+static bool plain_root(const struct btf *local, uint32_t id)
+{
+	const struct btf_type *t = btf__type_by_id(local, id);
+
+	for (int depth = 0; t && depth < 32 && (btf_is_typedef(t) || btf_is_mod(t)); depth++)
+		t = btf__type_by_id(local, t->type);
+	return t && (btf_is_composite(t) || btf_is_any_enum(t) || btf_is_int(t) || btf_is_fwd(t));
+}
+
 /* The root types of the CO-RE relocations in @ext (a .BTF.ext section). -ENOTSUP: libbpf must do these. */
 static int read_roots(const void *ext, size_t size, struct roots *r)
 {
@@ -107,6 +124,9 @@ static int read_roots(const void *ext, size_t size, struct roots *r)
 			const struct core_relo *rel = (const void *)p;
 			if (rel->kind == RELO_TYPE_ID_TARGET || rel->kind == RELO_TYPE_MATCHES)
 				return -ENOTSUP;
+			if ((rel->kind == RELO_TYPE_EXISTS || rel->kind == RELO_TYPE_SIZE) &&
+			    !plain_root(r->local, rel->type_id))
+				return -ENOTSUP; /* libbpf compares a pointer's or array's target: not kept here */
 			if (rel->kind != RELO_TYPE_ID_LOCAL && add_root(r, rel->type_id))
 				return -ENOMEM;
 		}
@@ -147,6 +167,7 @@ fail:
 struct kbtf {
 	const uint8_t *map;
 	size_t map_size;
+	bool copied;	      /* read into the heap, where it could not be mapped */
 	const uint8_t *types; /* type section */
 	const char *strs;
 	uint32_t types_len, strs_len;
@@ -193,7 +214,9 @@ static long kind_extra(unsigned kind, unsigned vlen)
 
 static void kbtf_close(struct kbtf *k)
 {
-	if (k->map && k->map != MAP_FAILED)
+	if (k->copied)
+		free((void *)k->map);
+	else if (k->map && k->map != MAP_FAILED)
 		munmap((void *)k->map, k->map_size);
 	free(k->off);
 }
@@ -213,9 +236,21 @@ static int kbtf_open(struct kbtf *k, const char *path)
 	}
 	k->map_size = st.st_size;
 	k->map = mmap(NULL, k->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (k->map == MAP_FAILED) { /* sysfs allows mapping the kernel's BTF from 6.16 on: read it before that */
+		uint8_t *buf = malloc(k->map_size);
+		size_t got = 0;
+		for (ssize_t n; buf && got < k->map_size; got += n)
+			if ((n = read(fd, buf + got, k->map_size - got)) <= 0)
+				break;
+		if (!buf || got < k->map_size) {
+			free(buf);
+			close(fd);
+			return buf ? -EIO : -ENOMEM;
+		}
+		k->map = buf;
+		k->copied = true;
+	}
 	close(fd);
-	if (k->map == MAP_FAILED)
-		return -errno;
 	const struct btf_header *h = (const void *)k->map;
 	if (h->magic != BTF_MAGIC)
 		return -ENOTSUP;
@@ -265,6 +300,10 @@ static int copy_enum(struct copier *c, const struct btf_type *t, const char *nam
 			const char *v = kname(c->src, e[i].name_off);
 			int err = v ? btf__add_enum_value(c->dst, v, e[i].val) : -EINVAL;
 			rc = err ? err : rc;
+		}
+		if (rc > 0) { /* the kernel's signedness (libbpf guesses it from the values) */
+			struct btf_type *d = (struct btf_type *)btf__type_by_id(c->dst, rc);
+			d->info = (d->info & ~(1u << 31)) | (t->info & (1u << 31));
 		}
 		return rc;
 	}

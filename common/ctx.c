@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +61,10 @@ struct gb_ctx {
 	bool scanning, ready, no_watch;
 	/* the scan runs at a lower priority while the caller loads (on one CPU it would halve the load's
 	 * speed), and at the caller's once the caller waits for it */
-	_Atomic int scan_tid;
-	atomic_bool scan_waited;
+	pthread_mutex_t scan_lock;
+	int scan_tid; /* while it runs lowered */
+	int caller_nice;
+	bool scan_waited, scan_done;
 };
 
 /* epoll tags for the fds that are not ring buffers (those carry their tracer) */
@@ -96,14 +97,28 @@ static void *scan_thread(void *arg)
 	struct gb_ctx *ctx = arg;
 	int tid = (int)syscall(SYS_gettid);
 
-	/* first lower, then publish the tid, then look whether the caller waits already (it raises it again
-	 * when it sees the tid): either way the caller never waits on a lowered scan */
-	setpriority(PRIO_PROCESS, tid, SCAN_NICE);
-	atomic_store(&ctx->scan_tid, tid);
-	if (atomic_load(&ctx->scan_waited))
-		setpriority(PRIO_PROCESS, tid, 0);
+	/* lowered unless the caller waits already; the caller raises it again under the same lock, and never
+	 * after the thread is gone (its tid could be another task's by then) */
+	pthread_mutex_lock(&ctx->scan_lock);
+	if (!ctx->scan_waited) {
+		setpriority(PRIO_PROCESS, tid, ctx->caller_nice + SCAN_NICE > 19 ? 19 : ctx->caller_nice + SCAN_NICE);
+		ctx->scan_tid = tid;
+	}
+	pthread_mutex_unlock(&ctx->scan_lock);
 	gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);
+	pthread_mutex_lock(&ctx->scan_lock);
+	ctx->scan_tid = 0;
+	ctx->scan_done = true;
+	pthread_mutex_unlock(&ctx->scan_lock);
 	return NULL;
+}
+
+bool gb_ctx_scan_done(struct gb_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->scan_lock);
+	bool done = !ctx->scanning || ctx->scan_done;
+	pthread_mutex_unlock(&ctx->scan_lock);
+	return done;
 }
 
 /* Wait for the first scan, then start watching the runtimes. Everything that reads the table calls it. */
@@ -112,10 +127,11 @@ int gb_ctx_ready(struct gb_ctx *ctx)
 	if (ctx->ready)
 		return 0;
 	if (ctx->scanning) {
-		atomic_store(&ctx->scan_waited, true);
-		int tid = atomic_load(&ctx->scan_tid);
-		if (tid)
-			setpriority(PRIO_PROCESS, tid, 0); /* needs CAP_SYS_NICE, which a tracer has */
+		pthread_mutex_lock(&ctx->scan_lock);
+		ctx->scan_waited = true;
+		if (ctx->scan_tid) /* raising it again needs CAP_SYS_NICE, which a tracer has */
+			setpriority(PRIO_PROCESS, ctx->scan_tid, ctx->caller_nice);
+		pthread_mutex_unlock(&ctx->scan_lock);
 		pthread_join(ctx->scan, NULL);
 		ctx->scanning = false;
 	}
@@ -471,6 +487,11 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 	}
 	ctx->no_watch = OPT(opts, no_watch);
 	gb_startup_step("scanning containers");
+	pthread_mutex_init(&ctx->scan_lock, NULL);
+	errno = 0;
+	ctx->caller_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		ctx->caller_nice = 0;
 	ctx->scanning = gb_thread_start(&ctx->scan, scan_thread, ctx) == 0;
 	if (!ctx->scanning)
 		gb_containers_refresh(GB_REFRESH_FULL | GB_REFRESH_PRUNE);

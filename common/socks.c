@@ -351,6 +351,7 @@ static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
 	w->resume_table = w->resume_chunk = 0;
 	/* a run stops where the ring buffer is nearly full; it is read, and the next run goes on from there */
 	k->ring_out = &s->socks_raw;
+	size_t before = s->socks_raw.len;
 	int err = 0;
 	for (uint64_t at = 0, first = 1;; first = 0) {
 		err = iter_read(gb_tracer_link(t, k->skel->progs.tcp_ehash), &none, "TCP hash");
@@ -362,8 +363,10 @@ static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
 	}
 	k->ring_out = NULL;
 	sb_free(&none);
-	if (err || !w->walked)
+	if (err || !w->walked) {
+		s->socks_raw.len = before; /* the per-namespace iterators list them all instead */
 		return false;
+	}
 	if (w->chain_overflow)
 		gb_warn_once("a TCP hash chain longer than %d sockets was cut: some unowned sockets are not listed",
 			     SOCK_MAX_CHAIN);

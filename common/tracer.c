@@ -106,7 +106,8 @@ int gb_bpf_preflight(const char *btf_path)
 /* The BTF subset of each object opened so far (a handful: one per tracer kind), kept for the process. */
 static struct {
 	const void *elf;
-	int fd; /* -1: none for this object */
+	char *btf_path; /* the kernel BTF it was cut from (NULL: the running kernel's) */
+	int fd;		/* -1: none for this object */
 } subsets[16];
 static unsigned nsubsets;
 static pthread_mutex_t subsets_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -117,15 +118,20 @@ static int subset_fd(const void *elf, size_t elf_size, const char *btf_path)
 
 	pthread_mutex_lock(&subsets_lock);
 	for (unsigned i = 0; i < nsubsets; i++)
-		if (subsets[i].elf == elf) {
+		if (subsets[i].elf == elf &&
+		    !strcmp(subsets[i].btf_path ? subsets[i].btf_path : "", btf_path ? btf_path : "")) {
 			fd = subsets[i].fd;
 			goto out;
 		}
 	fd = gb_btf_subset(elf, elf_size, btf_path);
-	if (nsubsets < sizeof(subsets) / sizeof(subsets[0]))
-		subsets[nsubsets].elf = elf, subsets[nsubsets++].fd = fd;
-	else if (fd >= 0)
-		close(fd), fd = -1;
+	char *copy = btf_path ? strdup(btf_path) : NULL;
+	if (nsubsets < sizeof(subsets) / sizeof(subsets[0]) && (copy || !btf_path)) {
+		subsets[nsubsets].elf = elf, subsets[nsubsets].btf_path = copy, subsets[nsubsets++].fd = fd;
+	} else { /* no room to keep it (libbpf reads it at load, long after this): libbpf searches the whole BTF */
+		free(copy);
+		if (fd >= 0)
+			close(fd), fd = -1;
+	}
 out:
 	pthread_mutex_unlock(&subsets_lock);
 	return fd;
@@ -292,10 +298,20 @@ struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *o
 
 /* ---- a running tracer ---- */
 
+#define EARLY_MAX (8u << 20) /* beyond this, records wait in the ring buffer */
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct gb_tracer *t = ctx;
 	const struct gb_container_exit *exit_rec = data;
+
+	if (t->early_mode) {
+		if (t->early.len + sizeof(size) + size > EARLY_MAX)
+			return -ENOBUFS; /* left in the ring buffer (libbpf does not consume a refused record) */
+		sb_add(&t->early, &size, sizeof(size));
+		sb_add(&t->early, data, size);
+		return 0;
+	}
 
 	if (size >= sizeof(*exit_rec) && exit_rec->kind == GB_RECORD_CONTAINER_EXIT) {
 		gb_ctx_container_exited(t->ctx, exit_rec->pid, exit_rec->mntns_id);
@@ -315,11 +331,34 @@ bool gb_tracer_proc(struct gb_event_proc *p)
 	return gb_container_visible(p->container);
 }
 
+/* Deliver the records kept while the first container scan ran, in their order, before anything newer. */
+static int replay_early(struct gb_tracer *t)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	while (off + sizeof(size_t) <= t->early.len && rc == 0) {
+		size_t size;
+		memcpy(&size, t->early.buf + off, sizeof(size));
+		rc = on_record(t, t->early.buf + off + sizeof(size), size);
+		off += sizeof(size) + size;
+	}
+	if (off >= t->early.len) {
+		sb_free(&t->early);
+	} else { /* a callback stopped the context: keep the rest */
+		memmove(t->early.buf, t->early.buf + off, t->early.len - off);
+		t->early.len -= off;
+	}
+	return rc;
+}
+
 int gb_tracer_consume(struct gb_tracer *t)
 {
 	if (!t->rb)
 		return 0;
 	t->handled = 0;
+	if (t->early.len && replay_early(t))
+		return t->handled;
 	int rc = ring_buffer__consume(t->rb);
 	if (rc < 0 && rc != -EINTR && rc != -ECANCELED)
 		return rc;
@@ -418,24 +457,27 @@ int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf
 	return 0;
 }
 
-/* Let gb_mntns_allowed() use gb_mntns (see gb_filter_armed in gadget.bpf.h). */
-static int arm_filter(struct bpf_object *obj)
+/* Write gb_state (gadget.bpf.h): the container filter armed, the tracer stopping. */
+static int set_state(struct gb_tracer *t, bool armed, bool stopped)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, ".data.gb_filter");
+	struct bpf_map *m = bpf_object__find_map_by_name(t->obj, ".data.gb_state");
 	uint32_t zero = 0;
 
 	if (!m) {
-		gb_err("internal error: BPF object lacks map .data.gb_filter");
+		gb_err("internal error: BPF object lacks map .data.gb_state");
 		return -ENOENT;
 	}
-	unsigned char value[bpf_map__value_size(m)];
-	memset(value, 0, sizeof(value));
-	value[0] = 1; /* bool gb_filter_armed, the section's only variable */
-	if (bpf_map_update_elem(bpf_map__fd(m), &zero, value, BPF_ANY)) {
+	struct gb_state state = {.armed = armed, .stopped = stopped};
+	if (bpf_map__value_size(m) != sizeof(state)) {
+		gb_err("internal error: .data.gb_state holds %u bytes, not %zu", bpf_map__value_size(m), sizeof(state));
+		return -EINVAL;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(m), &zero, &state, BPF_ANY)) {
 		int err = errno;
-		gb_err("cannot arm the container filter: %s", strerror(err));
+		gb_err("cannot set the tracer's state in the kernel: %s", strerror(err));
 		return -err;
 	}
+	t->armed = armed;
 	return 0;
 }
 
@@ -500,13 +542,20 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	if ((err = attach_all(t)) || (ops->attach && (err = ops->attach(t))))
 		goto fail;
 	gb_startup_step("programs attached");
+	/* while the scan runs, keep the ring buffer read (its records are delivered at the first consume) */
+	t->early_mode = true;
+	while (!gb_ctx_scan_done(ctx))
+		ring_buffer__poll(t->rb, 1);
+	t->early_mode = false;
 	if ((err = gb_ctx_ready(ctx)))
 		goto fail;
 	/* fill the filter, keep it in step, and arm it */
 	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
-	if (t->sub_id < 0)
+	if (t->sub_id < 0) {
+		err = t->sub_id;
 		goto fail;
-	if ((err = arm_filter(obj)))
+	}
+	if ((err = set_state(t, true, false)))
 		goto fail;
 	if ((err = gb_ctx_add_tracer(ctx, t))) {
 		gb_err("cannot add the tracer to the context: %s", strerror(-err));
@@ -525,6 +574,7 @@ int gb_tracer__stop(struct gb_tracer *t)
 	if (!t || t->stopped)
 		return 0;
 	t->stopped = true;
+	set_state(t, t->armed, true); /* before detaching, which takes a while (see gb_state) */
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
@@ -548,6 +598,7 @@ void gb_tracer__free(struct gb_tracer *t)
 	if (t->sub_id >= 0)
 		gb_containers_unsubscribe(t->sub_id);
 	ring_buffer__free(t->rb);
+	sb_free(&t->early);
 	t->ops->destroy(t);
 	free(t);
 }

@@ -59,6 +59,11 @@ struct gb_tracer {
 	void *cb_ctx;
 	int handled; /* events delivered in the current consume */
 	bool stopped;
+	/* records read while the first container scan was still running, delivered at the first consume (as
+	 * [size_t size][bytes]...), so the ring buffer does not fill meanwhile */
+	struct strbuf early;
+	bool early_mode;
+	bool armed; /* the in-kernel container filter is (gb_state) */
 };
 
 /* Checks privileges, kernel BTF (or @btf_path) and tracefs. Returns 0, or a negative errno after logging. */
@@ -134,6 +139,8 @@ const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx);
 const char *gb_ctx_btf_path(const struct gb_ctx *ctx);
 /* Wait for the context's first container scan (and start the watcher). 0 or a negative errno. */
 int gb_ctx_ready(struct gb_ctx *ctx);
+/* Whether that scan has ended (gb_ctx_ready() would not wait). */
+bool gb_ctx_scan_done(struct gb_ctx *ctx);
 /* A container's init exited (a record in one tracer's ring buffer). The other tracers' buffers may still
  * hold its earlier events: it leaves the table once every buffer has been read (gb_ctx_apply_exits). */
 void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns);
