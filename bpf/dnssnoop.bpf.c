@@ -100,7 +100,12 @@ static long send_chunk(__u32 i, void *data)
 		len = DNS_CHUNK;
 	r->chunk_off = off;
 	r->chunk_len = len;
-	if (gb_state.stopped || (len && bpf_skb_load_bytes(w->skb, w->payload + off, r->data, len)))
+	if (gb_state.stopped)
+		return 1;
+	_Static_assert((DNS_CHUNK & (DNS_CHUNK - 1)) == 0, "DNS_CHUNK must be a power of 2");
+	/* the size as 1..DNS_CHUNK whatever the compiler keeps of the test above (it may test one copy of len
+	 * and pass another, which the verifier then sees as possibly 0); equal to len for every len tested */
+	if (len && bpf_skb_load_bytes(w->skb, w->payload + off, r->data, ((len - 1) & (DNS_CHUNK - 1)) + 1))
 		return 1;
 	if (bpf_ringbuf_output(&gb_events, r, DNS_REC_HEAD_SIZE + len, gb_wakeup_flag()))
 		gb_count_drop();

@@ -203,12 +203,12 @@ def test_more_timewait_sockets_than_one_walk_holds(containers, workload_dir):
     name, cid, pid = start_workload(containers, "docker", workload_dir, "timewait", "7000", "21000")
     recs = snap_json("-t", "--state", "time-wait", "-c", name)
     theirs = [r for r in ss_rows(pid, "-tu") if r[1] == "TIME-WAIT"]
-    assert len(theirs) >= 7000
+    # the last connections may not have reached TIME-WAIT yet: ss is the reference, and ~5,900 fit in one run
+    assert len(theirs) >= 6900
     pairs = [(r["src"]["port"], r["dst"]["port"]) for r in recs]
-    assert len(pairs) == len(set(pairs))
-    # a TIME-WAIT may end between the two reads (they last 60 s): compare what both saw at least
+    assert len(pairs) == len(set(pairs)) and len(pairs) >= 6900
     ss_pairs = {(int(r[4].rsplit(":", 1)[1]), int(r[5].rsplit(":", 1)[1])) for r in theirs}
-    assert len(set(pairs) & ss_pairs) >= 7000 - 50
+    assert len(set(pairs) & ss_pairs) >= len(ss_pairs) - 10
     assert all(r["state"] == "TIME-WAIT" and not r["processes"] for r in recs)
 
 
