@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "../bpf/execsnoop.h"
 #include "decode.h"
@@ -37,7 +38,19 @@ static void exec_destroy(struct gb_tracer *t)
 	free(k);
 }
 
-static const struct gb_tracer_ops exec_ops = {.name = "exec", .record = exec_record, .destroy = exec_destroy};
+/* One entry and one exit program for execve and execveat (execsnoop.bpf.c) */
+static int exec_attach(struct gb_tracer *t)
+{
+	struct exec_kind *k = t->kind;
+	static const char *const enters[] = {"sys_enter_execve", "sys_enter_execveat", NULL};
+	static const char *const exits[] = {"sys_exit_execve", "sys_exit_execveat", NULL};
+	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_exec, enters);
+
+	return err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_exit_exec, exits);
+}
+
+static const struct gb_tracer_ops exec_ops = {
+	.name = "exec", .record = exec_record, .attach = exec_attach, .destroy = exec_destroy};
 
 struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *opts)
 {
@@ -63,6 +76,10 @@ struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *o
 	k->skel->rodata->max_args = k->opts.max_args;
 	/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area
 	 * (asked of tracefs: parsing the kernel's BTF a second time would double the start-up time) */
+	k->skel->rodata->nr_execve = SYS_execve;
+	k->skel->rodata->nr_execveat = SYS_execveat;
+	bpf_program__set_autoattach(k->skel->progs.tp_enter_exec, false); /* to both tracepoints: exec_attach */
+	bpf_program__set_autoattach(k->skel->progs.tp_exit_exec, false);
 	if (!gb_tracepoint_exists("sched", "sched_prepare_exec"))
 		bpf_program__set_autoload(k->skel->progs.tp_prepare_exec, false);
 	return gb_kind_load(ctx, &exec_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);

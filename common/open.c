@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "../bpf/opensnoop.h"
 #include "decode.h"
@@ -37,7 +38,20 @@ static void open_destroy(struct gb_tracer *t)
 	free(k);
 }
 
-static const struct gb_tracer_ops open_ops = {.name = "open", .record = open_record, .destroy = open_destroy};
+/* openat's entry program serves openat2 too, and one exit program all four (opensnoop.bpf.c) */
+static int open_attach(struct gb_tracer *t)
+{
+	struct open_kind *k = t->kind;
+	static const char *const enters[] = {"sys_enter_openat", "sys_enter_openat2", NULL};
+	static const char *const exits[] = {"sys_exit_open", "sys_exit_creat", "sys_exit_openat", "sys_exit_openat2",
+					    NULL};
+	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_at, enters);
+
+	return err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_exit, exits);
+}
+
+static const struct gb_tracer_ops open_ops = {
+	.name = "open", .record = open_record, .attach = open_attach, .destroy = open_destroy};
 
 /* The prefixes into the program's rodata (the comparison runs in the kernel). */
 static int set_prefixes(struct opensnoop_bpf *skel, const char *list)
@@ -77,6 +91,11 @@ struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *o
 	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
 	k->skel->rodata->failed_only = k->opts.failed_only;
 	k->skel->rodata->full_path = k->opts.full_path;
+#ifdef SYS_openat2
+	k->skel->rodata->nr_openat2 = SYS_openat2;
+#endif
+	bpf_program__set_autoattach(k->skel->progs.tp_enter_at, false); /* to openat and openat2: open_attach */
+	bpf_program__set_autoattach(k->skel->progs.tp_exit, false);
 	if (set_prefixes(k->skel, k->opts.prefixes)) {
 		open_destroy(&(struct gb_tracer){.kind = k});
 		errno = EINVAL;

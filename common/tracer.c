@@ -481,6 +481,23 @@ static int set_state(struct gb_tracer *t, bool armed, bool stopped)
 	return 0;
 }
 
+int gb_tracer_attach_syscalls(struct gb_tracer *t, struct bpf_program *prog, const char *const *names)
+{
+	for (; *names; names++) {
+		if (!gb_tracepoint_exists("syscalls", *names))
+			continue; /* this architecture has no such syscall (arm64: open, creat) */
+		struct bpf_link *link = bpf_program__attach_tracepoint(prog, "syscalls", *names);
+		if (!link || gb_tracer_add_link(t, prog, link)) {
+			int err = errno;
+			gb_err("cannot attach BPF program '%s' to syscalls/%s: %s", bpf_program__name(prog), *names,
+			       strerror(err));
+			bpf_link__destroy(link);
+			return -err;
+		}
+	}
+	return 0;
+}
+
 /* Attach every program of the object; on failure say which one. */
 static int attach_all(struct gb_tracer *t)
 {

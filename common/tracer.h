@@ -88,6 +88,8 @@ void gb_tracer_configure(struct bpf_object *obj, size_t ringbuf_bytes, bool ia32
 	} while (0)
 /* Turn libbpf's debug messages into GB_LOG_DEBUG messages (or keep them for explaining refusals). */
 void gb_tracer_libbpf_debug(bool on);
+/* Attach @prog (autoattach off) to syscalls/NAME for each of the NULL-terminated @names this kernel has. */
+int gb_tracer_attach_syscalls(struct gb_tracer *t, struct bpf_program *prog, const char *const *names);
 /* Whether the kernel has this tracepoint (tracefs is mounted by gb_bpf_preflight()). */
 bool gb_tracepoint_exists(const char *category, const char *name);
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import BINARY, Tracer, bpf_program_names, gadgetbox_cmd, unique, wait_for
 
-OUR_PROGS = {"tp_enter_execve", "tp_enter_execvea", "tp_process_exec", "tp_exit_execve", "tp_exit_execveat"}
+OUR_PROGS = {"tp_enter_exec", "tp_process_exec", "tp_exit_exec"}
 
 
 def make_script(workdir, name=None, body="exit 0\n", mode=0o755):

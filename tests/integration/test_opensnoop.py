@@ -22,8 +22,7 @@ from conftest import Tracer, gadgetbox_cmd, unique, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD_SRC = os.path.join(HERE, "workloads", "opens.c")
-OUR_PROGS = {"tp_enter_open", "tp_enter_creat", "tp_enter_openat", "tp_enter_openat2",
-             "tp_exit_open", "tp_exit_creat", "tp_exit_openat", "tp_exit_openat2"}
+OUR_PROGS = {"tp_enter_at", "tp_enter_open", "tp_enter_creat", "tp_exit"}
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
