@@ -28,7 +28,7 @@ static const struct gb_opt timeout_opts[] = {
 
 static const struct gb_opt bpf_opts[] = {
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
-	{"verbose", 'v', NULL, "print libbpf's debug messages"},
+	{"verbose", 'v', NULL, "print the start-up steps with their times, and libbpf's debug messages"},
 	{"ia32", OPT_IA32, NULL, "also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 us)"},
 	{0},
 };

@@ -342,7 +342,7 @@ TEST(test_parse_args_help_lists_every_option_and_exits_0)
 		"      --fields LIST          comma-separated fields to show (columns) or include (json)\n"
 		"      --timeout SECONDS      stop after SECONDS\n"
 		"      --btf PATH             kernel BTF file, for kernels without /sys/kernel/btf/vmlinux\n"
-		"  -v, --verbose              print libbpf's debug messages\n"
+		"  -v, --verbose              print the start-up steps with their times, and libbpf's debug messages\n"
 		"      --ia32                 also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 "
 		"us)\n"
 		"  -h, --help                 show this help and exit\n"
