@@ -437,14 +437,10 @@ static int dns_attach(struct gb_tracer *t)
 				       k->skel->progs.dns_sock_create, k->skel->progs.dns_sock_release};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
-		struct bpf_link *link = bpf_program__attach_cgroup(progs[i], k->cgroup_fd);
-		if (!link || gb_tracer_add_link(t, progs[i], link)) {
-			int err = errno;
-			gb_err("cannot attach BPF program '%s' to the cgroup2 root: %s", bpf_program__name(progs[i]),
-			       strerror(err));
-			bpf_link__destroy(link);
-			return -err;
-		}
+		int err = gb_tracer_add_link(t, progs[i], bpf_program__attach_cgroup(progs[i], k->cgroup_fd),
+					     "to the cgroup2 root");
+		if (err)
+			return err;
 	}
 	scan_owners(t, k);
 	return 0;

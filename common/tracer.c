@@ -446,15 +446,21 @@ static int map_fd(struct bpf_object *obj, const char *name)
 	return m ? bpf_map__fd(m) : -1;
 }
 
-int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link)
+int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link, const char *where)
 {
-	if (t->nlinks == GB_MAX_LINKS) {
-		errno = E2BIG;
-		return -E2BIG;
+	int err = errno;
+
+	if (link && t->nlinks == GB_MAX_LINKS)
+		err = E2BIG;
+	else if (link) {
+		t->progs[t->nlinks] = prog;
+		t->links[t->nlinks++] = link;
+		return 0;
 	}
-	t->progs[t->nlinks] = prog;
-	t->links[t->nlinks++] = link;
-	return 0;
+	gb_err("cannot attach BPF program '%s' %s: %s", bpf_program__name(prog), where, strerror(err));
+	bpf_link__destroy(link);
+	errno = err;
+	return -err;
 }
 
 /* Write gb_state (gadget.bpf.h): the container filter armed, the tracer stopping. */
@@ -486,14 +492,11 @@ int gb_tracer_attach_syscalls(struct gb_tracer *t, struct bpf_program *prog, con
 	for (; *names; names++) {
 		if (!gb_tracepoint_exists("syscalls", *names))
 			continue; /* this architecture has no such syscall (arm64: open, creat) */
-		struct bpf_link *link = bpf_program__attach_tracepoint(prog, "syscalls", *names);
-		if (!link || gb_tracer_add_link(t, prog, link)) {
-			int err = errno;
-			gb_err("cannot attach BPF program '%s' to syscalls/%s: %s", bpf_program__name(prog), *names,
-			       strerror(err));
-			bpf_link__destroy(link);
-			return -err;
-		}
+		char where[128];
+		snprintf(where, sizeof(where), "to syscalls/%s", *names);
+		int err = gb_tracer_add_link(t, prog, bpf_program__attach_tracepoint(prog, "syscalls", *names), where);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -510,15 +513,11 @@ static int attach_all(struct gb_tracer *t)
 			gb_err("internal error: too many programs");
 			return -E2BIG;
 		}
-		struct bpf_link *link = bpf_program__attach(prog);
-		if (!link) {
-			int err = errno;
-			gb_err("cannot attach BPF program '%s' (%s): %s", bpf_program__name(prog),
-			       bpf_program__section_name(prog), strerror(err));
-			return -err;
-		}
-		t->progs[t->nlinks] = prog;
-		t->links[t->nlinks++] = link;
+		char where[160];
+		snprintf(where, sizeof(where), "(%s)", bpf_program__section_name(prog));
+		int err = gb_tracer_add_link(t, prog, bpf_program__attach(prog), where);
+		if (err)
+			return err;
 	}
 	return 0;
 }

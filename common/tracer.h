@@ -127,8 +127,10 @@ struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kin
 int gb_tracer_consume(struct gb_tracer *t);
 /* Check the lost-event counter and tell on_lost about new losses. */
 void gb_tracer_check_lost(struct gb_tracer *t);
-/* A program its kind attached itself (to a cgroup, say): detached and freed with the others. 0 or -E2BIG. */
-int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link);
+/* A program its kind attached itself (to a cgroup, say): detached and freed with the others. @link NULL (the
+ * attach failed, errno says why) or no room: says "cannot attach BPF program 'NAME' WHERE: why" and returns
+ * -errno. */
+int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link, const char *where);
 /* The link of one of the tracer's programs (e.g. an iterator's, to create iterators from), or NULL. */
 struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
 /* Fill the common part of an event (container looked up); false if the filters hide it. */

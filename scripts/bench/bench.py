@@ -106,6 +106,16 @@ class Prober:
         else:
             subprocess.run([self.tiny, marker])
 
+    def wait(self, out_path, deadline):
+        """Probe until a marker shows in the tracer's output file: the first one caught, or None by deadline."""
+        caught = None
+        while time.monotonic() < deadline and caught is None:
+            self.probe()
+            time.sleep(0.002)
+            with open(out_path, "rb") as f:
+                caught = self.first_caught(f.read().decode(errors="replace"))
+        return caught
+
     def first_caught(self, text):
         found = [int(m) for m in re.findall(re.escape(self.tag) + r"-(\d+)", text)]
         return min(found) if found else None
@@ -118,12 +128,7 @@ def ready_rss(workload, cmd, bins, tmp, tag):
     t0 = time.monotonic()
     with open(out_path, "wb") as out:
         proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=subprocess.DEVNULL)
-    caught = None
-    while time.monotonic() < t0 + 30 and caught is None:
-        prober.probe()
-        time.sleep(0.002)
-        with open(out_path, "rb") as f:
-            caught = prober.first_caught(f.read().decode(errors="replace"))
+    caught = prober.wait(out_path, t0 + 30)
     time.sleep(0.2)
     rss = peak_rss_kb(proc.pid)
     proc.send_signal(signal.SIGINT)
@@ -179,16 +184,10 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
         t0 = time.monotonic()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
-        deadline = t0 + 30
-        caught = None
         if name.endswith("filtered"):
             time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
         else:
-            while time.monotonic() < deadline and caught is None:
-                prober.probe()
-                time.sleep(0.002)
-                with open(out_path, "rb") as f:
-                    caught = prober.first_caught(f.read().decode(errors="replace"))
+            caught = prober.wait(out_path, t0 + 30)
             if caught is None:
                 raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
             res["ready_ms"] = (prober.issued[caught] - t0) * 1000

@@ -124,6 +124,18 @@ def workdir():
     subprocess.run(["rm", "-rf", d])
 
 
+def static_workload(src, name, prefix):
+    """A generator for a module fixture: SRC built static into a fresh directory containers can mount (yields
+    the directory, which holds NAME), removed afterwards."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(d, 0o755)
+    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", os.path.join(d, name), src],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    yield d
+    subprocess.run(["rm", "-rf", d])
+
+
 def unique(prefix="gbt"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 

@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import Tracer, gadgetbox_cmd, unique, wait_for
+from conftest import Tracer, gadgetbox_cmd, static_workload, unique, wait_for
 from runtimes import container_runtimes, containers, cri, cri_pod  # noqa: F401 (fixtures)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,13 +44,7 @@ def send_udp(payload, port=PORT, addr="127.0.0.1"):
 
 @pytest.fixture(scope="module")
 def bindir():
-    d = tempfile.mkdtemp(prefix="gb-dns-bin-")
-    os.chmod(d, 0o755)
-    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", os.path.join(d, "dnsserver"), SERVER_SRC],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+    yield from static_workload(SERVER_SRC, "dnsserver", "gb-dns-bin-")
 
 
 @pytest.fixture(scope="module")

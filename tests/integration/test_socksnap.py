@@ -6,16 +6,14 @@ The workload (workloads/sockets.c) is built static and bind-mounted into busybox
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
 
 import pytest
 
-from conftest import gadgetbox_cmd, wait_for
+from conftest import gadgetbox_cmd, static_workload, wait_for
 from runtimes import RUNTIMES, container_runtimes, containers, cri_pod  # noqa: F401 (fixtures)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,13 +23,7 @@ PORT = 7100
 
 @pytest.fixture(scope="module")
 def workload_dir():
-    d = tempfile.mkdtemp(prefix="gb-sockets-bin-")
-    os.chmod(d, 0o755)
-    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", os.path.join(d, "sockets"), WORKLOAD_SRC],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+    yield from static_workload(WORKLOAD_SRC, "sockets", "gb-sockets-bin-")
 
 
 def mount_kw(runtime, d):
