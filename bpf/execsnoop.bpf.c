@@ -161,8 +161,9 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 		return 0;
 	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
 		return 0;
-	mntns_id = gb_task_mntns(task);
-	if (!gb_mntns_allowed(mntns_id))
+	struct mnt_namespace *mnt = gb_task_mnt(task);
+	mntns_id = mnt->ns.inum;
+	if (!gb_ns_allowed(mnt, mntns_id))
 		return 0;
 
 	e = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -170,7 +171,7 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 		gb_count_drop();
 		return 0;
 	}
-	gb_fill_proc(&e->proc, task, mntns_id);
+	gb_fill_proc(&e->proc, task, mnt);
 	e->filename_ptr = (__u64)filename;
 	e->argv_ptr = (__u64)argv;
 	capture(e, filename, argv, compat);

@@ -34,11 +34,12 @@ struct {
 	__type(value, __u64);
 } gb_drops SEC(".maps");
 
+/* mount namespace inode → what it is (gadget.h, struct gb_ns_entry); kept by user space, bound here */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, GB_MAX_MNTNS);
 	__type(key, __u64);
-	__type(value, __u8);
+	__type(value, struct gb_ns_entry);
 } gb_mntns SEC(".maps");
 
 /* tgid of each registered container's init process → its mount namespace (filled by user space) */
@@ -56,23 +57,73 @@ struct {
  * to four name searches of the kernel's whole BTF (~0.4 ms each here, at every visit of the instruction), so
  * applets keep the programs that call these few (one program for several tracepoints of one kind).
  */
+static __always_inline struct mnt_namespace *gb_task_mnt(struct task_struct *task)
+{
+	return task->nsproxy->mnt_ns;
+}
+
 static __always_inline __u64 gb_task_mntns(struct task_struct *task)
 {
-	return task->nsproxy->mnt_ns->ns.inum;
+	return gb_task_mnt(task)->ns.inum;
+}
+
+/* Before 6.18 the never-reused id of a mount namespace was its own member */
+struct mnt_namespace___seq {
+	__u64 seq;
+} __attribute__((preserve_access_index));
+
+/* The id the kernel never gives to another mount namespace (its inode number it does), or 0 if it has none. */
+static __always_inline __u64 gb_mnt_uid(struct mnt_namespace *mnt)
+{
+	if (bpf_core_field_exists(mnt->ns.ns_id))
+		return mnt->ns.ns_id;
+	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
+		return ((struct mnt_namespace___seq *)mnt)->seq;
+	return 0;
 }
 
 /*
  * Written by user space (the section's one variable: its map's whole value):
- * - armed: gb_mntns holds the containers of the first scan. Programs are attached before that scan ends
- *   (start-up should not wait for the runtimes' files); until then every event passes, user space filtering.
+ * - armed: gb_mntns holds what the first container scan found. Programs are attached before that scan ends
+ *   (start-up should not wait for the runtimes' files); meanwhile every namespace is unknown, so every event
+ *   passes and user space filters.
  * - stopped: the tracer is stopping. Nothing more goes into the ring buffer, so the time its programs take to
  *   detach does not fill the buffer and count as lost events that happened after the end.
  */
 struct gb_state gb_state SEC(".data.gb_state") = {};
 
+/* What gb_mntns says of the current task's mount namespace @mnt (inode @mntns_id): enum gb_ns_verdict. */
+static __always_inline __u32 gb_ns_verdict(struct mnt_namespace *mnt, __u64 mntns_id)
+{
+	struct gb_ns_entry *e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+
+	if (!e)
+		return GB_NS_UNKNOWN;
+	__u64 uid = gb_mnt_uid(mnt);
+	if (e->uid != uid) {
+		if (e->uid)
+			return GB_NS_UNKNOWN; /* written for a namespace that is gone: this one is new */
+		e->uid = uid;		      /* the first event since user space wrote it: bind it */
+	}
+	return e->verdict;
+}
+
+/* Whether an event of the current task, in mount namespace @mnt (inode @mntns_id), passes the filter. */
+static __always_inline bool gb_ns_allowed(struct mnt_namespace *mnt, __u64 mntns_id)
+{
+	return !gb_filter_mntns || gb_ns_verdict(mnt, mntns_id) != GB_NS_DROP;
+}
+
+/* The same where only the inode is known (a socket's owner, an iterated task): no binding, the entry is
+ * trusted (user space removes entries of containers that ended). */
 static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
 {
-	return !gb_filter_mntns || !gb_state.armed || bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+	struct gb_ns_entry *e;
+
+	if (!gb_filter_mntns)
+		return true;
+	e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+	return !e || e->verdict != GB_NS_DROP;
 }
 
 static __always_inline void gb_count_drop(void)
@@ -113,15 +164,16 @@ static __always_inline void gb_submit(void *event)
 	bpf_ringbuf_submit(event, gb_wakeup_flag());
 }
 
-/* Fill the common part of an event from @task, which must be the current task. */
-static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *task, __u64 mntns_id)
+/* Fill the common part of an event from @task, which must be the current task, in mount namespace @mnt. */
+static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *task, struct mnt_namespace *mnt)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 uid_gid = bpf_get_current_uid_gid();
 
 	p->kind = GB_RECORD_EVENT;
 	p->ts_boot_ns = bpf_ktime_get_boot_ns();
-	p->mntns_id = mntns_id;
+	p->mntns_id = mnt->ns.inum;
+	p->mntns_uid = gb_mnt_uid(mnt);
 	p->pid = pid_tgid >> 32;
 	p->tid = (__u32)pid_tgid;
 	p->ppid = task->real_parent->tgid;
@@ -155,8 +207,11 @@ static __always_inline bool gb_in_ia32_syscall(void)
 #endif
 
 /*
- * A container ends when its init process does. Forget its mount namespace here, in the kernel, before the
- * namespace can be freed and its id given to a new container, and tell user space in order with the events.
+ * A container ends when its init process does: tell user space, in order with the events (the container's
+ * last events are labelled before its record goes). Its filter entry stays until user space removes it, so
+ * what its last processes do on their way out is still filtered as the container's; an entry bound to the
+ * namespace cannot be taken for a new one that gets the inode number. An entry not bound yet is forgotten
+ * here, before the namespace can be freed and its inode given to a new container.
  */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(gb_container_exit, struct task_struct *task)
@@ -171,7 +226,9 @@ int BPF_PROG(gb_container_exit, struct task_struct *task)
 	if (!mntns_id)
 		return 0;
 	rec.mntns_id = *mntns_id;
-	bpf_map_delete_elem(&gb_mntns, &rec.mntns_id);
+	struct gb_ns_entry *e = bpf_map_lookup_elem(&gb_mntns, &rec.mntns_id);
+	if (e && !e->uid)
+		bpf_map_delete_elem(&gb_mntns, &rec.mntns_id);
 	bpf_map_delete_elem(&gb_container_inits, &tgid);
 	gb_output(&rec, sizeof(rec));
 	return 0;

@@ -64,7 +64,8 @@ static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 f
 		return 0;
 	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
 		return 0;
-	if (!gb_mntns_allowed(gb_task_mntns(task)))
+	struct mnt_namespace *mnt = gb_task_mnt(task);
+	if (!gb_ns_allowed(mnt, mnt->ns.inum))
 		return 0;
 	a = bpf_task_storage_get(&args_storage, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a) {
@@ -241,7 +242,7 @@ static __always_inline int exit_open(long ret)
 	e->path_len = len;
 	if (!prefix_allowed(e))
 		return 0;
-	gb_fill_proc(&e->proc, task, gb_task_mntns(task));
+	gb_fill_proc(&e->proc, task, gb_task_mnt(task));
 	e->ret = ret;
 	e->dirfd = a->dirfd;
 	e->flags = a->flags;

@@ -50,9 +50,12 @@ int ps_task(struct bpf_iter__task *ctx)
 	if (targ_uid != GB_INVALID_UID && r.proc.uid != targ_uid)
 		return 0;
 	/* a zombie has given up its namespaces: it is its parent's (which reaps it) */
-	r.proc.mntns_id = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	if (!r.proc.mntns_id)
-		r.proc.mntns_id = BPF_CORE_READ(task, real_parent, nsproxy, mnt_ns, ns.inum);
+	struct mnt_namespace *mnt = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	if (!mnt)
+		mnt = BPF_CORE_READ(task, real_parent, nsproxy, mnt_ns);
+	r.proc.mntns_id = BPF_CORE_READ(mnt, ns.inum);
+	if (bpf_core_field_exists(mnt->ns.ns_id))
+		r.proc.mntns_uid = BPF_CORE_READ(mnt, ns.ns_id);
 	if (!gb_mntns_allowed(r.proc.mntns_id))
 		return 0;
 	r.proc.kind = GB_RECORD_EVENT;

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * seccomp-advise, kernel side: one program on every syscall entry of the node (raw_tp/sys_enter). A task whose
- * mount namespace user space registered in sc_recs has the syscall's bit set and its count raised, in its
- * native or compat table; the first time a bit is set, the task's comm is kept. A container registered before
- * it ran starts in SC_WAITING: what its runtime does in there first (mounts, pivot_root, capabilities, the
- * seccomp filter itself) goes to a separate set, and recording starts with the execve of the container's
- * program, which the profile must allow. Cost: one hash lookup per syscall of the node, and an atomic add for recorded
- * ones.
+ * mount namespace with a record in sc_recs has the syscall's bit set and its count raised, in its native or
+ * compat table; the first time a bit is set, the task's comm is kept. User space makes the records of the
+ * containers it knows; a namespace the container filter does not know yet (a container that started a moment
+ * ago: no runtime waits for gadgetbox) gets one here, at its first syscall, in SC_WAITING: what its runtime
+ * does in there first (mounts, pivot_root, capabilities, the seccomp filter itself) goes to a separate set,
+ * and recording starts with the execve of the container's program, which the profile must allow. User space
+ * adopts the record once it knows the container, or drops it. Cost: one hash lookup per syscall of the node
+ * (the filter's), two for recorded ones, and an atomic add.
  */
 #include "gadget.bpf.h"
 #include "seccomp.h"
@@ -30,6 +32,31 @@ struct {
 	__type(value, char[GB_COMM_LEN]);
 } sc_first SEC(".maps");
 
+/* an empty record to start one from (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sc_rec);
+} sc_blank SEC(".maps");
+
+/* A record for a namespace first seen now, in SC_WAITING (or the one another CPU made a moment ago). */
+static __always_inline struct sc_rec *new_rec(__u64 mntns, __u64 uid)
+{
+	__u32 zero = 0;
+	struct sc_rec *blank = bpf_map_lookup_elem(&sc_blank, &zero), *r;
+
+	if (!blank)
+		return NULL;
+	bpf_map_update_elem(&sc_recs, &mntns, blank, BPF_NOEXIST);
+	r = bpf_map_lookup_elem(&sc_recs, &mntns);
+	if (r && !r->pid) {
+		r->ns_uid = uid;
+		r->pid = bpf_get_current_pid_tgid() >> 32;
+	}
+	return r;
+}
+
 SEC("raw_tp/sys_enter")
 int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 {
@@ -40,10 +67,17 @@ int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 
 	if (!nsp)
 		return 0;
-	__u64 mntns = nsp->mnt_ns->ns.inum;
-	struct sc_rec *r = bpf_map_lookup_elem(&sc_recs, &mntns);
-	if (!r)
+	struct mnt_namespace *mnt = nsp->mnt_ns;
+	__u64 mntns = mnt->ns.inum;
+	__u32 verdict = gb_ns_verdict(mnt, mntns);
+	if (verdict == GB_NS_DROP) /* the host, and what the filters leave out */
 		return 0;
+	struct sc_rec *r = bpf_map_lookup_elem(&sc_recs, &mntns);
+	__u64 uid = gb_mnt_uid(mnt);
+	if (r && r->ns_uid && uid && r->ns_uid != uid)
+		return 0; /* the record of a namespace that had this inode and ended: user space still has to read it */
+	if (!r && (!gb_state.armed || !(r = new_rec(mntns, uid))))
+		return 0; /* before the first scan is in the filter, every namespace looks new */
 	bool compat = gb_in_ia32_syscall();
 	__u32 nr = (__u32)id;
 	if (r->state == SC_WAITING) {

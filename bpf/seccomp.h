@@ -23,6 +23,9 @@ struct sc_rec {
 	__u32 state;	     /* enum sc_state */
 	__u32 seccomp_mode;  /* task->seccomp.mode of the first task recorded: 2 = already under a filter */
 	__u64 first_boot_ns; /* its first recorded syscall */
+	__u64 ns_uid;	     /* the namespace's never-reused id (gadget.h): a record of another is stale */
+	__u32 pid;	     /* made by the kernel for a namespace not known yet: its first process (else 0) */
+	__u32 pad;
 };
 
 /* The task that made a syscall first, per container and syscall. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,24 @@ static uint64_t ns_inode(int pid, const char *ns)
 	link[n] = '\0';
 	const char *open = strchr(link, '[');
 	return open ? strtoull(open + 1, NULL, 10) : 0;
+}
+
+/* NS_GET_MNTNS_ID (Linux 6.9+; the build's kernel headers may be older) */
+#define GB_NS_GET_MNTNS_ID _IOR(0xb7, 0x5, uint64_t)
+
+uint64_t gb_mntns_uid(uint32_t pid)
+{
+	char path[64];
+	uint64_t uid = 0;
+
+	snprintf(path, sizeof(path), "%u/ns/mnt", pid);
+	int fd = proc_fd < 0 ? -1 : openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (ioctl(fd, GB_NS_GET_MNTNS_ID, &uid))
+		uid = 0; /* an older kernel: the BPF side binds the entry at its first event */
+	close(fd);
+	return uid;
 }
 
 long gb_proc_read(uint32_t pid, const char *file, char *buf, size_t size)
@@ -133,7 +152,7 @@ static void reindex(void)
 	}
 }
 
-const struct gb_container *gb_container_by_mntns(uint64_t mntns)
+const struct gb_container *gb_container_by_ns(uint64_t mntns, uint64_t uid)
 {
 	uint64_t h = (mntns * 0x9e3779b97f4a7c15ull) >> 50;
 
@@ -141,35 +160,21 @@ const struct gb_container *gb_container_by_mntns(uint64_t mntns)
 		int32_t i = by_mntns[(h + k) & (INDEX_SIZE - 1)];
 		if (!i)
 			return NULL;
-		if (table[i - 1]->mntns == mntns)
-			return table[i - 1];
+		const struct gb_container *c = table[i - 1];
+		if (c->mntns == mntns && (!uid || !c->mntns_uid || c->mntns_uid == uid))
+			return c;
 	}
 	return NULL;
 }
 
-/* mount namespaces looked up in vain since the last full scan (not containers: sandboxed services, unshare) */
-static uint64_t not_containers[1024];
-static unsigned n_not_containers;
-
-const struct gb_container *gb_container_lookup(uint64_t mntns)
+const struct gb_container *gb_container_by_mntns(uint64_t mntns)
 {
-	static uint64_t last_scan_ms;
-	const struct gb_container *c = gb_container_by_mntns(mntns);
+	return gb_container_by_ns(mntns, 0);
+}
 
-	if (c || mntns == host_mntns || !mntns)
-		return c;
-	for (unsigned i = 0; i < n_not_containers && i < 1024; i++)
-		if (not_containers[i] == mntns)
-			return NULL;
-	uint64_t now = gb_clock_monotonic_ms();
-	if (now - last_scan_ms < 1000)
-		return NULL;
-	last_scan_ms = now;
-	gb_containers_refresh(GB_REFRESH_FULL);
-	c = gb_container_by_mntns(mntns);
-	if (!c)
-		not_containers[n_not_containers++ % 1024] = mntns;
-	return c;
+uint64_t gb_host_mntns(void)
+{
+	return host_mntns;
 }
 
 bool gb_container_visible(const struct gb_container *c)
@@ -265,10 +270,13 @@ static void container_free(struct gb_container *c)
 	free(c);
 }
 
+static void note_ended(const struct gb_container *c);
+
 static void remove_at(unsigned i)
 {
 	struct gb_container *c = table[i];
 
+	note_ended(c);
 	table[i] = table[--ncontainers];
 	reindex();
 	notify_removed(c);
@@ -352,9 +360,13 @@ static void add(struct gb_container *c)
 			notify_added(old);
 		return;
 	}
-	/* a mount namespace id belongs to one live container: every record still holding it (or this id) is stale */
+	/* a mount namespace id belongs to one live container: every record still holding it (or this id) is stale,
+	 * but for one of a namespace that had the inode before (told apart by the never-reused id): it leaves
+	 * when its end is read, after its last events */
 	for (unsigned i = 0; i < ncontainers;) {
-		if (table[i]->mntns == c->mntns || !strcmp(table[i]->id, c->id))
+		const struct gb_container *o = table[i];
+		bool other_ns = o->mntns_uid && c->mntns_uid && o->mntns_uid != c->mntns_uid;
+		if ((o->mntns == c->mntns && !other_ns) || !strcmp(o->id, c->id))
 			remove_at(i); /* moves the last record here: look at i again */
 		else
 			i++;
@@ -369,8 +381,31 @@ static void add(struct gb_container *c)
 	notify_added(c);
 }
 
-/* Build a record for a container whose init process is @pid; NULL if that process is gone. */
-static struct gb_container *describe(const char *id, const char *root, const char *hint, int pid)
+/* What an event says of a namespace it came from: a container whose init has gone already is taken as that
+ * namespace's if its state names the event's process as its init. */
+struct ns_witness {
+	uint64_t mntns, uid;
+	uint32_t pid;
+};
+
+/* A container whose init exec'd and ended before its state was read: known from an event (@w) only. */
+static struct gb_container *describe_ended(struct gb_container *c, const struct ns_witness *w)
+{
+	if (!w || !w->pid || c->pid != w->pid || !w->mntns || w->mntns == host_mntns)
+		return NULL;
+	c->mntns = w->mntns;
+	c->mntns_uid = w->uid;
+	c->ended = true;
+	if (!c->cgroup_path)
+		c->cgroup_path = strdup("");
+	c->runtime = c->runtime ? c->runtime : "";
+	return c->cgroup_path ? c : NULL;
+}
+
+/* Build a record for a container whose init process is @pid; NULL if that process is gone (unless @w, an
+ * event of the namespace, was made by that init: then the record describes a container that has ended). */
+static struct gb_container *describe(const char *id, const char *root, const char *hint, int pid,
+				     const struct ns_witness *w)
 {
 	struct gb_container *c = calloc(1, sizeof(*c));
 
@@ -383,10 +418,13 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 	if (gb_runtime_describe(c, root, hint) != 0 || !c->pid)
 		goto gone;
 	uint64_t start = pid_start_time((int)c->pid);
+	if (!start && describe_ended(c, w))
+		return c;
 	if (!start || (c->pid_start && start != c->pid_start))
 		goto gone; /* exited, or its pid already belongs to someone else */
 	c->pid_start = start;
 	c->mntns = ns_inode((int)c->pid, "mnt");
+	c->mntns_uid = gb_mntns_uid(c->pid);
 	c->netns = ns_inode((int)c->pid, "net");
 	if (!c->mntns || c->mntns == host_mntns)
 		goto gone;
@@ -409,20 +447,29 @@ gone:
 
 static bool alive(const struct gb_container *c)
 {
-	return pid_start_time((int)c->pid) == c->pid_start;
+	return !c->ended && pid_start_time((int)c->pid) == c->pid_start;
 }
+
+/* How a state-directory walk treats containers it knows: described again if they changed, or left alone. */
+struct state_walk {
+	bool new_only;
+	const struct ns_witness *w;
+};
 
 static void from_state(void *ctx, const char *root, const char *id, const char *hint)
 {
-	(void)ctx;
+	const struct state_walk *sw = ctx;
 	struct gb_container *known = find_id(id);
 
-	if (known && alive(known) && !known->from_proc && gb_runtime_meta_mtime(known) == known->meta_mtime)
+	if (known &&
+	    (sw->new_only || (alive(known) && !known->from_proc && gb_runtime_meta_mtime(known) == known->meta_mtime)))
 		return;
-	struct gb_container *c = describe(id, root, hint, 0);
+	struct gb_container *c = describe(id, root, hint, 0, sw->w);
 	if (c)
 		add(c);
 }
+
+static void note_other_ns(uint64_t mntns, uint32_t pid);
 
 /* Containers of runtimes whose state we do not know: any process whose cgroup names a container id. */
 static void walk_proc(void)
@@ -442,10 +489,12 @@ static void walk_proc(void)
 		if (!mntns || mntns == host_mntns || gb_container_by_mntns(mntns))
 			continue;
 		free(cgroup_path_of(pid, id));
+		if (!id[0])
+			note_other_ns(mntns, (uint32_t)pid); /* no container: told to the kernel's filters in 2 s */
 		if (!id[0] || find_id(id))
 			continue;
 		/* no state root knows it (yet, or ever): this process stands in for its init */
-		struct gb_container *c = describe(id, NULL, NULL, pid);
+		struct gb_container *c = describe(id, NULL, NULL, pid, NULL);
 		if (c) {
 			c->from_proc = true;
 			add(c);
@@ -477,12 +526,227 @@ void gb_containers_refresh(unsigned how)
 		else
 			i++;
 	}
-	gb_runtime_state_foreach(from_state, NULL);
+	gb_runtime_state_foreach(from_state, &(struct state_walk){0});
 	if (how & GB_REFRESH_FULL) {
 		walk_proc();
-		n_not_containers = 0;
 	}
 	mark_sandboxes();
+}
+
+/* ---- mount namespaces that events come from and the table does not know ----
+ *
+ * No container start waits for gadgetbox, so an event may come from a container that started a moment ago.
+ * The kernel's filters let events of unknown namespaces through; here they are identified: from the runtimes'
+ * state (written before the container's program runs: `runc create` writes it, `runc start` lets it run),
+ * from /proc/PID, or as a container that has ended if its state names the event's process as its init.
+ * Until one of those answers (at most GB_NS_HOLD_MS), the tracers hold the namespace's events. A namespace
+ * whose processes stay in no container's cgroup for GB_NS_OTHER_MS is no container: the kernel's filters
+ * are told (gb_container_hooks.other_ns) and stop sending its events.
+ */
+#define GB_NS_HOLD_MS  500
+#define GB_NS_RETRY_MS 10
+#define GB_NS_OTHER_MS 2000
+#define GB_NS_ENDED_MS 5000
+#define GB_NS_MAX      512
+
+enum ns_state {
+	NS_PENDING,	 /* not identified yet */
+	NS_HOST_LIKE,	 /* its process lives in no container's cgroup (may still be a container being made) */
+	NS_OTHER,	 /* no container: the kernel's filters drop it */
+	NS_ENDED,	 /* a container that left the table: its last processes on their way out */
+	NS_UNIDENTIFIED, /* held as long as allowed, and nothing says what it was */
+};
+
+static struct unknown_ns {
+	uint64_t mntns, uid;
+	uint32_t pid; /* a process seen in it */
+	uint64_t first_ms, last_try_ms;
+	enum ns_state state;
+} unknown[GB_NS_MAX];
+static unsigned nunknown;
+
+/* By inode and never-reused id (0: any); one of another id is of a namespace that had the inode before */
+static struct unknown_ns *unknown_find(uint64_t mntns, uint64_t uid)
+{
+	for (unsigned i = 0; i < nunknown; i++)
+		if (unknown[i].mntns == mntns && (!uid || !unknown[i].uid || unknown[i].uid == uid))
+			return &unknown[i];
+	return NULL;
+}
+
+static void unknown_forget(struct unknown_ns *u);
+
+static void unknown_forget(struct unknown_ns *u)
+{
+	if (u->state == NS_OTHER)
+		for (unsigned i = 0; i < nsubs; i++)
+			if (subs[i].other_ns)
+				subs[i].other_ns(subs[i].ctx, u->mntns, 0, false);
+	*u = unknown[--nunknown];
+}
+
+static struct unknown_ns *unknown_get(uint64_t mntns, uint64_t uid, uint32_t pid, uint64_t now)
+{
+	struct unknown_ns *u = unknown_find(mntns, uid);
+
+	if (u) {
+		u->uid = u->uid ? u->uid : uid;
+		return u;
+	}
+	if (nunknown == GB_NS_MAX) { /* make room: the oldest that holds nothing back */
+		struct unknown_ns *old = NULL;
+		for (unsigned i = 0; i < nunknown; i++)
+			if (unknown[i].state != NS_PENDING && (!old || unknown[i].first_ms < old->first_ms))
+				old = &unknown[i];
+		if (!old)
+			return NULL;
+		unknown_forget(old);
+	}
+	u = &unknown[nunknown++];
+	*u = (struct unknown_ns){.mntns = mntns, .uid = uid, .pid = pid, .first_ms = now, .state = NS_PENDING};
+	return u;
+}
+
+static void note_ended(const struct gb_container *c)
+{
+	struct unknown_ns *u = c->mntns ? unknown_get(c->mntns, c->mntns_uid, c->pid, gb_clock_monotonic_ms()) : NULL;
+
+	if (u) {
+		u->state = NS_ENDED;
+		u->first_ms = gb_clock_monotonic_ms();
+	}
+}
+
+static void note_other_ns(uint64_t mntns, uint32_t pid)
+{
+	if (!unknown_find(mntns, 0))
+		unknown_get(mntns, 0, pid, gb_clock_monotonic_ms());
+}
+
+/* Whether @pid lives in @mntns, in no container's cgroup (0: it is gone or elsewhere, 1: yes, -1: in a
+ * container's cgroup). */
+static int host_like(uint32_t pid, uint64_t mntns)
+{
+	char id[GB_ID_MAX + 1];
+
+	if (!pid || ns_inode((int)pid, "mnt") != mntns)
+		return 0;
+	char *path = cgroup_path_of((int)pid, id);
+	if (!path)
+		return 0;
+	free(path);
+	return id[0] ? -1 : 1;
+}
+
+/* Read what might tell what @u is: new state directories, then @pid's cgroup (with @from_proc: a container
+ * no state directory knows is taken from /proc, as the full scan does). */
+static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, bool from_proc, uint64_t now)
+{
+	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = pid};
+
+	u->last_try_ms = now;
+	gb_runtime_state_foreach(from_state, &(struct state_walk){.new_only = true, .w = &w});
+	mark_sandboxes();
+	const struct gb_container *c = gb_container_by_ns(u->mntns, u->uid);
+	if (c)
+		return c;
+	int hl = host_like(pid, u->mntns);
+	if (hl > 0 && u->state == NS_PENDING)
+		u->state = NS_HOST_LIKE;
+	if (hl < 0 && from_proc) {
+		char id[GB_ID_MAX + 1];
+		free(cgroup_path_of((int)pid, id));
+		struct gb_container *n = id[0] && !find_id(id) ? describe(id, NULL, NULL, (int)pid, NULL) : NULL;
+		if (n) {
+			n->from_proc = true;
+			add(n);
+		}
+	}
+	if (hl)
+		u->pid = pid;
+	return gb_container_by_ns(u->mntns, u->uid);
+}
+
+enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool final, const struct gb_container **out)
+{
+	const struct gb_container *c = gb_container_by_ns(mntns, uid);
+
+	*out = c;
+	if (c)
+		return GB_NS_CONTAINER;
+	if (!mntns || mntns == host_mntns)
+		return GB_NS_HOST;
+	uint64_t now = gb_clock_monotonic_ms();
+	struct unknown_ns *u = unknown_get(mntns, uid, pid, now);
+	if (!u)
+		return GB_NS_UNIDENTIFIED;
+	switch (u->state) {
+	case NS_OTHER:
+	case NS_ENDED: return GB_NS_HOST;
+	case NS_UNIDENTIFIED: return GB_NS_UNIDENTIFIED;
+	default: break;
+	}
+	bool expired = final || now - u->first_ms >= GB_NS_HOLD_MS;
+	if (expired || now - u->last_try_ms >= GB_NS_RETRY_MS) {
+		if ((*out = identify(u, pid, expired, now)))
+			return GB_NS_CONTAINER;
+	}
+	if (!expired)
+		return GB_NS_PENDING;
+	if (u->state == NS_HOST_LIKE)
+		return GB_NS_HOST;
+	u->state = NS_UNIDENTIFIED;
+	return GB_NS_UNIDENTIFIED;
+}
+
+void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
+{
+	uint64_t now = gb_clock_monotonic_ms();
+
+	if (gb_container_by_ns(mntns, uid) || !mntns || mntns == host_mntns)
+		return;
+	struct unknown_ns *u = unknown_get(mntns, uid, pid, now);
+	if (!u)
+		return;
+	/* the kernel did not know it: an entry of ours may be of a namespace that had this inode before */
+	if (u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns) == 0) {
+		unknown_forget(u);
+		if (!(u = unknown_get(mntns, uid, pid, now)))
+			return;
+	}
+	identify(u, pid, false, now);
+}
+
+/* Once a second: namespaces that stayed in no container's cgroup are no containers; forget what is gone. */
+static void classify_unknown(void)
+{
+	uint64_t now = gb_clock_monotonic_ms();
+
+	for (unsigned i = 0; i < nunknown;) {
+		struct unknown_ns *u = &unknown[i];
+		int hl = host_like(u->pid, u->mntns);
+		bool keep = true;
+		if (gb_container_by_ns(u->mntns, u->uid))
+			keep = false;
+		else if (u->state == NS_ENDED || hl == 0) /* its process is gone: the namespace may be too */
+			keep = u->state != NS_OTHER && now - u->first_ms < GB_NS_ENDED_MS;
+		else if (hl > 0 && u->state != NS_OTHER && now - u->first_ms >= GB_NS_OTHER_MS) {
+			u->state = NS_OTHER;
+			u->uid = gb_mntns_uid(u->pid);
+			for (unsigned k = 0; k < nsubs; k++)
+				if (subs[k].other_ns)
+					subs[k].other_ns(subs[k].ctx, u->mntns, u->uid, true);
+		}
+		if (keep)
+			i++;
+		else
+			unknown_forget(u); /* moves the last entry here: look at i again */
+	}
+}
+
+void gb_containers_tick(void)
+{
+	classify_unknown();
 }
 
 void gb_containers_exited(uint32_t pid, uint64_t mntns)
@@ -510,6 +774,9 @@ int gb_containers_subscribe(const struct gb_container_hooks *h, bool replay)
 	subs[id] = *h;
 	for (unsigned i = 0; replay && h->added && i < ncontainers; i++)
 		h->added(h->ctx, table[i]);
+	for (unsigned i = 0; replay && h->other_ns && i < nunknown; i++)
+		if (unknown[i].state == NS_OTHER)
+			h->other_ns(h->ctx, unknown[i].mntns, unknown[i].uid, true);
 	return (int)id;
 }
 
@@ -528,7 +795,7 @@ void gb_containers_free(void)
 	subs = NULL;
 	nsubs = 0;
 	filter = (struct gb_container_filter){0};
-	n_not_containers = 0;
+	nunknown = 0;
 	if (cgroup2_fd >= 0)
 		close(cgroup2_fd);
 	cgroup2_fd = -2;

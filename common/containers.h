@@ -18,6 +18,9 @@
 struct gb_container_hooks {
 	void (*added)(void *ctx, const struct gb_container *c);
 	void (*removed)(void *ctx, const struct gb_container *c);
+	/* A mount namespace that is no container (@add; @uid its never-reused id, or 0), or no longer known as
+	 * one (!@add). May be NULL. */
+	void (*other_ns)(void *ctx, uint64_t mntns, uint64_t uid, bool add);
 	void *ctx;
 };
 
@@ -41,8 +44,31 @@ void gb_containers_refresh(unsigned how);
 /* The init process of a container exited (from the kernel, in order with events). */
 void gb_containers_exited(uint32_t pid, uint64_t mntns);
 const struct gb_container *gb_container_by_mntns(uint64_t mntns);
-/* For an event: by mount namespace, rescanning (at most once a second) for one never seen before. */
-const struct gb_container *gb_container_lookup(uint64_t mntns);
+/* By inode and never-reused id (either 0: by inode alone). After a container ends, its namespace's inode may
+ * be a new container's before the old record leaves (its last events are still to be read): both are here. */
+const struct gb_container *gb_container_by_ns(uint64_t mntns, uint64_t uid);
+
+/* What the mount namespace of an event is (gb_ns_resolve). */
+enum gb_ns_kind {
+	GB_NS_CONTAINER,    /* a container of the table (*out) */
+	GB_NS_HOST,	    /* the host, or a namespace that is no container (or one of a container that ended) */
+	GB_NS_PENDING,	    /* not known yet, maybe a container being started: hold its events and ask again */
+	GB_NS_UNIDENTIFIED, /* held as long as allowed; nothing identified it (its processes had ended) */
+};
+/*
+ * The mount namespace @mntns of an event made by @pid: from the table, else identified from the runtimes'
+ * new state directories and /proc/@pid (at most every few ms per namespace, @final: now, and no more
+ * holding). Never waits: a namespace nothing identifies stays GB_NS_PENDING for at most half a second.
+ */
+enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool final, const struct gb_container **out);
+/* A process of a namespace the kernel's filter did not know exec'd (the watcher): identify it now. */
+void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid);
+/* Once a second: namespaces that stayed outside containers are told to the hooks (other_ns). */
+void gb_containers_tick(void);
+/* The host's mount namespace inode (0 if unknown). */
+uint64_t gb_host_mntns(void);
+/* The never-reused id of /proc/@pid/ns/mnt (Linux 6.9+), or 0. */
+uint64_t gb_mntns_uid(uint32_t pid);
 /* Whether an event of this container (NULL: a host process) passes the filters. */
 bool gb_container_visible(const struct gb_container *c);
 /* By full id (a pod's sandbox from sandbox_id), or NULL. */

@@ -42,9 +42,11 @@ struct pub_sub {
 };
 
 struct gb_ctx {
-	int epfd, timerfd, stopfd, wakefd;
+	int epfd, timerfd, stopfd;
 	volatile sig_atomic_t stop; /* set by gb_ctx__stop(), from anywhere (a signal handler too) */
-	bool watching;
+	bool watching;		    /* rescans once a second (after the first scan, unless no_watch) */
+	struct gb_tracer *watcher;  /* wakes the loop when a process of an unknown mount namespace execs */
+	unsigned ticks;
 	unsigned interval_ms;
 	uint64_t next_poll_ms, next_tick_ms;
 	char *host_root, *btf_path;
@@ -68,7 +70,7 @@ struct gb_ctx {
 };
 
 /* epoll tags for the fds that are not ring buffers (those carry their tracer) */
-static char tag_timer, tag_stop, tag_wake;
+static char tag_timer, tag_stop;
 static struct gb_ctx *the_ctx;
 
 const char *gb_version_deps(void)
@@ -87,7 +89,6 @@ static void arm_timer(struct gb_ctx *ctx)
 	timerfd_settime(ctx->timerfd, 0, &its, NULL);
 }
 
-static void drain(void *arg);
 static int epoll_add(struct gb_ctx *ctx, int fd, void *tag);
 
 #define SCAN_NICE 10
@@ -139,9 +140,7 @@ int gb_ctx_ready(struct gb_ctx *ctx)
 	ctx->ready = true;
 	if (!ctx->no_watch) {
 		ctx->watching = true;
-		ctx->wakefd = gb_watch_start(drain, ctx);
-		if (ctx->wakefd >= 0 && epoll_add(ctx, ctx->wakefd, &tag_wake))
-			return -errno;
+		ctx->watcher = gb_watch_open(ctx);
 	}
 	return 0;
 }
@@ -169,11 +168,14 @@ void gb_ctx_apply_exits(struct gb_ctx *ctx)
 }
 
 /* Every ring buffer, then the container exits they held: a container's last events in one buffer are
- * labelled even when another buffer told of its end first. */
+ * labelled even when another buffer told of its end first. The watcher's first: the new containers it
+ * tells of are identified before the tracers' events of them are read. */
 static int consume_all(struct gb_ctx *ctx)
 {
 	int total = 0, rc = 0;
 
+	if (ctx->watcher)
+		gb_tracer_consume(ctx->watcher);
 	for (int i = 0; i < ctx->ntracers && !ctx->stop && rc >= 0; i++) {
 		rc = gb_tracer_consume(ctx->tracers[i]);
 		total += rc > 0 ? rc : 0;
@@ -182,11 +184,18 @@ static int consume_all(struct gb_ctx *ctx)
 	return rc < 0 ? rc : total;
 }
 
-/* Before the container table changes, label what is already in the ring buffers with the table they were
- * produced under. */
-static void drain(void *arg)
+/*
+ * Once a second: containers whose init is gone leave, metadata that changed is read again (a rename), and
+ * namespaces that stayed outside containers are told to the filters. What the ring buffers hold is labelled
+ * first, with the table it was produced under. Without the watcher, the full /proc walk finds new containers
+ * every time; with it, every 30 s (runtimes whose state we do not know).
+ */
+static void rescan(struct gb_ctx *ctx)
 {
-	consume_all(arg);
+	consume_all(ctx);
+	ctx->ticks++;
+	gb_containers_refresh(GB_REFRESH_PRUNE | (!ctx->watcher || ctx->ticks % 30 == 0 ? GB_REFRESH_FULL : 0));
+	gb_containers_tick();
 }
 
 static int on_timer(struct gb_ctx *ctx)
@@ -212,7 +221,7 @@ static int on_timer(struct gb_ctx *ctx)
 		for (int i = 0; i < ctx->ntracers; i++)
 			gb_tracer_check_lost(ctx->tracers[i]);
 		if (ctx->watching)
-			gb_watch_tick();
+			rescan(ctx);
 		ctx->next_tick_ms = now + GB_TICK_MS;
 	}
 	arm_timer(ctx);
@@ -241,8 +250,6 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 			uint64_t v; /* the flag is set already; the fd only woke us */
 			if (read(ctx->stopfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -errno;
-		} else if (tag == &tag_wake) {
-			gb_watch_wake(); /* drains the ring buffers first */
 		} else {
 			/* a forced wake-up means a burst; the other buffers are read too, for the exits' sake */
 			rc = consume_all(ctx);
@@ -326,11 +333,15 @@ static int epoll_add(struct gb_ctx *ctx, int fd, void *tag)
 
 int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
 {
-	if (ctx->ntracers == GB_CTX_MAX_TRACERS)
+	if (ctx->ntracers == GB_CTX_MAX_TRACERS && !t->ops->internal)
 		return -ENOSPC;
 	int rc = epoll_add(ctx, ring_buffer__epoll_fd(t->rb), t);
 	if (rc)
 		return rc;
+	if (t->ops->internal) {
+		ctx->watcher = t;
+		return 0;
+	}
 	ctx->tracers[ctx->ntracers++] = t;
 	ctx->next_poll_ms = gb_clock_monotonic_ms();
 	arm_timer(ctx);
@@ -339,6 +350,10 @@ int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
 
 void gb_ctx_remove_tracer(struct gb_ctx *ctx, struct gb_tracer *t)
 {
+	if (t == ctx->watcher) {
+		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, ring_buffer__epoll_fd(t->rb), NULL);
+		ctx->watcher = NULL;
+	}
 	for (int i = 0; i < ctx->ntracers; i++)
 		if (ctx->tracers[i] == t) {
 			if (t->rb)
@@ -390,7 +405,7 @@ int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsi
 	}
 	ctx->subs = n;
 	*s = (struct pub_sub){ctx, fn, cb_ctx, flags, -1};
-	s->hook_id = gb_containers_subscribe(&(struct gb_container_hooks){pub_added, pub_removed, s}, false);
+	s->hook_id = gb_containers_subscribe(&(struct gb_container_hooks){pub_added, pub_removed, NULL, s}, false);
 	if (s->hook_id < 0) {
 		free(s);
 		return -ENOMEM;
@@ -463,7 +478,7 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return NULL;
-	ctx->epfd = ctx->timerfd = ctx->stopfd = ctx->wakefd = -1;
+	ctx->epfd = ctx->timerfd = ctx->stopfd = -1;
 	ctx->interval_ms = GB_POLL_MIN_MS;
 	ctx->host_root = dup_or_null(OPT(opts, host_root));
 	ctx->btf_path = dup_or_null(OPT(opts, btf_path));
@@ -513,8 +528,7 @@ void gb_ctx__free(struct gb_ctx *ctx)
 	ctx->scanning = false;
 	while (ctx->ntracers)
 		gb_tracer__free(ctx->tracers[0]);
-	if (ctx->watching)
-		gb_watch_stop();
+	gb_tracer__free(ctx->watcher);
 	for (int i = 0; i < ctx->nsubs; i++)
 		gb_ctx__unsubscribe(ctx, i);
 	free(ctx->subs);

@@ -14,6 +14,7 @@ void gb_decode_proc(const struct gb_proc *raw, struct gb_event_proc *p)
 	p->timestamp = gb_clock_boot_to_realtime(raw->ts_boot_ns);
 	p->boot_ns = raw->ts_boot_ns;
 	p->mntns = raw->mntns_id;
+	p->mntns_uid = raw->mntns_uid;
 	p->pid = raw->pid;
 	p->tid = raw->tid;
 	p->ppid = raw->ppid;

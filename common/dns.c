@@ -371,7 +371,7 @@ static void dns_tick(struct gb_tracer *t)
 			e.proc.timestamp += e.latency_ns;
 			e.proc.boot_ns = now;
 			e.retransmits = p->retransmits;
-			e.proc.container = e.proc.mntns ? gb_container_lookup(e.proc.mntns) : NULL;
+			e.proc.container = e.proc.mntns ? gb_container_by_mntns(e.proc.mntns) : NULL;
 			e.msg = p->msg;
 			gb_dns_parse(&k->msg, p->msg, e.msg_len);
 			e.dns = &k->msg;

@@ -121,9 +121,6 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 	if (bpf && gb_check_bpf(gb_opts.btf))
 		return NULL;
 	cli_ctx = gb_ctx__new(&o);
-	/* stopped by ^Z, we would hold every container runtime on the node (the watcher answers their execs) */
-	if (cli_ctx && watch)
-		signal(SIGTSTP, SIG_IGN);
 	return cli_ctx;
 }
 

@@ -87,6 +87,8 @@ struct gb_container {
 	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
 	/* internal */
 	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
+	bool ended;	      /* known from an event only: its init had ended before its state was read */
+	uint64_t mntns_uid;   /* the mount namespace's never-reused id (0: unknown) */
 	uint64_t cgroup_id;   /* of cgroup_path, once looked up (UINT64_MAX: not found) */
 	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
 };
@@ -192,6 +194,7 @@ struct gb_event_proc {
 	uint64_t timestamp; /* nanoseconds since the Unix epoch */
 	uint64_t boot_ns;   /* the kernel's CLOCK_BOOTTIME stamp */
 	uint64_t mntns;
+	uint64_t mntns_uid; /* the namespace's id that, unlike mntns (an inode number), is never reused; 0 if unknown */
 	uint32_t pid, tid, ppid, uid, gid;    /* pid is the process (tgid); tid the thread */
 	char comm[16];			      /* NUL-terminated */
 	const struct gb_container *container; /* NULL for a host process */

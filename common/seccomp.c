@@ -1,12 +1,15 @@
 /*
  * The syscall recorder behind seccomp profiles (bpf/seccomp.bpf.c). A record per selected container lives in
- * the kernel's sc_recs map from the moment the container is known: a new container is registered while its
- * runtime holds it (the watcher answers the runtime's exec first), in SC_WAITING, so recording starts at its
- * program's execve; one that was running already records from now. A container's record is read, delivered
- * and deleted when the container goes, the others when the tracer stops.
+ * the kernel's sc_recs map. A container that was running already records from the moment it is known. A new
+ * one is not waited for: the kernel starts its record at its namespace's first syscall, in SC_WAITING, so
+ * recording starts at its program's execve; the record is adopted here once the container is known (or
+ * dropped, for namespaces that turn out to be no selected container). A container's record is read,
+ * delivered and deleted when the container goes, the others when the tracer stops.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +37,8 @@ struct seccomp_kind {
 	int sub_id;
 	struct tracked *v;
 	size_t n, cap;
+	uint64_t started_ticks; /* when recording began, in clock ticks after boot (as gb_container.pid_start) */
+	uint64_t next_sweep_ms;
 };
 
 /*
@@ -132,15 +137,36 @@ static struct tracked *find(struct seccomp_kind *k, uint64_t mntns)
 	return NULL;
 }
 
+/* The kernel started a record for @c's namespace before we knew it: adopt it. Whether it was recorded from
+ * the container's first instruction: the container started after recording did. */
+static bool adopt(struct seccomp_kind *k, const struct gb_container *c, bool existing, bool *from_start)
+{
+	int fd = bpf_map__fd(k->skel->maps.sc_recs);
+	static struct sc_rec r;
+
+	if (bpf_map_lookup_elem(fd, &c->mntns, &r))
+		return false;
+	*from_start = r.pid && !existing && (c->ended || c->pid_start >= k->started_ticks);
+	if (!*from_start && r.state == SC_WAITING) { /* it ran before: what it does from now on */
+		r.state = SC_RECORDING;
+		bpf_map_update_elem(fd, &c->mntns, &r, BPF_EXIST);
+	}
+	return true;
+}
+
 static void track(struct seccomp_kind *k, const struct gb_container *c, bool existing)
 {
 	struct sc_rec r = {0};
+	bool from_start = false;
 
 	if (!c->mntns || find(k, c->mntns))
 		return;
 	bool waiting = !existing && init_is_runtime(c);
 	r.state = waiting ? SC_WAITING : SC_RECORDING;
-	if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.sc_recs), &c->mntns, &r, BPF_NOEXIST)) {
+	r.ns_uid = c->mntns_uid;
+	if (adopt(k, c, existing, &from_start)) {
+		waiting = from_start;
+	} else if (bpf_map_update_elem(bpf_map__fd(k->skel->maps.sc_recs), &c->mntns, &r, BPF_NOEXIST)) {
 		char name[300];
 		gb_warn("cannot record container %s: %s", gb_container__display(c, name, sizeof(name)),
 			strerror(errno));
@@ -244,6 +270,47 @@ static int seccomp_record(struct gb_tracer *t, const void *data, size_t size)
 	return 0;
 }
 
+/* Forget a record the kernel started for a namespace that is no container we record, and its first comms. */
+static void drop_rec(struct seccomp_kind *k, uint64_t mntns, const struct sc_rec *r)
+{
+	int first = bpf_map__fd(k->skel->maps.sc_first);
+	struct sc_first_key key, next;
+	bool more;
+
+	bpf_map_delete_elem(bpf_map__fd(k->skel->maps.sc_recs), &mntns);
+	if (r->state != SC_RECORDING)
+		return; /* nothing in sc_first */
+	for (more = !bpf_map_get_next_key(first, NULL, &key); more; key = next) {
+		more = !bpf_map_get_next_key(first, &key, &next);
+		if (key.mntns == mntns)
+			bpf_map_delete_elem(first, &key);
+	}
+}
+
+/* Once a second: records the kernel started for namespaces that are no selected container go. */
+static void seccomp_tick(struct gb_tracer *t)
+{
+	struct seccomp_kind *k = t->kind;
+	int fd = bpf_map__fd(k->skel->maps.sc_recs);
+	uint64_t now = gb_clock_monotonic_ms(), key, next;
+	static struct sc_rec r;
+	bool more;
+
+	if (now < k->next_sweep_ms)
+		return;
+	k->next_sweep_ms = now + 1000;
+	for (more = !bpf_map_get_next_key(fd, NULL, &key); more; key = next) {
+		more = !bpf_map_get_next_key(fd, &key, &next);
+		const struct gb_container *c;
+		if (find(k, key) || bpf_map_lookup_elem(fd, &key, &r))
+			continue;
+		enum gb_ns_kind kind = gb_ns_resolve(key, r.ns_uid, r.pid, false, &c);
+		if (kind == GB_NS_PENDING || (kind == GB_NS_CONTAINER && c->selected && !c->sandbox))
+			continue; /* not known yet; or the subscription is about to hear of it */
+		drop_rec(k, key, &r);
+	}
+}
+
 static void seccomp_report(struct gb_tracer *t)
 {
 	struct seccomp_kind *k = t->kind;
@@ -272,8 +339,11 @@ static void seccomp_destroy(struct gb_tracer *t)
 	free(k);
 }
 
-static const struct gb_tracer_ops seccomp_ops = {
-	.name = "seccomp", .record = seccomp_record, .report = seccomp_report, .destroy = seccomp_destroy};
+static const struct gb_tracer_ops seccomp_ops = {.name = "seccomp",
+						 .record = seccomp_record,
+						 .report = seccomp_report,
+						 .tick = seccomp_tick,
+						 .destroy = seccomp_destroy};
 
 struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_opts *opts)
 {
@@ -302,6 +372,11 @@ struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_o
 		k->skel->rodata->nr_execve32 = n;
 	if ((n = syscall_nr("execveat", true)) >= 0)
 		k->skel->rodata->nr_execveat32 = n;
+	struct timespec boot;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	long hz = sysconf(_SC_CLK_TCK);
+	k->started_ticks = (uint64_t)boot.tv_sec * (uint64_t)(hz > 0 ? hz : 100) +
+			   (uint64_t)boot.tv_nsec / (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 	struct gb_tracer *t = gb_kind_load(ctx, &seccomp_ops, k, k->skel->skeleton, NULL, NULL);
 	if (!t)
 		return NULL;

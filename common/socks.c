@@ -373,7 +373,7 @@ static bool walk_ehash(struct gb_tracer *t, struct snapshot *s)
 	return true;
 }
 
-/* No rescan here (gb_container_lookup's): it could free records this snapshot points to. */
+/* No rescan here: it could free records this snapshot points to. */
 static const struct gb_container *owner_container(const struct sock_owner *o)
 {
 	return gb_container_by_mntns(o->mntns);

@@ -300,16 +300,58 @@ struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *o
 
 #define EARLY_MAX (8u << 20) /* beyond this, records wait in the ring buffer */
 
+#define HOLD_MAX (8u << 20) /* beyond this, events of namespaces not identified yet are delivered as they are */
+
+/* [size_t size][bytes] records, appended */
+static void keep_record(struct strbuf *sb, const void *data, size_t size)
+{
+	sb_add(sb, &size, sizeof(size));
+	sb_add(sb, data, size);
+}
+
+/* Deliver one event record (its namespace identified, or given up on). */
+static int deliver(struct gb_tracer *t, const void *data, size_t size)
+{
+	t->handled += t->ops->record(t, data, size);
+	/* a callback may stop the context (e.g. its reader went away): leave the rest, except in the final
+	 * drain of gb_tracer__stop(), which delivers everything captured */
+	return !t->stopped && gb_ctx__stopped(t->ctx) ? -ECANCELED : 0;
+}
+
+static bool held_ns(const struct gb_tracer *t, uint64_t mntns)
+{
+	for (unsigned i = 0; i < t->nheld_ns; i++)
+		if (t->held_ns[i] == mntns)
+			return true;
+	return false;
+}
+
+/*
+ * Whether an event of this namespace may be delivered now. Events of a namespace nobody has identified yet
+ * (a container that started a moment ago, whose runtime did not wait for us) are held, in order, until it is
+ * (gb_ns_resolve: at most half a second); then delivered, labelled, or left out by the filters.
+ */
+static bool ready_to_deliver(struct gb_tracer *t, const struct gb_proc *p, bool final)
+{
+	const struct gb_container *c;
+
+	switch (gb_ns_resolve(p->mntns_id, p->mntns_uid, p->pid, final || t->stopped, &c)) {
+	case GB_NS_PENDING: return false;
+	case GB_NS_UNIDENTIFIED: t->unidentified++; return true;
+	default: return true;
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct gb_tracer *t = ctx;
 	const struct gb_container_exit *exit_rec = data;
+	const struct gb_new_ns *new_ns = data;
 
 	if (t->early_mode) {
 		if (t->early.len + sizeof(size) + size > EARLY_MAX)
 			return -ENOBUFS; /* left in the ring buffer (libbpf does not consume a refused record) */
-		sb_add(&t->early, &size, sizeof(size));
-		sb_add(&t->early, data, size);
+		keep_record(&t->early, data, size);
 		return 0;
 	}
 
@@ -317,17 +359,70 @@ static int on_record(void *ctx, void *data, size_t size)
 		gb_ctx_container_exited(t->ctx, exit_rec->pid, exit_rec->mntns_id);
 		return 0;
 	}
+	if (size >= sizeof(*new_ns) && new_ns->kind == GB_RECORD_NEW_NS) {
+		gb_ns_exec(new_ns->mntns_id, new_ns->mntns_uid, new_ns->pid);
+		return 0;
+	}
 	if (size < sizeof(struct gb_proc))
 		return 0;
-	t->handled += t->ops->record(t, data, size);
-	/* a callback may stop the context (e.g. its reader went away): leave the rest, except in the final
-	 * drain of gb_tracer__stop(), which delivers everything captured */
-	return !t->stopped && gb_ctx__stopped(t->ctx) ? -ECANCELED : 0;
+	const struct gb_proc *p = data;
+	/* behind the namespace's held events, or held itself */
+	if ((held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, false)) && t->held.len + size <= HOLD_MAX) {
+		if (!held_ns(t, p->mntns_id) && t->nheld_ns < GB_MAX_HELD_NS)
+			t->held_ns[t->nheld_ns++] = p->mntns_id;
+		if (held_ns(t, p->mntns_id)) {
+			keep_record(&t->held, data, size);
+			return 0;
+		}
+	}
+	return deliver(t, data, size);
+}
+
+/* Deliver the held events whose namespace is identified now (all of them if @final), in their order. */
+static int release_held(struct gb_tracer *t, bool final)
+{
+	struct strbuf keep = {0};
+	size_t off = 0;
+	int rc = 0;
+	uint64_t still[GB_MAX_HELD_NS];
+	unsigned nstill = 0;
+
+	while (off + sizeof(size_t) <= t->held.len) {
+		size_t size;
+		memcpy(&size, t->held.buf + off, sizeof(size));
+		const struct gb_proc *p = (const void *)(t->held.buf + off + sizeof(size));
+		bool wait = rc != 0;
+		for (unsigned i = 0; i < nstill && !wait; i++)
+			wait = still[i] == p->mntns_id;
+		if (!wait && !ready_to_deliver(t, p, final)) {
+			wait = true;
+			if (nstill < GB_MAX_HELD_NS)
+				still[nstill++] = p->mntns_id;
+		}
+		if (wait)
+			keep_record(&keep, p, size);
+		else
+			rc = deliver(t, p, size);
+		off += sizeof(size) + size;
+	}
+	sb_free(&t->held);
+	t->held = keep;
+	/* namespaces still held: those of the records kept */
+	t->nheld_ns = 0;
+	for (off = 0; off + sizeof(size_t) <= t->held.len;) {
+		size_t size;
+		memcpy(&size, t->held.buf + off, sizeof(size));
+		const struct gb_proc *p = (const void *)(t->held.buf + off + sizeof(size));
+		if (!held_ns(t, p->mntns_id) && t->nheld_ns < GB_MAX_HELD_NS)
+			t->held_ns[t->nheld_ns++] = p->mntns_id;
+		off += sizeof(size) + size;
+	}
+	return rc;
 }
 
 bool gb_tracer_proc(struct gb_event_proc *p)
 {
-	p->container = gb_container_lookup(p->mntns);
+	p->container = gb_container_by_ns(p->mntns, p->mntns_uid);
 	return gb_container_visible(p->container);
 }
 
@@ -359,6 +454,8 @@ int gb_tracer_consume(struct gb_tracer *t)
 	t->handled = 0;
 	if (t->early.len && replay_early(t))
 		return t->handled;
+	if (t->held.len && release_held(t, t->stopped))
+		return t->handled;
 	int rc = ring_buffer__consume(t->rb);
 	if (rc < 0 && rc != -EINTR && rc != -ECANCELED)
 		return rc;
@@ -384,6 +481,15 @@ uint64_t gb_tracer__lost(const struct gb_tracer *t)
 void gb_tracer_check_lost(struct gb_tracer *t)
 {
 	uint64_t total = gb_tracer__lost(t);
+
+	if (t->unidentified > t->unidentified_reported) {
+		gb_warn("%s: %llu events came from mount namespaces that could not be identified before their "
+			"processes ended (containers that started and ended while this process was stopped or "
+			"busy?): not attributed to any container; %llu so far",
+			t->ops->name, (unsigned long long)(t->unidentified - t->unidentified_reported),
+			(unsigned long long)t->unidentified);
+		t->unidentified_reported = t->unidentified;
+	}
 
 	if (total > t->lost_reported) {
 		uint64_t now = total - t->lost_reported;
@@ -419,22 +525,43 @@ const char *gb_tracer__name(const struct gb_tracer *t)
 
 /* The in-kernel filter follows the container table: inits (to notice a container's end) and, for selected
  * containers, the mount namespaces whose events pass. */
+static void set_ns(struct gb_tracer *t, uint64_t mntns, uint64_t uid, uint32_t verdict)
+{
+	struct gb_ns_entry e = {.uid = uid, .verdict = verdict};
+
+	if (mntns && bpf_map_update_elem(t->mntns_fd, &mntns, &e, BPF_ANY))
+		gb_warn_once("the in-kernel container filter is full (%d mount namespaces): events of the others "
+			     "are filtered in user space",
+			     GB_MAX_MNTNS);
+}
+
 static void container_added(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
-	__u8 one = 1;
 
-	bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
-	if (c->selected)
-		bpf_map_update_elem(t->mntns_fd, &c->mntns, &one, BPF_ANY);
+	if (!c->ended) /* an ended init's pid may be another process's by now */
+		bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
+	set_ns(t, c->mntns, c->mntns_uid, c->selected ? GB_NS_PASS : GB_NS_DROP);
 }
 
 static void container_removed(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
 
-	bpf_map_delete_elem(t->inits_fd, &c->pid);
-	bpf_map_delete_elem(t->mntns_fd, &c->mntns);
+	if (!c->ended)
+		bpf_map_delete_elem(t->inits_fd, &c->pid);
+	if (!gb_container_by_mntns(c->mntns)) /* not if a new namespace with its inode is in the table already */
+		bpf_map_delete_elem(t->mntns_fd, &c->mntns);
+}
+
+static void other_ns(void *ctx, uint64_t mntns, uint64_t uid, bool add)
+{
+	struct gb_tracer *t = ctx;
+
+	if (add)
+		set_ns(t, mntns, uid, GB_NS_DROP);
+	else
+		bpf_map_delete_elem(t->mntns_fd, &mntns);
 }
 
 static int map_fd(struct bpf_object *obj, const char *name)
@@ -555,6 +682,8 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	 * until it is filled and armed, user space filtering instead. Start-up is then the load alone, whatever the
 	 * number of containers.
 	 */
+	/* the host is known from the start: its events never wait for the first scan to be dropped */
+	set_ns(t, gb_host_mntns(), gb_mntns_uid(2), GB_NS_DROP);
 	if ((err = attach_all(t)) || (ops->attach && (err = ops->attach(t))))
 		goto fail;
 	gb_startup_step("programs attached");
@@ -566,7 +695,8 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	if ((err = gb_ctx_ready(ctx)))
 		goto fail;
 	/* fill the filter, keep it in step, and arm it */
-	t->sub_id = gb_containers_subscribe(&(struct gb_container_hooks){container_added, container_removed, t}, true);
+	t->sub_id = gb_containers_subscribe(
+		&(struct gb_container_hooks){container_added, container_removed, other_ns, t}, true);
 	if (t->sub_id < 0) {
 		err = t->sub_id;
 		goto fail;
@@ -595,7 +725,7 @@ int gb_tracer__stop(struct gb_tracer *t)
 		bpf_link__destroy(t->links[i]);
 	t->nlinks = 0;
 	/* events already in the buffer were traced before we stopped: deliver them */
-	int rc = gb_tracer_consume(t);
+	int rc = gb_tracer_consume(t); /* stopped: what is held is delivered too */
 	gb_ctx_apply_exits(t->ctx);
 	gb_tracer_check_lost(t);
 	if (t->ops->report)
@@ -615,6 +745,7 @@ void gb_tracer__free(struct gb_tracer *t)
 		gb_containers_unsubscribe(t->sub_id);
 	ring_buffer__free(t->rb);
 	sb_free(&t->early);
+	sb_free(&t->held);
 	t->ops->destroy(t);
 	free(t);
 }

@@ -16,7 +16,8 @@
 #include "gadgetbox.h"
 #include "strbuf.h"
 
-#define GB_MAX_LINKS 16
+#define GB_MAX_LINKS   16
+#define GB_MAX_HELD_NS 64
 /* Default sizes; kinds with larger events may pass their own. */
 #define GB_RINGBUF_BYTES (1u << 20) /* mapped twice by the kernel: counts 2x in RSS */
 #define GB_WAKEUP_BYTES	 (64u << 10)
@@ -39,6 +40,8 @@ struct gb_tracer_ops {
 	int (*attach)(struct gb_tracer *t);
 	/* Free the skeleton and the kind's state. */
 	void (*destroy)(struct gb_tracer *t);
+	/* The context's own (the watcher): read before the others, not counted as a caller's tracer. */
+	bool internal;
 };
 
 struct gb_tracer {
@@ -64,6 +67,11 @@ struct gb_tracer {
 	struct strbuf early;
 	bool early_mode;
 	bool armed; /* the in-kernel container filter is (gb_state) */
+	/* events of mount namespaces not identified yet (gb_ns_resolve), in order, as [size_t size][bytes]... */
+	struct strbuf held;
+	uint64_t held_ns[GB_MAX_HELD_NS]; /* the namespaces they belong to */
+	unsigned nheld_ns;
+	uint64_t unidentified, unidentified_reported; /* events delivered without their namespace identified */
 };
 
 /* Checks privileges, kernel BTF (or @btf_path) and tracefs. Returns 0, or a negative errno after logging. */

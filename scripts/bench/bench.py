@@ -7,9 +7,17 @@ JSON, and gadgetbox with a container filter that drops every event in the kernel
 CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a round, pair by pair, because
 these machines are noisy; tables show the median with min and max.
 
-Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100)
+Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start)
+
+GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
+older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
+written to OUTDIR/bench-start.json and OUTDIR/bench-start.md so that a full docs/bench.md is never overwritten.
+START_RUNS=0 leaves that phase out of a full run.
 """
 import json
+import shutil
+import threading
 import socket
 import struct
 import os
@@ -23,11 +31,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-GB = os.path.join(ROOT, "gadgetbox")
+GB = os.path.abspath(os.environ.get("GADGETBOX_BENCH_BINARY") or os.path.join(ROOT, "gadgetbox"))
 RUNS = int(os.environ.get("RUNS", "5"))
 DURATION = float(os.environ.get("DURATION", "3"))
 CONTAINERS = int(os.environ.get("CONTAINERS", "100"))
 SOCKETS = int(os.environ.get("SOCKETS_PER_CONTAINER", "100"))
+START_RUNS = int(os.environ.get("START_RUNS", "15"))
+BENCH_ONLY = os.environ.get("BENCH_ONLY", "")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -376,6 +386,263 @@ def containers_phase(bins, tmp):
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
 
+def runtime_env():
+    """The test runtimes' environment (DOCKER_HOST etc. from /run/gadgetbox-test/env): (env, None), or (None,
+    why not). scripts/runtimes.sh up is run only when docker does not answer with that environment already."""
+    env = dict(os.environ)
+    env_file = os.path.join(os.environ.get("GADGETBOX_TEST_STATE", "/run/gadgetbox-test"), "env")
+
+    def load():
+        try:
+            with open(env_file) as f:
+                for line in f:
+                    k, _, v = line.replace("export ", "").strip().partition("=")
+                    if k:
+                        env[k] = v
+            return True
+        except OSError:
+            return False
+
+    def answers():
+        try:
+            return subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], env=env,
+                                  capture_output=True, timeout=30).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+
+    if load() and answers():
+        return env, None
+    up = subprocess.run(["bash", os.path.join(ROOT, "scripts/runtimes.sh"), "up"], capture_output=True, text=True)
+    if up.returncode != 0 or not load():
+        return None, "container runtimes did not start: " + up.stderr.strip()[-200:]
+    return env, None
+
+
+class TracerRun:
+    """A tracer with its JSON on a pipe: a thread stamps every line with the moment the benchmark read it, in
+    CLOCK_REALTIME ns (the clock of the events' `timestamp`: ns since the Unix epoch). Started with -v, whose
+    start-up steps on stderr say when it is ready."""
+
+    def __init__(self, cmd, err_path):
+        self.err_path, self.lines, self.cond = err_path, [], threading.Condition()
+        with open(err_path, "wb") as err:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:  # readline: returns as soon as a whole line is in the pipe
+            t = time.time_ns()
+            with self.cond:
+                self.lines.append((t, line))
+                self.cond.notify_all()
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def wait_ready(self, timeout):
+        """Until the last start-up steps ("programs attached", "containers scanned") are printed; for a build that
+        names its steps otherwise, until a start-up step was printed and stderr has been quiet for 0.5 s."""
+        deadline, last, quiet_since = time.monotonic() + timeout, "", time.monotonic()
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            err = self.stderr()
+            if "programs attached" in err and "containers scanned" in err:
+                return True
+            if err != last:
+                last, quiet_since = err, time.monotonic()
+            elif "start-up:" in err and time.monotonic() - quiet_since > 0.5:
+                return True
+            time.sleep(0.005)
+        return False
+
+    def find(self, marker):
+        """The first JSON event whose args hold marker, with the moment it was read: (read_ns, event) or None."""
+        with self.cond:
+            lines = list(self.lines)
+        for t, line in lines:
+            if marker in line:
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue
+                if marker.decode() in (ev.get("args") or []):
+                    return t, ev
+        return None
+
+    def wait_for(self, marker, timeout):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not any(marker in line for _, line in self.lines) and time.monotonic() < deadline:
+                self.cond.wait(0.05)
+
+    def stop(self):
+        """SIGINT (it delivers what it captured, then exits); the events it reported lost."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(10)
+        lost = [int(x) for x in re.findall(r"(\d+) events lost in total", self.stderr())]
+        return max(lost) if lost else 0
+
+
+# the configurations of the container-start phase: key, label, the tracer's arguments (None: no tracer; a
+# trailing "-c" is given the name of the container the round starts, so that its first exec is to be shown)
+START_CONFIGS = [("none", "no tracer", None), ("all", "execsnoop-k8s", []),
+                 ("filtered", "execsnoop-k8s -c NAME", ["-c"])]
+
+
+def other_gadgetboxes(own):
+    """PIDs of gadgetbox processes on the node that are not the benchmark's (a tracer's hold or its load is the
+    node's: another one running makes a start slower in every configuration, the no-tracer one too)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) in own:
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0", 1)[0]
+        except OSError:
+            continue
+        if os.path.basename(argv0).startswith(b"gadgetbox"):
+            pids.append(int(d))
+    return pids
+
+
+def start_one(rt, key, args, name, image, env, tmp):
+    """One `RT run --rm` of a container whose first exec carries a unique marker, under one configuration."""
+    marker = f"gbstart{os.getpid()}-{name}"
+    res = {}
+    tracer = None
+    try:
+        if args is not None:
+            cmd = [GB, "execsnoop-k8s", "-o", "json", "-v"] + args + ([name] if args[-1:] == ["-c"] else [])
+            tracer = TracerRun(cmd, os.path.join(tmp, f"{name}.err"))
+            if not tracer.wait_ready(30):
+                raise SystemExit(f"{' '.join(cmd)} never became ready: {tracer.stderr()[-500:]}")
+            time.sleep(0.3)
+        own = {tracer.proc.pid} if tracer else set()
+        others = set(other_gadgetboxes(own))
+        t0 = time.monotonic()
+        r = subprocess.run([rt, "run", "--rm", "--network", "none", "--name", name, image, "/bin/sh", "-c", "true",
+                            marker], env=env, capture_output=True, text=True)
+        res["start_ms"] = (time.monotonic() - t0) * 1000
+        res["other_gadgetboxes"] = len(others | set(other_gadgetboxes(own)))
+        if r.returncode != 0:
+            res["error"] = (r.stderr.strip() or f"exit {r.returncode}")[-300:]
+        if tracer:
+            tracer.wait_for(marker.encode(), 2.0)
+            res["lost"] = tracer.stop()
+            found = tracer.find(marker.encode())
+            tracer = None
+            res["delivered"] = found is not None
+            res["labelled"] = bool(found and (found[1].get("runtime") or {}).get("containerName") == name)
+            if found:
+                res["latency_ms"] = (found[0] - found[1]["timestamp"]) / 1e6
+    finally:
+        if tracer:
+            tracer.stop()
+    return res
+
+
+def container_start_phase(tmp):
+    """Container start time with no tracer, with execsnoop-k8s (containers only) and with execsnoop-k8s -c NAME,
+    START_RUNS rounds per runtime (docker, and podman when it has the image), configurations interleaved round by
+    round (order rotated, a fresh tracer per start); and the latency and labelling of each container's first exec."""
+    env, why = runtime_env()
+    if why:
+        return {"error": why}
+    image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
+    runtimes = ["docker"]
+    if shutil.which("podman") and subprocess.run(["podman", "image", "exists", image], env=env,
+                                                 capture_output=True).returncode == 0:
+        runtimes.append("podman")
+    res = {"rounds": START_RUNS, "image": image, "binary": GB, "runtimes": {}}
+    names = {rt: [] for rt in runtimes}
+    try:
+        for rt in runtimes:
+            warm = f"gb-bench-start-{rt}-warm"  # unmeasured: the first start after a while is slower
+            names[rt].append(warm)
+            subprocess.run([rt, "run", "--rm", "--network", "none", "--name", warm, image, "true"], env=env,
+                           capture_output=True)
+            rounds = []
+            for rnd in range(START_RUNS):
+                order = START_CONFIGS[rnd % len(START_CONFIGS):] + START_CONFIGS[:rnd % len(START_CONFIGS)]
+                results = {}
+                for key, label, args in order:
+                    name = f"gb-bench-start-{rt}-{rnd}-{key}"
+                    names[rt].append(name)
+                    results[key] = start_one(rt, key, args, name, image, env, tmp)
+                    lat = results[key].get("latency_ms")
+                    print(f"  start {rt} round {rnd + 1}/{START_RUNS} {label}: {results[key]['start_ms']:.0f} ms"
+                          + (f", first exec read {lat:.1f} ms after it" if lat is not None else "")
+                          + (" (not delivered)" if results[key].get("delivered") is False else "")
+                          + (f" FAILED: {results[key]['error']}" if "error" in results[key] else "")
+                          + (" (another gadgetbox was running)" if results[key]["other_gadgetboxes"] else ""),
+                          file=sys.stderr)
+                base = results["none"]
+                for r in results.values():
+                    ok = "error" not in r and "error" not in base
+                    r["ratio"] = r["start_ms"] / base["start_ms"] if ok else None
+                rounds.append(results)
+            summary = {}
+            for key, label, args in START_CONFIGS:
+                rs = [rd[key] for rd in rounds]
+                ok = [r for r in rs if "error" not in r]
+                s = {"label": label, "runs": len(rs), "failed": len(rs) - len(ok),
+                     "start_ms": med([r["start_ms"] for r in ok]), "ratio": med([r["ratio"] for r in ok]),
+                     "disturbed": sum(1 for r in rs if r["other_gadgetboxes"])}
+                if args is not None:
+                    s.update(latency_ms=med([r.get("latency_ms") for r in ok]),
+                             delivered=sum(1 for r in ok if r["delivered"]),
+                             labelled=sum(1 for r in ok if r["labelled"]), lost=sum(r["lost"] for r in ok))
+                summary[key] = s
+            res["runtimes"][rt] = {"summary": summary, "rounds": rounds}
+    finally:
+        for rt in runtimes:
+            rm = [rt, "rm", "-f"] + (["-i", "-t", "0"] if rt == "podman" else [])
+            subprocess.run(rm + names[rt], env=env, capture_output=True)
+    return res
+
+
+def start_section(start):
+    """The markdown section of the container-start phase."""
+    lines = ["## Container start, and the first exec of a new container", ""]
+    if "error" in start:
+        return lines + [f"Not measured: {start['error']}"]
+    lines += [f"Wall time of `RUNTIME run --rm --network none {start['image']} /bin/sh -c true MARKER`, "
+              f"{start['rounds']} rounds per runtime; in each round every configuration starts one container (order "
+              "rotated), the tracer (`-o json`, a fresh one per container) being ready before the start. Ratio: to "
+              "the start with no tracer of the same round. First-exec latency: from the event's `timestamp` (the "
+              "exec, ns since the Unix epoch) to the moment the benchmark read its JSON line from the tracer's "
+              "stdout (a pipe). Delivered/labelled: first execs shown / shown with the container's name, of the "
+              "containers started. `-c NAME` names the container being started.", "",
+              "| configuration | start ms | × no tracer | first-exec latency ms | delivered/labelled |",
+              "|---|---|---|---|---|"]
+    for rt, r in start["runtimes"].items():
+        for key, s in r["summary"].items():
+            n = s["runs"] - s["failed"]
+            dl = f"{s['delivered']}/{s['labelled']} of {n}" if "delivered" in s else "–"
+            if s.get("lost"):
+                dl += f" ({s['lost']} events lost)"
+            failed = f" ({s['failed']} failed)" if s["failed"] else ""
+            lines.append(f"| {rt}, {s['label']} | {fmt(s['start_ms'])}{failed} | {fmt(s['ratio'], 2)} | "
+                         f"{fmt(s.get('latency_ms'), 1)} | {dl} |")
+    disturbed = sum(s["disturbed"] for r in start["runtimes"].values() for s in r["summary"].values())
+    total = sum(s["runs"] for r in start["runtimes"].values() for s in r["summary"].values())
+    lines += ["", f"Binary: `{start['binary']}`. "
+              + (f"Not a quiet node: another gadgetbox process was running during {disturbed} of the {total} starts "
+                 "(its hold and load are the node's: every configuration is affected)." if disturbed else
+                 "No other gadgetbox process ran on the node during the starts.")]
+    return lines
+
+
 def chart(out_dir, results):
     dat = os.path.join(out_dir, "bench.dat")
     with open(dat, "w") as f:
@@ -416,7 +683,7 @@ def goal(value, limit):
     return f" (goal ≤ {limit:,}: {'met' if value[0] <= limit else 'not met'})"
 
 
-def markdown(results, idle, cont, size):
+def markdown(results, idle, cont, start, size):
     lines = [
         "# Benchmark", "",
         f"`make bench` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel {os.uname().release}), "
@@ -484,18 +751,37 @@ def markdown(results, idle, cont, size):
                       f"(+{fmt(cont['syscall_overhead_other_ns'])} ns); "
                       f"{fmt(cont['syscall_ns_recorded'])} ns while this one is "
                       f"(+{fmt(cont['syscall_overhead_recorded_ns'])} ns; goal: 70 ns or less)."]
+    lines += [""] + start_section(start)
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
               "the mount-namespace filter, so its overhead is the cost of an event nobody asked for.", "",
-              "Reproduce: `make bench` (RUNS, DURATION and CONTAINERS may be set in the environment)."]
+              "Reproduce: `make bench` (RUNS, DURATION, CONTAINERS and START_RUNS may be set in the environment; "
+              "`BENCH_ONLY=start` runs the container-start phase alone, `GADGETBOX_BENCH_BINARY` picks the binary)."]
     return "\n".join(lines) + "\n"
 
 
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "docs")
     os.makedirs(out_dir, exist_ok=True)
+    if not os.access(GB, os.X_OK):
+        raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
+    if BENCH_ONLY not in ("", "start"):
+        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the only phase that runs alone is 'start'")
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
     try:
+        if BENCH_ONLY == "start":
+            # alone: its own files, so that a full bench.md in OUTDIR is left as it is
+            print("container start and first-exec latency", file=sys.stderr)
+            start = container_start_phase(tmp)
+            with open(os.path.join(out_dir, "bench-start.json"), "w") as f:
+                json.dump({"container_start": start}, f, indent=1)
+            head = (f"`BENCH_ONLY=start` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel "
+                    f"{os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; each cell is the median (min–max).")
+            md = "\n".join(["# Benchmark: container start", "", head, ""] + start_section(start)[2:])
+            with open(os.path.join(out_dir, "bench-start.md"), "w") as f:
+                f.write(md + "\n")
+            print(md)
+            return
         bins = build(tmp)
         results = {}
         for w in ("open", "exec"):
@@ -504,12 +790,15 @@ def main():
         print("ready and memory of every applet, idle node", file=sys.stderr)
         idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
+        print("container start and first-exec latency", file=sys.stderr)
+        start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}
         size = os.path.getsize(GB)
         with open(os.path.join(out_dir, "bench.json"), "w") as f:
-            json.dump({"results": results, "idle": idle, "containers": cont, "binary_bytes": size}, f, indent=1)
+            json.dump({"results": results, "idle": idle, "containers": cont, "container_start": start,
+                       "binary_bytes": size}, f, indent=1)
         chart(out_dir, results)
         with open(os.path.join(out_dir, "bench.md"), "w") as f:
-            f.write(markdown(results, idle, cont, size))
+            f.write(markdown(results, idle, cont, start, size))
         print(open(os.path.join(out_dir, "bench.md")).read())
     finally:
         subprocess.run(["rm", "-rf", tmp])

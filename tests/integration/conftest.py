@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.path.join(ROOT, "gadgetbox")
+# GADGETBOX_BINARY: another build of the binary to test (default: the one `make` writes at the top)
+BINARY = os.environ.get("GADGETBOX_BINARY") or os.path.join(ROOT, "gadgetbox")
 
 
 def gadgetbox_cmd(applet, *args):

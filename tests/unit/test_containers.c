@@ -979,8 +979,8 @@ TEST(test_containers_subscribers_hear_of_added_and_removed_containers)
 	REQUIRE(host_up());
 	node_with_every_runtime();
 	REQUIRE(start(NULL));
-	int ida = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, &a}, true);
-	int idb = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, &b}, false);
+	int ida = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, NULL, &a}, true);
+	int idb = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, NULL, &b}, false);
 	REQUIRE(ida >= 0 && idb >= 0 && ida != idb);
 	/* the replay tells of every known container, sandboxes included */
 	CHECK_STR_EQ(heard(&a), "+" ID_CTR12 ",+" ID_PLAIN12 ",+api,+" ID_SANDBOX12 ",+cache,+nginx,+web");
@@ -1010,7 +1010,7 @@ TEST(test_containers_subscribers_hear_of_added_and_removed_containers)
 	CHECK(find(ID_LATE));
 
 	/* a freed slot is reused; the others keep theirs */
-	int idc = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, &c}, false);
+	int idc = gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, NULL, &c}, false);
 	CHECK_INT_EQ(idc, idb);
 	gb_containers_exited(1250, 4026532999); /* not late's mount namespace: nothing */
 	CHECK_STR_EQ(heard(&a), "");
@@ -1033,7 +1033,7 @@ TEST(test_containers_rename_updates_in_place_and_tells_only_filter_changes)
 	REQUIRE(host_up());
 	node_with_every_runtime();
 	REQUIRE(start(&(struct gb_container_filter){.names = "web"}));
-	REQUIRE(gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, &a}, false) >= 0);
+	REQUIRE(gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, NULL, &a}, false) >= 0);
 
 	/* docker rename web web-old: config.v2.json is rewritten */
 	docker_config(ID_WEB, "web-old", "gadgetbox-test/busybox:1", "");
@@ -1061,7 +1061,7 @@ TEST(test_containers_rename_updates_in_place_and_tells_only_filter_changes)
 
 	/* a rename that keeps it outside the filter is not told */
 	REQUIRE(start(NULL));
-	REQUIRE(gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, &a}, false) >= 0);
+	REQUIRE(gb_containers_subscribe(&(struct gb_container_hooks){sub_added, sub_removed, NULL, &a}, false) >= 0);
 	docker_config(ID_WEB, "web-2", "gadgetbox-test/busybox:1", "");
 	later[0].tv_sec = later[1].tv_sec = 1800000200;
 	REQUIRE(utimensat(AT_FDCWD, path, later, 0) == 0);
@@ -1073,21 +1073,89 @@ TEST(test_containers_rename_updates_in_place_and_tells_only_filter_changes)
 	host_down();
 }
 
-/* gb_container_lookup() rescans at most once a second: the only test that makes it rescan */
-TEST(test_containers_lookup_of_an_unknown_mount_namespace_rescans)
+/* An event of a namespace the table does not know: a container started after the last scan is read from its
+ * new state directory at once */
+TEST(test_ns_resolve_reads_a_container_started_after_the_last_scan)
 {
+	const struct gb_container *c;
+
 	REQUIRE(host_up());
 	node_with_every_runtime();
 	REQUIRE(start(NULL));
-	/* started after the last scan, seen first in an event */
 	runc_state("run/containerd/runc/default", ID_LATE, 1250, 51250, "/run/x", "");
 	proc_add(1250, 51250, 4026532250, 4026532251, "sleep", "0::/default/" ID_LATE);
 	CHECK(gb_container_by_mntns(4026532250) == NULL);
-	const struct gb_container *c = gb_container_lookup(4026532250);
+	CHECK(gb_ns_resolve(4026532250, 0, 1250, false, &c) == GB_NS_CONTAINER);
 	REQUIRE(c);
 	CHECK_STR_EQ(c->id, ID_LATE);
-	CHECK(gb_container_lookup(4026532101) == find(ID_NGINX));
-	CHECK(gb_container_lookup(HOST_MNTNS) == NULL);
-	CHECK(gb_container_lookup(0) == NULL);
+	CHECK(gb_container_by_mntns(4026532250) == c);
+	CHECK(gb_ns_resolve(4026532101, 0, 1, false, &c) == GB_NS_CONTAINER && c == find(ID_NGINX));
+	CHECK(gb_ns_resolve(HOST_MNTNS, 0, 700, false, &c) == GB_NS_HOST && !c);
+	CHECK(gb_ns_resolve(0, 0, 0, false, &c) == GB_NS_HOST && !c);
+	host_down();
+}
+
+/* A namespace nothing identifies yet is held (pending), never waited for; once the hold is over, one whose
+ * process lives in no container's cgroup is the host's, one whose processes are gone is unidentified */
+TEST(test_ns_resolve_holds_then_gives_up_on_an_unknown_namespace)
+{
+	const struct gb_container *c;
+
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	REQUIRE(start(NULL));
+	proc_add(2900, 52900, 4026533300, HOST_NETNS, "unshare", "0::/user.slice/session-1.scope");
+	CHECK(gb_ns_resolve(4026533300, 0, 2900, false, &c) == GB_NS_PENDING && !c);
+	CHECK(gb_ns_resolve(4026533300, 0, 2900, true, &c) == GB_NS_HOST && !c);
+	/* a process that ended before anything could be read of it */
+	CHECK(gb_ns_resolve(4026533301, 76, 2901, false, &c) == GB_NS_PENDING);
+	CHECK(gb_ns_resolve(4026533301, 76, 2901, true, &c) == GB_NS_UNIDENTIFIED && !c);
+	CHECK(gb_ns_resolve(4026533301, 76, 2901, false, &c) == GB_NS_UNIDENTIFIED);
+	/* a new namespace that got the inode (another never-reused id) starts over */
+	CHECK(gb_ns_resolve(4026533301, 77, 2902, false, &c) == GB_NS_PENDING);
+	host_down();
+}
+
+/* A container whose init exec'd and ended before its state was read: its state names the event's process as
+ * its init, so the event's namespace is that container's */
+TEST(test_ns_resolve_labels_a_container_that_ended_before_it_was_read)
+{
+	const struct gb_container *c;
+
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	REQUIRE(start(NULL));
+	runc_state("run/containerd/runc/default", ID_LATE, 1250, 51250, "/run/x", "");
+	CHECK(gb_ns_resolve(4026532250, 9001, 1251, true, &c) == GB_NS_UNIDENTIFIED); /* not its init */
+	CHECK(gb_ns_resolve(4026532260, 9002, 1250, false, &c) == GB_NS_CONTAINER);
+	REQUIRE(c);
+	CHECK_STR_EQ(c->id, ID_LATE);
+	CHECK(c->ended && c->mntns == 4026532260 && c->mntns_uid == 9002);
+	/* not alive: the next pruning rescan lets it go */
+	gb_containers_refresh(GB_REFRESH_PRUNE);
+	CHECK(!find(ID_LATE));
+	host_down();
+}
+
+/* The inode of a container's namespace may be a new container's before the old record leaves: the
+ * never-reused id tells them apart */
+TEST(test_containers_by_ns_tells_apart_namespaces_that_share_an_inode)
+{
+	const struct gb_container *c;
+
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	REQUIRE(start(NULL));
+	CHECK(gb_ns_resolve(4026532260, 9002, 1250, false, &c) == GB_NS_PENDING);
+	runc_state("run/containerd/runc/default", ID_LATE, 1250, 51250, "/run/x", "");
+	REQUIRE(gb_ns_resolve(4026532260, 9002, 1250, false, &c) == GB_NS_CONTAINER ||
+		gb_ns_resolve(4026532260, 9002, 1250, true, &c) == GB_NS_CONTAINER);
+	const struct gb_container *old = c;
+	runc_state("run/containerd/runc/default", ID_REUSED, 1260, 51260, "/run/y", "");
+	CHECK(gb_ns_resolve(4026532260, 9010, 1260, true, &c) == GB_NS_CONTAINER);
+	REQUIRE(c && old);
+	CHECK_STR_EQ(c->id, ID_REUSED);
+	CHECK(gb_container_by_ns(4026532260, 9002) == find(ID_LATE));
+	CHECK(gb_container_by_ns(4026532260, 9010) == find(ID_REUSED));
 	host_down();
 }
