@@ -653,6 +653,8 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 	int hl = host_like(pid, u->mntns);
 	if (hl > 0 && u->state == NS_PENDING)
 		u->state = NS_HOST_LIKE;
+	else if (hl < 0 && u->state == NS_HOST_LIKE) /* joined a container's cgroup: one being made */
+		u->state = NS_PENDING;
 	if (hl < 0 && from_proc) {
 		char id[GB_ID_MAX + 1];
 		free(cgroup_path_of((int)pid, id));
@@ -691,10 +693,12 @@ enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool f
 		if ((*out = identify(u, pid, expired, now)))
 			return GB_NS_CONTAINER;
 	}
-	if (!expired)
-		return GB_NS_PENDING;
+	/* a live process outside every container's cgroup: not worth holding (what it does is no container's;
+	 * should it become one, its later events are labelled) */
 	if (u->state == NS_HOST_LIKE)
 		return GB_NS_HOST;
+	if (!expired)
+		return GB_NS_PENDING;
 	u->state = NS_UNIDENTIFIED;
 	return GB_NS_UNIDENTIFIED;
 }

@@ -46,7 +46,8 @@ struct gb_ctx {
 	volatile sig_atomic_t stop; /* set by gb_ctx__stop(), from anywhere (a signal handler too) */
 	bool watching;		    /* rescans once a second (after the first scan, unless no_watch) */
 	struct gb_tracer *watcher;  /* wakes the loop when a process of an unknown mount namespace execs */
-	unsigned ticks;
+	bool watcher_due;	    /* loaded at the second poll: after the first events are out (start-up) */
+	unsigned ticks, polls;
 	unsigned interval_ms;
 	uint64_t next_poll_ms, next_tick_ms;
 	char *host_root, *btf_path;
@@ -140,7 +141,7 @@ int gb_ctx_ready(struct gb_ctx *ctx)
 	ctx->ready = true;
 	if (!ctx->no_watch) {
 		ctx->watching = true;
-		ctx->watcher = gb_watch_open(ctx);
+		ctx->watcher_due = true;
 	}
 	return 0;
 }
@@ -238,6 +239,11 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 	int rc0 = gb_ctx_ready(ctx);
 	if (rc0)
 		return rc0;
+	/* meanwhile new namespaces are identified from their events alone (resolved as they are read) */
+	if (ctx->watcher_due && ctx->polls++ > 0) {
+		ctx->watcher_due = false;
+		ctx->watcher = gb_watch_open(ctx);
+	}
 	int n = epoll_wait(ctx->epfd, evs, sizeof(evs) / sizeof(evs[0]), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -394,6 +400,10 @@ int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsi
 
 	if (err)
 		return err;
+	if (ctx->watcher_due && !ctx->ntracers) { /* containers only (--watch): no start-up to keep short */
+		ctx->watcher_due = false;
+		ctx->watcher = gb_watch_open(ctx);
+	}
 	struct pub_sub *s = calloc(1, sizeof(*s));
 	struct pub_sub **n = realloc(ctx->subs, (ctx->nsubs + 1) * sizeof(*n));
 

@@ -50,7 +50,8 @@ extern "C" {
 
 enum gb_log_level {
 	GB_LOG_ERROR, /* why a call failed */
-	GB_LOG_WARN,  /* something is degraded (a corrupt runtime file, no fanotify, lost events); work goes on */
+	GB_LOG_WARN,  /* something is degraded (a corrupt runtime file, no container watcher, lost events); work goes on
+		       */
 	GB_LOG_INFO,  /* what the library did on its own (mounted tracefs) */
 	GB_LOG_DEBUG, /* libbpf's own messages */
 };
@@ -124,11 +125,11 @@ struct gb_ctx_opts {
 	const char *host_root; /* where the host's / is (NULL: $HOST_ROOT, else "/") */
 	const char *btf_path;  /* BTF for kernels without /sys/kernel/btf/vmlinux */
 	/*
-	 * By default the context registers a new container before its first instruction runs: it puts fanotify
-	 * permission marks on the node's runc/crun binaries, so every runtime exec waits until this process has
-	 * read the runtime's state (answered by a thread of its own, at most 500 ms). Poll promptly, and know
-	 * that while this process is stopped (SIGSTOP, ^Z, a debugger) container starts on the node wait too.
-	 * Set no_watch for a snapshot, or where that is not wanted: new containers are then found by rescans.
+	 * By default the context finds a new container at its first exec, without ever making its runtime wait:
+	 * a small BPF program on exec wakes the context when a process of a mount namespace it does not know
+	 * execs, and the tracers hold that namespace's events (at most 500 ms) until it is identified from the
+	 * runtime's state. A stopped, frozen or killed program delays no container start. Set no_watch for a
+	 * snapshot: new containers are then found by rescans once a second (and when their events are read).
 	 */
 	bool no_watch;
 	bool libbpf_debug;		   /* pass libbpf's debug messages to the log callback */

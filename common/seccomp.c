@@ -76,6 +76,9 @@ static const char *const runtime_at_create[] = {
 	"newfstatat",
 	/* runc at start: closing inherited fds; Go's runtime */
 	"epoll_ctl", "epoll_pwait", "fstatfs", "futex", "nanosleep",
+	/* runc at start where geteuid is allowed (a program that calls it, or crun's setup recorded): Go's
+	 * exec.LookPath checks the program with faccessat2(AT_EACCESS), and EPERM fails the exec */
+	"faccessat2",
 	/* crun 1.8 */
 	"pselect6", "rt_sigprocmask", "setresgid", "setresuid",
 };

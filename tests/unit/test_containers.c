@@ -1095,8 +1095,8 @@ TEST(test_ns_resolve_reads_a_container_started_after_the_last_scan)
 	host_down();
 }
 
-/* A namespace nothing identifies yet is held (pending), never waited for; once the hold is over, one whose
- * process lives in no container's cgroup is the host's, one whose processes are gone is unidentified */
+/* A namespace whose process lives in no container's cgroup is the host's at once; one nothing identifies
+ * yet is held (pending), never waited for, and once the hold is over, unidentified */
 TEST(test_ns_resolve_holds_then_gives_up_on_an_unknown_namespace)
 {
 	const struct gb_container *c;
@@ -1105,7 +1105,7 @@ TEST(test_ns_resolve_holds_then_gives_up_on_an_unknown_namespace)
 	node_with_every_runtime();
 	REQUIRE(start(NULL));
 	proc_add(2900, 52900, 4026533300, HOST_NETNS, "unshare", "0::/user.slice/session-1.scope");
-	CHECK(gb_ns_resolve(4026533300, 0, 2900, false, &c) == GB_NS_PENDING && !c);
+	CHECK(gb_ns_resolve(4026533300, 0, 2900, false, &c) == GB_NS_HOST && !c);
 	CHECK(gb_ns_resolve(4026533300, 0, 2900, true, &c) == GB_NS_HOST && !c);
 	/* a process that ended before anything could be read of it */
 	CHECK(gb_ns_resolve(4026533301, 76, 2901, false, &c) == GB_NS_PENDING);
