@@ -65,7 +65,9 @@ static __always_inline void owner_from_task(struct dns_owner *o, struct task_str
 	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	o->uid = BPF_CORE_READ(task, cred, uid.val);
 	o->gid = BPF_CORE_READ(task, cred, gid.val);
-	o->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	struct mnt_namespace *mnt = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	o->mntns = BPF_CORE_READ(mnt, ns.inum);
+	o->mntns_uid = gb_mnt_uid_read(mnt);
 	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
 }
 
@@ -194,7 +196,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (!o && targ_tgid)
 		return 1;
 	if (o) {
-		if (!gb_mntns_allowed(o->mntns) || (targ_tgid && o->pid != targ_tgid))
+		if (!gb_mntns_allowed(o->mntns, o->mntns_uid) || (targ_tgid && o->pid != targ_tgid))
 			return 1;
 		r->proc.pid = o->pid;
 		r->proc.tid = o->tid;
@@ -202,6 +204,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 		r->proc.uid = o->uid;
 		r->proc.gid = o->gid;
 		r->proc.mntns_id = o->mntns;
+		r->proc.mntns_uid = o->mntns_uid;
 		__builtin_memcpy(r->proc.comm, o->comm, sizeof(r->proc.comm));
 	}
 	r->proc.kind = GB_RECORD_EVENT;

@@ -19,7 +19,7 @@ enum dns_dir {
 struct dns_owner {
 	__u32 pid, tid, ppid, uid, gid;
 	__u32 pad;
-	__u64 mntns;
+	__u64 mntns, mntns_uid; /* inode and never-reused id (gadget.h) */
 	char comm[GB_COMM_LEN];
 };
 

@@ -19,7 +19,8 @@
  * bytes are pending, so a burst never waits for the timer.
  */
 const volatile __u64 gb_wakeup_bytes = 65536;
-/* When set, only tasks whose mount namespace is a key of gb_mntns produce events. */
+/* When set, tasks whose mount namespace gb_mntns says to drop produce no events (host processes, containers
+ * the filters leave out); a namespace it does not know passes (user space identifies it). */
 const volatile bool gb_filter_mntns = false;
 
 struct {
@@ -72,13 +73,23 @@ struct mnt_namespace___seq {
 	__u64 seq;
 } __attribute__((preserve_access_index));
 
-/* The id the kernel never gives to another mount namespace (its inode number it does), or 0 if it has none. */
+/* The id the kernel never gives to another mount namespace (its inode number it does), or 0 if it has none.
+ * @mnt from a trusted pointer (loaded); gb_mnt_uid_read() for one that is read. */
 static __always_inline __u64 gb_mnt_uid(struct mnt_namespace *mnt)
 {
 	if (bpf_core_field_exists(mnt->ns.ns_id))
 		return mnt->ns.ns_id;
 	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
 		return ((struct mnt_namespace___seq *)mnt)->seq;
+	return 0;
+}
+
+static __always_inline __u64 gb_mnt_uid_read(struct mnt_namespace *mnt)
+{
+	if (bpf_core_field_exists(mnt->ns.ns_id))
+		return BPF_CORE_READ(mnt, ns.ns_id);
+	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
+		return BPF_CORE_READ((struct mnt_namespace___seq *)mnt, seq);
 	return 0;
 }
 
@@ -114,16 +125,16 @@ static __always_inline bool gb_ns_allowed(struct mnt_namespace *mnt, __u64 mntns
 	return !gb_filter_mntns || gb_ns_verdict(mnt, mntns_id) != GB_NS_DROP;
 }
 
-/* The same where only the inode is known (a socket's owner, an iterated task): no binding, the entry is
- * trusted (user space removes entries of containers that ended). */
-static __always_inline bool gb_mntns_allowed(__u64 mntns_id)
+/* The same for a namespace known by its inode and id (@uid 0: not known) where no trusted pointer to it is
+ * at hand (a socket's owner, an iterated task): no binding. */
+static __always_inline bool gb_mntns_allowed(__u64 mntns_id, __u64 uid)
 {
 	struct gb_ns_entry *e;
 
 	if (!gb_filter_mntns)
 		return true;
 	e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
-	return !e || e->verdict != GB_NS_DROP;
+	return !e || e->verdict != GB_NS_DROP || (e->uid && uid && e->uid != uid);
 }
 
 static __always_inline void gb_count_drop(void)

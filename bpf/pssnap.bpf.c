@@ -54,9 +54,8 @@ int ps_task(struct bpf_iter__task *ctx)
 	if (!mnt)
 		mnt = BPF_CORE_READ(task, real_parent, nsproxy, mnt_ns);
 	r.proc.mntns_id = BPF_CORE_READ(mnt, ns.inum);
-	if (bpf_core_field_exists(mnt->ns.ns_id))
-		r.proc.mntns_uid = BPF_CORE_READ(mnt, ns.ns_id);
-	if (!gb_mntns_allowed(r.proc.mntns_id))
+	r.proc.mntns_uid = gb_mnt_uid_read(mnt);
+	if (!gb_mntns_allowed(r.proc.mntns_id, r.proc.mntns_uid))
 		return 0;
 	r.proc.kind = GB_RECORD_EVENT;
 	r.proc.gid = BPF_CORE_READ(task, cred, gid.val);

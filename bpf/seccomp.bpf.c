@@ -40,8 +40,9 @@ struct {
 	__type(value, struct sc_rec);
 } sc_blank SEC(".maps");
 
-/* A record for a namespace first seen now, in SC_WAITING (or the one another CPU made a moment ago). */
-static __always_inline struct sc_rec *new_rec(__u64 mntns, __u64 uid)
+/* A record for a namespace first seen now (or the one another CPU made a moment ago): in SC_WAITING for one the
+ * filter does not know (a new container, maybe), recording at once for a known one not given a record yet. */
+static __always_inline struct sc_rec *new_rec(__u64 mntns, __u64 uid, bool known)
 {
 	__u32 zero = 0;
 	struct sc_rec *blank = bpf_map_lookup_elem(&sc_blank, &zero), *r;
@@ -53,6 +54,8 @@ static __always_inline struct sc_rec *new_rec(__u64 mntns, __u64 uid)
 	if (r && !r->pid) {
 		r->ns_uid = uid;
 		r->pid = bpf_get_current_pid_tgid() >> 32;
+		if (known)
+			r->state = SC_RECORDING;
 	}
 	return r;
 }
@@ -76,7 +79,9 @@ int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 	__u64 uid = gb_mnt_uid(mnt);
 	if (r && r->ns_uid && uid && r->ns_uid != uid)
 		return 0; /* the record of a namespace that had this inode and ended: user space still has to read it */
-	if (!r && (!gb_state.armed || !(r = new_rec(mntns, uid))))
+	if (r && !r->ns_uid)
+		r->ns_uid = uid; /* made by user space where it could not tell the id (before Linux 6.9): bind it */
+	if (!r && (!gb_state.armed || !(r = new_rec(mntns, uid, verdict == GB_NS_PASS))))
 		return 0; /* before the first scan is in the filter, every namespace looks new */
 	bool compat = gb_in_ia32_syscall();
 	__u32 nr = (__u32)id;

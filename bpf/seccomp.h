@@ -9,7 +9,7 @@
 #define SC_MAX_CONTAINERS 1024
 
 enum sc_state {
-	SC_WAITING = 0, /* registered before it ran: the runtime's setup is not recorded, its program's execve is */
+	SC_WAITING = 0, /* a new namespace: the runtime's setup is not recorded, its program's execve is */
 	SC_RECORDING = 1,
 };
 

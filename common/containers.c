@@ -425,6 +425,9 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 	c->pid_start = start;
 	c->mntns = ns_inode((int)c->pid, "mnt");
 	c->mntns_uid = gb_mntns_uid(c->pid);
+	/* before Linux 6.9 no ioctl tells it: the event's, if its process lives in that namespace */
+	if (!c->mntns_uid && w && w->mntns == c->mntns && w->uid && ns_inode((int)w->pid, "mnt") == w->mntns)
+		c->mntns_uid = w->uid;
 	c->netns = ns_inode((int)c->pid, "net");
 	if (!c->mntns || c->mntns == host_mntns)
 		goto gone;
@@ -574,16 +577,23 @@ static struct unknown_ns *unknown_find(uint64_t mntns, uint64_t uid)
 	return NULL;
 }
 
-static void unknown_forget(struct unknown_ns *u);
+static void notify_other_ns(uint64_t mntns, uint64_t uid, bool add)
+{
+	for (unsigned i = 0; i < nsubs; i++)
+		if (subs[i].other_ns)
+			subs[i].other_ns(subs[i].ctx, mntns, uid, add);
+}
 
 static void unknown_forget(struct unknown_ns *u)
 {
 	if (u->state == NS_OTHER)
-		for (unsigned i = 0; i < nsubs; i++)
-			if (subs[i].other_ns)
-				subs[i].other_ns(subs[i].ctx, u->mntns, 0, false);
+		notify_other_ns(u->mntns, u->uid, false);
 	*u = unknown[--nunknown];
 }
+
+/* Set while identify() runs: it may add containers (and note ended ones) but must not move the entry it works
+ * on, which making room would. */
+static bool no_evict;
 
 static struct unknown_ns *unknown_get(uint64_t mntns, uint64_t uid, uint32_t pid, uint64_t now)
 {
@@ -595,6 +605,8 @@ static struct unknown_ns *unknown_get(uint64_t mntns, uint64_t uid, uint32_t pid
 	}
 	if (nunknown == GB_NS_MAX) { /* make room: the oldest that holds nothing back */
 		struct unknown_ns *old = NULL;
+		if (no_evict)
+			return NULL;
 		for (unsigned i = 0; i < nunknown; i++)
 			if (unknown[i].state != NS_PENDING && (!old || unknown[i].first_ms < old->first_ms))
 				old = &unknown[i];
@@ -623,19 +635,19 @@ static void note_other_ns(uint64_t mntns, uint32_t pid)
 		unknown_get(mntns, 0, pid, gb_clock_monotonic_ms());
 }
 
-/* Whether @pid lives in @mntns, in no container's cgroup (0: it is gone or elsewhere, 1: yes, -1: in a
- * container's cgroup). */
-static int host_like(uint32_t pid, uint64_t mntns)
+/* Whether @pid lives in @mntns, in no container's cgroup (0: it is gone or elsewhere, 1: yes, -1: in the
+ * cgroup of a container not known yet, whose id goes to @id). A namespace made inside a known container
+ * (unshare, a sandbox) is no container either: 1. */
+static int host_like(uint32_t pid, uint64_t mntns, char id[GB_ID_MAX + 1])
 {
-	char id[GB_ID_MAX + 1];
-
 	if (!pid || ns_inode((int)pid, "mnt") != mntns)
 		return 0;
 	char *path = cgroup_path_of((int)pid, id);
 	if (!path)
 		return 0;
 	free(path);
-	return id[0] ? -1 : 1;
+	const struct gb_container *c = id[0] ? find_id(id) : NULL;
+	return !id[0] || (c && c->mntns != mntns) ? 1 : -1;
 }
 
 /* Read what might tell what @u is: new state directories, then @pid's cgroup (with @from_proc: a container
@@ -644,21 +656,20 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 {
 	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = pid};
 
+	char id[GB_ID_MAX + 1];
+
 	u->last_try_ms = now;
+	no_evict = true; /* @u stays where it is */
 	gb_runtime_state_foreach(from_state, &(struct state_walk){.new_only = true, .w = &w});
 	mark_sandboxes();
 	const struct gb_container *c = gb_container_by_ns(u->mntns, u->uid);
-	if (c)
-		return c;
-	int hl = host_like(pid, u->mntns);
+	int hl = c ? 0 : host_like(pid, u->mntns, id);
 	if (hl > 0 && u->state == NS_PENDING)
 		u->state = NS_HOST_LIKE;
 	else if (hl < 0 && u->state == NS_HOST_LIKE) /* joined a container's cgroup: one being made */
 		u->state = NS_PENDING;
-	if (hl < 0 && from_proc) {
-		char id[GB_ID_MAX + 1];
-		free(cgroup_path_of((int)pid, id));
-		struct gb_container *n = id[0] && !find_id(id) ? describe(id, NULL, NULL, (int)pid, NULL) : NULL;
+	if (hl < 0 && from_proc) { /* no state directory knows it: as the full /proc walk would find it */
+		struct gb_container *n = describe(id, NULL, NULL, (int)pid, &w);
 		if (n) {
 			n->from_proc = true;
 			add(n);
@@ -666,7 +677,8 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 	}
 	if (hl)
 		u->pid = pid;
-	return gb_container_by_ns(u->mntns, u->uid);
+	no_evict = false;
+	return c ? c : gb_container_by_ns(u->mntns, u->uid);
 }
 
 enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool final, const struct gb_container **out)
@@ -712,13 +724,15 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 	struct unknown_ns *u = unknown_get(mntns, uid, pid, now);
 	if (!u)
 		return;
+	char id[GB_ID_MAX + 1];
 	/* the kernel did not know it: an entry of ours may be of a namespace that had this inode before */
-	if (u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns) == 0) {
+	if (u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns, id) == 0) {
 		unknown_forget(u);
 		if (!(u = unknown_get(mntns, uid, pid, now)))
 			return;
 	}
-	identify(u, pid, false, now);
+	if (u->state != NS_OTHER && (!u->last_try_ms || now - u->last_try_ms >= GB_NS_RETRY_MS))
+		identify(u, pid, false, now);
 }
 
 /* Once a second: namespaces that stayed in no container's cgroup are no containers; forget what is gone. */
@@ -728,18 +742,20 @@ static void classify_unknown(void)
 
 	for (unsigned i = 0; i < nunknown;) {
 		struct unknown_ns *u = &unknown[i];
-		int hl = host_like(u->pid, u->mntns);
+		char id[GB_ID_MAX + 1];
+		int hl = host_like(u->pid, u->mntns, id);
 		bool keep = true;
 		if (gb_container_by_ns(u->mntns, u->uid))
 			keep = false;
 		else if (u->state == NS_ENDED || hl == 0) /* its process is gone: the namespace may be too */
 			keep = u->state != NS_OTHER && now - u->first_ms < GB_NS_ENDED_MS;
 		else if (hl > 0 && u->state != NS_OTHER && now - u->first_ms >= GB_NS_OTHER_MS) {
-			u->state = NS_OTHER;
-			u->uid = gb_mntns_uid(u->pid);
-			for (unsigned k = 0; k < nsubs; k++)
-				if (subs[k].other_ns)
-					subs[k].other_ns(subs[k].ctx, u->mntns, u->uid, true);
+			uint64_t uid = gb_mntns_uid(u->pid);
+			u->uid = uid ? uid : u->uid; /* else the one the events carried */
+			if (u->uid) { /* an entry not bound to its namespace could outlive it and hide a new one */
+				u->state = NS_OTHER;
+				notify_other_ns(u->mntns, u->uid, true);
+			}
 		}
 		if (keep)
 			i++;
@@ -778,7 +794,7 @@ int gb_containers_subscribe(const struct gb_container_hooks *h, bool replay)
 	subs[id] = *h;
 	for (unsigned i = 0; replay && h->added && i < ncontainers; i++)
 		h->added(h->ctx, table[i]);
-	for (unsigned i = 0; replay && h->other_ns && i < nunknown; i++)
+	for (unsigned i = 0; replay && h->other_ns && i < nunknown; i++) /* no notify_other_ns(): this one only */
 		if (unknown[i].state == NS_OTHER)
 			h->other_ns(h->ctx, unknown[i].mntns, unknown[i].uid, true);
 	return (int)id;

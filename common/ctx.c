@@ -1,9 +1,9 @@
 /*
- * The context: one epoll fd over the tracers' ring buffers, a timer, the runtime watcher's eventfd and a stop
- * eventfd. BPF programs submit without wake-ups (a wake-up per event costs the traced task ~4x the event), so
- * the timer polls the ring buffers every GB_POLL_MIN_MS while events flow, backing off to GB_POLL_MAX_MS when
- * idle; a forced wake-up (64 KiB pending) makes a ring buffer's fd readable at once. Once a second the timer
- * also checks lost-event counters and lets the watcher prune exited containers.
+ * The context: one epoll fd over the tracers' ring buffers, the container watcher's (watch.h), a timer and a
+ * stop eventfd. BPF programs submit without wake-ups (a wake-up per event costs the traced task ~4x the event),
+ * so the timer polls the ring buffers every GB_POLL_MIN_MS while events flow, backing off to GB_POLL_MAX_MS when
+ * idle; a forced wake-up (64 KiB pending, or the watcher's new container) makes a ring buffer's fd readable at
+ * once. Once a second the timer also checks lost-event counters and rescans the runtimes' state.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -47,6 +47,7 @@ struct gb_ctx {
 	bool watching;		    /* rescans once a second (after the first scan, unless no_watch) */
 	struct gb_tracer *watcher;  /* wakes the loop when a process of an unknown mount namespace execs */
 	bool watcher_due;	    /* loaded at the second poll: after the first events are out (start-up) */
+	uint64_t watcher_lost;
 	unsigned ticks, polls;
 	unsigned interval_ms;
 	uint64_t next_poll_ms, next_tick_ms;
@@ -115,6 +116,15 @@ static void *scan_thread(void *arg)
 	return NULL;
 }
 
+/* The watcher, once gb_ctx_ready() made it due. */
+static void open_watcher(struct gb_ctx *ctx)
+{
+	if (ctx->watcher_due) {
+		ctx->watcher_due = false;
+		ctx->watcher = gb_watch_open(ctx);
+	}
+}
+
 bool gb_ctx_scan_done(struct gb_ctx *ctx)
 {
 	pthread_mutex_lock(&ctx->scan_lock);
@@ -123,7 +133,7 @@ bool gb_ctx_scan_done(struct gb_ctx *ctx)
 	return done;
 }
 
-/* Wait for the first scan, then start watching the runtimes. Everything that reads the table calls it. */
+/* Wait for the first scan (then the watcher is due). Everything that reads the table calls it. */
 int gb_ctx_ready(struct gb_ctx *ctx)
 {
 	if (ctx->ready)
@@ -221,7 +231,14 @@ static int on_timer(struct gb_ctx *ctx)
 	if (now >= ctx->next_tick_ms) {
 		for (int i = 0; i < ctx->ntracers; i++)
 			gb_tracer_check_lost(ctx->tracers[i]);
-		if (ctx->watching)
+		if (ctx->watcher && gb_tracer__lost(ctx->watcher) > ctx->watcher_lost) {
+			ctx->watcher_lost = gb_tracer__lost(ctx->watcher);
+			gb_warn("the container watcher lost %llu records so far (its ring buffer was full): new "
+				"containers "
+				"are found from their events, maybe late",
+				(unsigned long long)ctx->watcher_lost);
+		}
+		if (ctx->watching || ctx->ntracers)
 			rescan(ctx);
 		ctx->next_tick_ms = now + GB_TICK_MS;
 	}
@@ -240,10 +257,8 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 	if (rc0)
 		return rc0;
 	/* meanwhile new namespaces are identified from their events alone (resolved as they are read) */
-	if (ctx->watcher_due && ctx->polls++ > 0) {
-		ctx->watcher_due = false;
-		ctx->watcher = gb_watch_open(ctx);
-	}
+	if (ctx->polls++ > 0)
+		open_watcher(ctx);
 	int n = epoll_wait(ctx->epfd, evs, sizeof(evs) / sizeof(evs[0]), timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
@@ -257,9 +272,13 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 			if (read(ctx->stopfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -errno;
 		} else {
-			/* a forced wake-up means a burst; the other buffers are read too, for the exits' sake */
+			/* a forced wake-up means a burst, or a new container (the watcher): the other buffers are
+			 * read too (for the exits' sake), and again soon (the new container's first events are on
+			 * their way) */
 			rc = consume_all(ctx);
 			ctx->interval_ms = GB_POLL_MIN_MS;
+			ctx->next_poll_ms = gb_clock_monotonic_ms() + GB_POLL_MIN_MS;
+			arm_timer(ctx);
 		}
 		if (rc < 0)
 			return rc;
@@ -400,10 +419,8 @@ int gb_ctx__subscribe(struct gb_ctx *ctx, gb_container_fn fn, void *cb_ctx, unsi
 
 	if (err)
 		return err;
-	if (ctx->watcher_due && !ctx->ntracers) { /* containers only (--watch): no start-up to keep short */
-		ctx->watcher_due = false;
-		ctx->watcher = gb_watch_open(ctx);
-	}
+	if (!ctx->ntracers) /* containers only (--watch): no start-up to keep short */
+		open_watcher(ctx);
 	struct pub_sub *s = calloc(1, sizeof(*s));
 	struct pub_sub **n = realloc(ctx->subs, (ctx->nsubs + 1) * sizeof(*n));
 
@@ -538,6 +555,8 @@ void gb_ctx__free(struct gb_ctx *ctx)
 	ctx->scanning = false;
 	while (ctx->ntracers)
 		gb_tracer__free(ctx->tracers[0]);
+	if (ctx->watcher) /* nothing of it to deliver: no subscriber is told of containers while the context goes */
+		ctx->watcher->stopped = true;
 	gb_tracer__free(ctx->watcher);
 	for (int i = 0; i < ctx->nsubs; i++)
 		gb_ctx__unsubscribe(ctx, i);

@@ -447,8 +447,8 @@ struct gb_syscall_use {
 
 struct gb_seccomp_record {
 	const struct gb_container *container;
-	/* recorded from its program's execve on (registered before it ran, the runtime's setup left out); else
-	 * from when recording began, the container running already */
+	/* recorded from its program's execve on (it started while recording, the runtime's setup left out);
+	 * else from when recording began, the container running already */
 	bool from_start;
 	uint64_t first_ns; /* its first recorded syscall, ns since the Unix epoch (0: none) */
 	bool exited;	   /* delivered as the container went; else when the tracer stopped */
@@ -467,8 +467,8 @@ struct gb_seccomp_opts {
 
 /*
  * Record the syscalls of the selected containers: each is delivered when its container exits, the others at
- * gb_tracer__stop(). A container that starts while recording is registered before its first instruction
- * (with the runtime watcher) and recorded from its program's execve; one already running, from now.
+ * gb_tracer__stop(). A container that starts while recording is recorded from its program's execve (the
+ * kernel starts its record at its first syscall, before user space knows it); one already running, from now.
  */
 struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_opts *opts);
 

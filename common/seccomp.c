@@ -27,7 +27,7 @@
 #define NAMES32 (sizeof(gb_syscall_names32) / sizeof(*gb_syscall_names32))
 
 struct tracked {
-	uint64_t mntns;
+	uint64_t mntns, uid; /* the namespace's inode (the record's key) and never-reused id */
 	bool from_start;
 };
 
@@ -132,16 +132,23 @@ static bool init_is_runtime(const struct gb_container *c)
 	return !strncmp(comm, "runc", 4) || !strcmp(comm, "crun") || !strcmp(comm, "exe");
 }
 
-static struct tracked *find(struct seccomp_kind *k, uint64_t mntns)
+/* By inode and never-reused id (0: any) */
+static struct tracked *find(struct seccomp_kind *k, uint64_t mntns, uint64_t uid)
 {
 	for (size_t i = 0; i < k->n; i++)
-		if (k->v[i].mntns == mntns)
+		if (k->v[i].mntns == mntns && (!uid || !k->v[i].uid || k->v[i].uid == uid))
 			return &k->v[i];
 	return NULL;
 }
 
-/* The kernel started a record for @c's namespace before we knew it: adopt it. Whether it was recorded from
- * the container's first instruction: the container started after recording did. */
+static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool exited);
+static void drop_rec(struct seccomp_kind *k, uint64_t mntns, const struct sc_rec *r);
+
+/*
+ * The kernel started a record for @c's namespace before we knew it: adopt it. It was recorded from the
+ * container's first instruction if the kernel made it (a namespace it did not know), the container started
+ * after recording did, and the record is still waiting for the program's execve or saw it.
+ */
 static bool adopt(struct seccomp_kind *k, const struct gb_container *c, bool existing, bool *from_start)
 {
 	int fd = bpf_map__fd(k->skel->maps.sc_recs);
@@ -149,7 +156,12 @@ static bool adopt(struct seccomp_kind *k, const struct gb_container *c, bool exi
 
 	if (bpf_map_lookup_elem(fd, &c->mntns, &r))
 		return false;
-	*from_start = r.pid && !existing && (c->ended || c->pid_start >= k->started_ticks);
+	if (r.ns_uid && c->mntns_uid && r.ns_uid != c->mntns_uid) { /* of a namespace that had the inode */
+		drop_rec(k, c->mntns, &r);
+		return false;
+	}
+	*from_start = r.pid && !existing && (c->ended || c->pid_start >= k->started_ticks) &&
+		      (r.state == SC_RECORDING || c->ended || init_is_runtime(c));
 	if (!*from_start && r.state == SC_WAITING) { /* it ran before: what it does from now on */
 		r.state = SC_RECORDING;
 		bpf_map_update_elem(fd, &c->mntns, &r, BPF_EXIST);
@@ -162,7 +174,17 @@ static void track(struct seccomp_kind *k, const struct gb_container *c, bool exi
 	struct sc_rec r = {0};
 	bool from_start = false;
 
-	if (!c->mntns || find(k, c->mntns))
+	struct tracked *old = c->mntns ? find(k, c->mntns, 0) : NULL;
+	if (old && old->uid && c->mntns_uid && old->uid != c->mntns_uid) {
+		/* the inode of a container that ended, whose end is not read yet: its record goes first */
+		const struct gb_container *oc = gb_container_by_ns(old->mntns, old->uid);
+		if (oc)
+			harvest(k, oc, true);
+		else
+			*old = k->v[--k->n];
+		old = NULL;
+	}
+	if (!c->mntns || old)
 		return;
 	bool waiting = !existing && init_is_runtime(c);
 	r.state = waiting ? SC_WAITING : SC_RECORDING;
@@ -183,13 +205,13 @@ static void track(struct seccomp_kind *k, const struct gb_container *c, bool exi
 		k->v = v;
 		k->cap = cap;
 	}
-	k->v[k->n++] = (struct tracked){.mntns = c->mntns, .from_start = waiting};
+	k->v[k->n++] = (struct tracked){.mntns = c->mntns, .uid = c->mntns_uid, .from_start = waiting};
 }
 
 /* Read, deliver and forget what the kernel holds for @c. */
 static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool exited)
 {
-	struct tracked *tr = find(k, c->mntns);
+	struct tracked *tr = find(k, c->mntns, c->mntns_uid);
 	int recs = bpf_map__fd(k->skel->maps.sc_recs), first = bpf_map__fd(k->skel->maps.sc_first);
 	static struct sc_rec r;
 
@@ -305,7 +327,7 @@ static void seccomp_tick(struct gb_tracer *t)
 	for (more = !bpf_map_get_next_key(fd, NULL, &key); more; key = next) {
 		more = !bpf_map_get_next_key(fd, &key, &next);
 		const struct gb_container *c;
-		if (find(k, key) || bpf_map_lookup_elem(fd, &key, &r))
+		if (find(k, key, 0) || bpf_map_lookup_elem(fd, &key, &r))
 			continue;
 		enum gb_ns_kind kind = gb_ns_resolve(key, r.ns_uid, r.pid, false, &c);
 		if (kind == GB_NS_PENDING || (kind == GB_NS_CONTAINER && c->selected && !c->sandbox))
@@ -319,7 +341,7 @@ static void seccomp_report(struct gb_tracer *t)
 	struct seccomp_kind *k = t->kind;
 
 	while (k->n) {
-		const struct gb_container *c = gb_container_by_mntns(k->v[k->n - 1].mntns);
+		const struct gb_container *c = gb_container_by_ns(k->v[k->n - 1].mntns, k->v[k->n - 1].uid);
 		if (c) {
 			harvest(k, c, false);
 		} else { /* it left the table unseen: nothing to name it by */

@@ -302,12 +302,25 @@ struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *o
 
 #define HOLD_MAX (8u << 20) /* beyond this, events of namespaces not identified yet are delivered as they are */
 
-/* [size_t size][bytes] records, appended */
+/* Records kept in user space (early, held), as [size_t size][bytes]...: append one; the one at *@off (its
+ * bytes and size), moving *@off past it, or NULL at the end. */
 static void keep_record(struct strbuf *sb, const void *data, size_t size)
 {
 	sb_add(sb, &size, sizeof(size));
 	sb_add(sb, data, size);
 }
+
+static void *next_record(const struct strbuf *sb, size_t *off, size_t *size)
+{
+	if (*off + sizeof(size_t) > sb->len)
+		return NULL;
+	memcpy(size, sb->buf + *off, sizeof(*size));
+	void *data = sb->buf + *off + sizeof(*size);
+	*off += sizeof(*size) + *size;
+	return data;
+}
+
+static int release_held(struct gb_tracer *t, bool final);
 
 /* Deliver one event record (its namespace identified, or given up on). */
 static int deliver(struct gb_tracer *t, const void *data, size_t size)
@@ -367,13 +380,18 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	const struct gb_proc *p = data;
 	/* behind the namespace's held events, or held itself */
-	if ((held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, false)) && t->held.len + size <= HOLD_MAX) {
-		if (!held_ns(t, p->mntns_id) && t->nheld_ns < GB_MAX_HELD_NS)
-			t->held_ns[t->nheld_ns++] = p->mntns_id;
-		if (held_ns(t, p->mntns_id)) {
-			keep_record(&t->held, data, size);
-			return 0;
+	if (held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, false)) {
+		if (t->held.len + size > HOLD_MAX || (!held_ns(t, p->mntns_id) && t->nheld_ns == GB_MAX_HELD_NS)) {
+			int rc = release_held(t, true); /* no room to wait: what is held goes first, as it is */
+			if (rc)
+				return rc;
+			ready_to_deliver(t, p, true);
+			return deliver(t, data, size);
 		}
+		if (!held_ns(t, p->mntns_id))
+			t->held_ns[t->nheld_ns++] = p->mntns_id;
+		keep_record(&t->held, data, size);
+		return 0;
 	}
 	return deliver(t, data, size);
 }
@@ -381,42 +399,25 @@ static int on_record(void *ctx, void *data, size_t size)
 /* Deliver the held events whose namespace is identified now (all of them if @final), in their order. */
 static int release_held(struct gb_tracer *t, bool final)
 {
-	struct strbuf keep = {0};
-	size_t off = 0;
+	struct strbuf held = t->held;
+	const struct gb_proc *p;
+	size_t off = 0, size;
 	int rc = 0;
-	uint64_t still[GB_MAX_HELD_NS];
-	unsigned nstill = 0;
 
-	while (off + sizeof(size_t) <= t->held.len) {
-		size_t size;
-		memcpy(&size, t->held.buf + off, sizeof(size));
-		const struct gb_proc *p = (const void *)(t->held.buf + off + sizeof(size));
-		bool wait = rc != 0;
-		for (unsigned i = 0; i < nstill && !wait; i++)
-			wait = still[i] == p->mntns_id;
-		if (!wait && !ready_to_deliver(t, p, final)) {
-			wait = true;
-			if (nstill < GB_MAX_HELD_NS)
-				still[nstill++] = p->mntns_id;
-		}
-		if (wait)
-			keep_record(&keep, p, size);
-		else
-			rc = deliver(t, p, size);
-		off += sizeof(size) + size;
-	}
-	sb_free(&t->held);
-	t->held = keep;
-	/* namespaces still held: those of the records kept */
+	/* the namespaces still held are those of the records kept */
+	t->held = (struct strbuf){0};
 	t->nheld_ns = 0;
-	for (off = 0; off + sizeof(size_t) <= t->held.len;) {
-		size_t size;
-		memcpy(&size, t->held.buf + off, sizeof(size));
-		const struct gb_proc *p = (const void *)(t->held.buf + off + sizeof(size));
-		if (!held_ns(t, p->mntns_id) && t->nheld_ns < GB_MAX_HELD_NS)
-			t->held_ns[t->nheld_ns++] = p->mntns_id;
-		off += sizeof(size) + size;
+	while ((p = next_record(&held, &off, &size))) {
+		/* behind a record of its namespace that waits, or waiting itself (or the context stopped) */
+		if (rc || held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, final)) {
+			if (!held_ns(t, p->mntns_id))
+				t->held_ns[t->nheld_ns++] = p->mntns_id; /* no more than there were */
+			keep_record(&t->held, p, size);
+		} else {
+			rc = deliver(t, p, size);
+		}
 	}
+	sb_free(&held);
 	return rc;
 }
 
@@ -429,15 +430,12 @@ bool gb_tracer_proc(struct gb_event_proc *p)
 /* Deliver the records kept while the first container scan ran, in their order, before anything newer. */
 static int replay_early(struct gb_tracer *t)
 {
-	size_t off = 0;
+	size_t off = 0, size;
+	void *rec;
 	int rc = 0;
 
-	while (off + sizeof(size_t) <= t->early.len && rc == 0) {
-		size_t size;
-		memcpy(&size, t->early.buf + off, sizeof(size));
-		rc = on_record(t, t->early.buf + off + sizeof(size), size);
-		off += sizeof(size) + size;
-	}
+	while (rc == 0 && (rec = next_record(&t->early, &off, &size)))
+		rc = on_record(t, rec, size);
 	if (off >= t->early.len) {
 		sb_free(&t->early);
 	} else { /* a callback stopped the context: keep the rest */
@@ -523,8 +521,8 @@ const char *gb_tracer__name(const struct gb_tracer *t)
 	return t ? t->ops->name : "";
 }
 
-/* The in-kernel filter follows the container table: inits (to notice a container's end) and, for selected
- * containers, the mount namespaces whose events pass. */
+/* The in-kernel filter follows the container table: inits (to notice a container's end), and every container's
+ * mount namespace with its verdict (pass if the filters select it, else drop). */
 static void set_ns(struct gb_tracer *t, uint64_t mntns, uint64_t uid, uint32_t verdict)
 {
 	struct gb_ns_entry e = {.uid = uid, .verdict = verdict};
@@ -539,8 +537,11 @@ static void container_added(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
 
-	if (!c->ended) /* an ended init's pid may be another process's by now */
-		bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
+	/* an ended container's init pid may be another process's by now, and its namespace's inode another
+	 * namespace's (which the filter must not take for it) */
+	if (c->ended)
+		return;
+	bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
 	set_ns(t, c->mntns, c->mntns_uid, c->selected ? GB_NS_PASS : GB_NS_DROP);
 }
 
@@ -548,8 +549,9 @@ static void container_removed(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
 
-	if (!c->ended)
-		bpf_map_delete_elem(t->inits_fd, &c->pid);
+	if (c->ended)
+		return;
+	bpf_map_delete_elem(t->inits_fd, &c->pid);
 	if (!gb_container_by_mntns(c->mntns)) /* not if a new namespace with its inode is in the table already */
 		bpf_map_delete_elem(t->mntns_fd, &c->mntns);
 }
@@ -560,7 +562,7 @@ static void other_ns(void *ctx, uint64_t mntns, uint64_t uid, bool add)
 
 	if (add)
 		set_ns(t, mntns, uid, GB_NS_DROP);
-	else
+	else if (!gb_container_by_mntns(mntns)) /* not if it turned out to be a container's (or the inode is) */
 		bpf_map_delete_elem(t->mntns_fd, &mntns);
 }
 

@@ -499,8 +499,8 @@ START_CONFIGS = [("none", "no tracer", None), ("all", "execsnoop-k8s", []),
 
 
 def other_gadgetboxes(own):
-    """PIDs of gadgetbox processes on the node that are not the benchmark's (a tracer's hold or its load is the
-    node's: another one running makes a start slower in every configuration, the no-tracer one too)."""
+    """PIDs of gadgetbox processes on the node that are not the benchmark's (a tracer's load, and an old build's
+    hold, is the node's: another one running makes a start slower in every configuration, the no-tracer one too)."""
     pids = []
     for d in os.listdir("/proc"):
         if not d.isdigit() or int(d) in own:
@@ -540,6 +540,8 @@ def start_one(rt, key, args, name, image, env, tmp):
             tracer.wait_for(marker.encode(), 2.0)
             res["lost"] = tracer.stop()
             found = tracer.find(marker.encode())
+            if not found:  # why: the tracer's warnings (lost, unidentified)
+                res["stderr_tail"] = "\n".join(l for l in tracer.stderr().splitlines() if "start-up" not in l)[-600:]
             tracer = None
             res["delivered"] = found is not None
             res["labelled"] = bool(found and (found[1].get("runtime") or {}).get("containerName") == name)
@@ -638,7 +640,7 @@ def start_section(start):
     total = sum(s["runs"] for r in start["runtimes"].values() for s in r["summary"].values())
     lines += ["", f"Binary: `{start['binary']}`. "
               + (f"Not a quiet node: another gadgetbox process was running during {disturbed} of the {total} starts "
-                 "(its hold and load are the node's: every configuration is affected)." if disturbed else
+                 "(its load, and an old build's hold, are the node's: every configuration is affected)." if disturbed else
                  "No other gadgetbox process ran on the node during the starts.")]
     return lines
 

@@ -395,7 +395,7 @@ def test_last_exec_of_an_exited_container_keeps_its_labels(containers):
             ns_exec(pid, "/bin/true", last)
             os.kill(pid, signal.SIGKILL)
             wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="the container's init to be reaped")
-            # gb_container_lookup() rescans at most once a second: let that second pass while it is stopped
+            # the once-a-second rescan would forget the container: let that second pass while it is stopped
             wait_for(lambda: time.monotonic() - stopped > 1.2, what="one second")
         finally:
             t.proc.send_signal(signal.SIGCONT)

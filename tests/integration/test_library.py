@@ -129,7 +129,7 @@ def test_own_loop_two_tracers_and_a_subscription(installed, containers):
                     and any(re.match(rf"exec {name} \d+ \S+ ret=-2 ", l) for l in ls)) and ls
         lines = wait_for(have_all, timeout=20, what="added, exec, open and removed lines")
         mine = [l for l in lines if f" {name} " in l]
-        # registered before its first instruction: ADDED comes before any of its events, REMOVED after all
+        # identified before its events go out: ADDED comes before any of its events, REMOVED after all
         assert mine[0].startswith(f"ADDED docker {name} {cid}"), mine
         assert mine[-1].startswith(f"REMOVED docker {name} {cid}"), mine
         assert any(re.match(rf"exec {name} \d+ sh ret=0 argc=3$", l) for l in mine), mine  # sh -c '...'
