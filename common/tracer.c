@@ -362,8 +362,10 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct gb_new_ns *new_ns = data;
 
 	if (t->early_mode) {
-		if (t->early.len + sizeof(size) + size > EARLY_MAX)
-			return -ENOBUFS; /* left in the ring buffer (libbpf does not consume a refused record) */
+		if (t->early.len + sizeof(size) + size > EARLY_MAX) {
+			t->lost_here++; /* libbpf has consumed it: counted with the kernel's losses */
+			return -ENOBUFS; /* the rest stays in the ring buffer until the scan is done */
+		}
 		keep_record(&t->early, data, size);
 		return 0;
 	}
@@ -473,7 +475,7 @@ uint64_t gb_tracer__lost(const struct gb_tracer *t)
 		return 0;
 	for (int i = 0; i < ncpu; i++)
 		total += per_cpu[i];
-	return total;
+	return total + t->lost_here;
 }
 
 void gb_tracer_check_lost(struct gb_tracer *t)

@@ -58,6 +58,7 @@ struct gb_tracer {
 	int inits_fd; /* gb_container_inits: init pid → mntns, to notice a container's end */
 	int sub_id;   /* container subscription that keeps the maps in step */
 	uint64_t lost_reported;
+	uint64_t lost_here; /* records user space could not keep (added to the kernel's count) */
 	gb_lost_fn on_lost;
 	void *cb_ctx;
 	int handled; /* events delivered in the current consume */
