@@ -332,6 +332,11 @@ static void seccomp_tick(struct gb_tracer *t)
 		enum gb_ns_kind kind = gb_ns_resolve(key, r.ns_uid, r.pid, false, &c);
 		if (kind == GB_NS_PENDING || (kind == GB_NS_CONTAINER && c->selected && !c->sandbox))
 			continue; /* not known yet; or the subscription is about to hear of it */
+		if (kind == GB_NS_UNIDENTIFIED && r.state == SC_RECORDING)
+			gb_warn("the syscalls of a mount namespace that could not be identified before its processes "
+				"ended were dropped (pid %u: a container that started and ended while this process was "
+				"stopped or busy?)",
+				r.pid);
 		drop_rec(k, key, &r);
 	}
 }

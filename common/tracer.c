@@ -363,7 +363,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (t->early_mode) {
 		if (t->early.len + sizeof(size) + size > EARLY_MAX) {
-			t->lost_here++; /* libbpf has consumed it: counted with the kernel's losses */
+			t->lost_here++;	 /* libbpf has consumed it: counted with the kernel's losses */
 			return -ENOBUFS; /* the rest stays in the ring buffer until the scan is done */
 		}
 		keep_record(&t->early, data, size);
