@@ -56,7 +56,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64
 .SECONDARY:
 all: $(BUILD)/deps.stamp gadgetbox
 
@@ -191,7 +191,16 @@ format-check:
 format:
 	clang-format -i $(FORMAT_SRCS)
 
-check: gadgetbox unit format-check
+check: gadgetbox unit format-check bpf-arm64
+
+# every BPF object also compiles for arm64 (the CO-RE object is the same program; only the architecture's
+# helpers and register layout differ): built against this machine's vmlinux.h, never loaded
+ARM64_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/arm64/%.bpf.o,$(BPF_SRCS))
+$(BUILD)/arm64/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(say) BPF64 $<
+	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_arm64 -I$(BUILD) -Ibpf -I$(DEPS)/include $(WARN) -Wno-unused-parameter -c $< -o $@
+bpf-arm64: $(ARM64_OBJS)
 
 test: gadgetbox
 	bash scripts/test.sh
@@ -200,4 +209,4 @@ bench: gadgetbox
 	bash scripts/bench/run.sh
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox
+	rm -rf $(BUILD)/obj $(BUILD)/arm64 $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox

@@ -193,12 +193,6 @@ static __always_inline void gb_fill_proc(struct gb_proc *p, struct task_struct *
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 
-#ifdef __TARGET_ARCH_x86
-/*
- * 32-bit syscalls (a 32-bit program, or int $0x80) do not fire the per-syscall tracepoints on x86-64; the
- * raw sys_enter/sys_exit tracepoints do. Applets attach raw_tp programs there that return at once unless
- * this says the current syscall is a 32-bit one.
- */
 /* The socket behind a file (an fd an iter/task_file program visits), or NULL if it is not one. */
 static __always_inline struct sock *gb_file_sock(struct file *file)
 {
@@ -207,6 +201,12 @@ static __always_inline struct sock *gb_file_sock(struct file *file)
 	return so ? so->sk : NULL;
 }
 
+/*
+ * 32-bit syscalls (a 32-bit program, or int $0x80) do not fire the per-syscall tracepoints on x86-64; the
+ * raw sys_enter/sys_exit tracepoints do. Applets attach raw_tp programs there that return at once unless
+ * this says the current syscall is a 32-bit one.
+ */
+#ifdef __TARGET_ARCH_x86
 #define GB_TS_COMPAT 0x0002
 
 static __always_inline bool gb_in_ia32_syscall(void)
@@ -214,6 +214,12 @@ static __always_inline bool gb_in_ia32_syscall(void)
 	struct task_struct *task = bpf_get_current_task_btf();
 
 	return task->thread_info.status & GB_TS_COMPAT;
+}
+#else
+/* elsewhere (arm64's AArch32 tasks) 32-bit syscalls are not told apart: recorded with the native table */
+static __always_inline bool gb_in_ia32_syscall(void)
+{
+	return false;
 }
 #endif
 
