@@ -1,7 +1,8 @@
 /*
  * Per-runtime knowledge, as data: the OCI state roots, the containerd namespaces, the annotation and label
  * keys that carry Kubernetes metadata, and the engines' own files. One parser serves them all; a new runtime
- * is a row in these tables. Sources: PLATFORM.md "Where each runtime keeps what".
+ * is a row in these tables. What each runtime keeps where, as seen on real runtimes: README.md, "Where
+ * container metadata comes from".
  */
 #include "runtimes.h"
 

@@ -8,7 +8,10 @@
 #
 # Everything generated (configs, logs, pid files, the env file for the tests) lives in $STATE
 # (/run/gadgetbox-test). The test images are built once into build/test-images/ and reused.
-# Facts this relies on were measured on the project's machines: see docs PLATFORM.md, "Real container runtimes".
+# Facts this relies on were measured on the project's machines (Debian 12, no systemd): crun refuses a hybrid
+# cgroup layout unless each cgroup2 controller also has its v1 mount; CRI pod sandboxes need
+# restrict_oom_score_adj (root lacks CAP_SYS_RESOURCE) and a local sandbox image; podman needs cgroupfs, a file
+# events logger and ulimits within the hard limits; no NAT and no forwarding (tests stay on this machine).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -11,7 +11,7 @@ from conftest import unique
 from runtimes import (BUSYBOX, BUSYBOX_FQ, RUNTIMES, ROOT, Containers, cri, cri_pod, run,
                       container_runtimes, containers)  # noqa: F401,F811 (pytest fixtures)
 
-# where each runtime keeps the container's OCI state (see docs PLATFORM.md); docker keeps crun's state under
+# where each runtime keeps the container's OCI state (README.md, "Where container metadata comes from"); docker keeps crun's state under
 # runtime-runc too, so the file in it tells which runtime ran the container
 STATE_FILE = {
     "docker": "/run/docker/runtime-runc/moby/{id}/state.json",
@@ -34,7 +34,7 @@ def cgroup_path(runtime, cid):
 
 @pytest.fixture(scope="module", autouse=True)
 def ip_forward_untouched(container_runtimes):
-    """Nothing here may turn on forwarding (no NAT, no gateway): PLATFORM.md's rule, checked."""
+    """Nothing here may turn on forwarding (no NAT, no gateway: test traffic stays on this machine), checked."""
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         before = f.read()
     yield

@@ -1,7 +1,7 @@
 /*
  * The container table (common/containers.c) and the runtimes' files (common/runtimes.c) over a fake host root:
  * a temporary directory with proc/PID/{stat,cgroup,ns/mnt,ns/net} and each runtime's state, bundle and engine
- * files where it keeps them (PLATFORM.md "Where each runtime keeps what"), with the contents real runtimes
+ * files where it keeps them (README.md, "Where container metadata comes from"), with the contents real runtimes
  * write, trimmed.
  */
 #include <fcntl.h>
