@@ -735,6 +735,23 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 		identify(u, pid, false, now);
 }
 
+bool gb_ns_poll(void)
+{
+	uint64_t now = gb_clock_monotonic_ms();
+	bool waiting = false;
+
+	for (unsigned i = 0; i < nunknown; i++) { /* identify() may append entries, never move them */
+		struct unknown_ns *u = &unknown[i];
+		if ((u->state != NS_PENDING && u->state != NS_HOST_LIKE) || now - u->first_ms >= GB_NS_HOLD_MS ||
+		    gb_container_by_ns(u->mntns, u->uid))
+			continue;
+		if (now - u->last_try_ms >= GB_NS_RETRY_MS && identify(u, u->pid, false, now))
+			continue;
+		waiting = true;
+	}
+	return waiting;
+}
+
 /* Once a second: namespaces that stayed in no container's cgroup are no containers; forget what is gone. */
 static void classify_unknown(void)
 {

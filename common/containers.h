@@ -61,8 +61,12 @@ enum gb_ns_kind {
  * holding). Never waits: a namespace nothing identifies stays GB_NS_PENDING for at most half a second.
  */
 enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool final, const struct gb_container **out);
-/* A process of a namespace the kernel's filter did not know exec'd (the watcher): identify it now. */
+/* A namespace the kernel's filter did not know was made, or a process of it exec'd (the watcher): identify it
+ * now, and (gb_ns_poll) again while its runtime may still be writing its state. */
 void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid);
+/* Identify again the namespaces younger than the hold that nothing identified yet. Returns whether any is
+ * still waiting (then call it again in a few ms). */
+bool gb_ns_poll(void);
 /* Once a second: namespaces that stayed outside containers are told to the hooks (other_ns). */
 void gb_containers_tick(void);
 /* The host's mount namespace inode (0 if unknown). */

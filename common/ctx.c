@@ -30,6 +30,7 @@
 
 #define GB_POLL_MIN_MS	   4
 #define GB_POLL_MAX_MS	   64
+#define GB_NS_POLL_MS	   10
 #define GB_TICK_MS	   1000
 #define GB_CTX_MAX_TRACERS 16
 
@@ -48,6 +49,7 @@ struct gb_ctx {
 	struct gb_tracer *watcher;  /* wakes the loop when a process of an unknown mount namespace execs */
 	bool watcher_due;	    /* loaded at the second poll: after the first events are out (start-up) */
 	uint64_t watcher_lost;
+	bool ns_waiting; /* a namespace not identified yet may be a container being made: poll */
 	unsigned ticks, polls;
 	unsigned interval_ms;
 	uint64_t next_poll_ms, next_tick_ms;
@@ -84,7 +86,7 @@ static void arm_timer(struct gb_ctx *ctx)
 {
 	uint64_t now = gb_clock_monotonic_ms(), wake = ctx->next_tick_ms;
 
-	if (ctx->ntracers && ctx->next_poll_ms < wake)
+	if ((ctx->ntracers || ctx->ns_waiting) && ctx->next_poll_ms < wake)
 		wake = ctx->next_poll_ms;
 	uint64_t delta = wake > now ? wake - now : 0;
 	struct itimerspec its = {.it_value = {.tv_sec = delta / 1000, .tv_nsec = (delta % 1000) * 1000000 + 1}};
@@ -216,14 +218,17 @@ static int on_timer(struct gb_ctx *ctx)
 
 	if (read(ctx->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return -errno;
-	if (ctx->ntracers && now >= ctx->next_poll_ms) {
+	if ((ctx->ntracers || ctx->ns_waiting) && now >= ctx->next_poll_ms) {
 		rc = consume_all(ctx);
 		if (rc < 0)
 			return rc;
 		ctx->interval_ms =
 			rc > 0 ? GB_POLL_MIN_MS
 			       : (ctx->interval_ms * 2 > GB_POLL_MAX_MS ? GB_POLL_MAX_MS : ctx->interval_ms * 2);
-		ctx->next_poll_ms = now + ctx->interval_ms;
+		/* a namespace being made: its runtime's state is read again soon (it may be written any moment) */
+		ctx->ns_waiting = gb_ns_poll();
+		ctx->next_poll_ms =
+			now + (ctx->ns_waiting && ctx->interval_ms > GB_NS_POLL_MS ? GB_NS_POLL_MS : ctx->interval_ms);
 		for (int i = 0; i < ctx->ntracers; i++)
 			if (ctx->tracers[i]->ops->tick && !ctx->tracers[i]->stopped)
 				ctx->tracers[i]->ops->tick(ctx->tracers[i]);
@@ -277,6 +282,7 @@ int gb_ctx__poll(struct gb_ctx *ctx, int timeout_ms)
 			 * their way) */
 			rc = consume_all(ctx);
 			ctx->interval_ms = GB_POLL_MIN_MS;
+			ctx->ns_waiting = true; /* on_timer() asks gb_ns_poll() */
 			ctx->next_poll_ms = gb_clock_monotonic_ms() + GB_POLL_MIN_MS;
 			arm_timer(ctx);
 		}
