@@ -725,12 +725,15 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 	if (!u)
 		return;
 	char id[GB_ID_MAX + 1];
-	/* the kernel did not know it: an entry of ours may be of a namespace that had this inode before */
-	if (u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns, id) == 0) {
+	/* the kernel did not know it: an entry of ours without the id may be of a namespace that had this inode
+	 * before (its process is gone); one with it is this namespace's, and an ended container's stays ended */
+	if (!u->uid && u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns, id) == 0) {
 		unknown_forget(u);
 		if (!(u = unknown_get(mntns, uid, pid, now)))
 			return;
 	}
+	if (u->state == NS_ENDED)
+		return;
 	if (u->state != NS_OTHER && (!u->last_try_ms || now - u->last_try_ms >= GB_NS_RETRY_MS))
 		identify(u, pid, false, now);
 }
