@@ -35,7 +35,7 @@ enum gb_ns_verdict {
 struct gb_ns_entry {
 	__u64 uid;     /* the namespace's never-reused id (ns_common.ns_id, mnt_namespace.seq before 6.18) */
 	__u32 verdict; /* GB_NS_PASS or GB_NS_DROP */
-	__u32 pad;
+	__u32 fresh;   /* a container found after the first scan: its first exec wakes user space (watch.bpf.c) */
 };
 
 /* What a ring-buffer record is; its first 32 bits. */

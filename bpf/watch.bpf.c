@@ -37,8 +37,17 @@ int BPF_PROG(gb_watch_exec, struct task_struct *p)
 	struct mnt_namespace *mnt = gb_task_mnt(task);
 	__u64 mntns_id = mnt->ns.inum;
 
-	if (gb_ns_verdict(mnt, mntns_id) == GB_NS_UNKNOWN)
+	__u32 verdict = gb_ns_verdict(mnt, mntns_id);
+	struct gb_ns_entry *e;
+
+	if (verdict == GB_NS_UNKNOWN) {
 		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
+	} else if ((e = bpf_map_lookup_elem(&gb_mntns, &mntns_id)) && e->fresh) {
+		/* a new container known before its program ran: the program's first events are on their way, and
+		 * the loop may be polling slowly (nothing happened since it was found) */
+		e->fresh = 0;
+		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
+	}
 	return 0;
 }
 

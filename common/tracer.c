@@ -525,9 +525,9 @@ const char *gb_tracer__name(const struct gb_tracer *t)
 
 /* The in-kernel filter follows the container table: inits (to notice a container's end), and every container's
  * mount namespace with its verdict (pass if the filters select it, else drop). */
-static void set_ns(struct gb_tracer *t, uint64_t mntns, uint64_t uid, uint32_t verdict)
+static void set_ns(struct gb_tracer *t, uint64_t mntns, uint64_t uid, uint32_t verdict, bool fresh)
 {
-	struct gb_ns_entry e = {.uid = uid, .verdict = verdict};
+	struct gb_ns_entry e = {.uid = uid, .verdict = verdict, .fresh = fresh};
 
 	if (mntns && bpf_map_update_elem(t->mntns_fd, &mntns, &e, BPF_ANY))
 		gb_warn_once("the in-kernel container filter is full (%d mount namespaces): events of the others "
@@ -544,7 +544,7 @@ static void container_added(void *ctx, const struct gb_container *c)
 	if (c->ended)
 		return;
 	bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
-	set_ns(t, c->mntns, c->mntns_uid, c->selected ? GB_NS_PASS : GB_NS_DROP);
+	set_ns(t, c->mntns, c->mntns_uid, c->selected ? GB_NS_PASS : GB_NS_DROP, !t->replaying);
 }
 
 static void container_removed(void *ctx, const struct gb_container *c)
@@ -563,7 +563,7 @@ static void other_ns(void *ctx, uint64_t mntns, uint64_t uid, bool add)
 	struct gb_tracer *t = ctx;
 
 	if (add)
-		set_ns(t, mntns, uid, GB_NS_DROP);
+		set_ns(t, mntns, uid, GB_NS_DROP, false);
 	else if (!gb_container_by_mntns(mntns)) /* not if it turned out to be a container's (or the inode is) */
 		bpf_map_delete_elem(t->mntns_fd, &mntns);
 }
@@ -687,7 +687,7 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	 * number of containers.
 	 */
 	/* the host is known from the start: its events never wait for the first scan to be dropped */
-	set_ns(t, gb_host_mntns(), gb_mntns_uid(2), GB_NS_DROP);
+	set_ns(t, gb_host_mntns(), gb_mntns_uid(2), GB_NS_DROP, false);
 	if ((err = attach_all(t)) || (ops->attach && (err = ops->attach(t))))
 		goto fail;
 	gb_startup_step("programs attached");
@@ -699,8 +699,10 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	if ((err = gb_ctx_ready(ctx)))
 		goto fail;
 	/* fill the filter, keep it in step, and arm it */
+	t->replaying = true; /* the containers known now are no new ones */
 	t->sub_id = gb_containers_subscribe(
 		&(struct gb_container_hooks){container_added, container_removed, other_ns, t}, true);
+	t->replaying = false;
 	if (t->sub_id < 0) {
 		err = t->sub_id;
 		goto fail;

@@ -67,7 +67,8 @@ struct gb_tracer {
 	 * [size_t size][bytes]...), so the ring buffer does not fill meanwhile */
 	struct strbuf early;
 	bool early_mode;
-	bool armed; /* the in-kernel container filter is (gb_state) */
+	bool armed;	/* the in-kernel container filter is (gb_state) */
+	bool replaying; /* writing the filter entries of what was known before: no fresh containers */
 	/* events of mount namespaces not identified yet (gb_ns_resolve), in order, as [size_t size][bytes]... */
 	struct strbuf held;
 	uint64_t held_ns[GB_MAX_HELD_NS]; /* the namespaces they belong to */
