@@ -61,11 +61,34 @@ void gb_cli_flush(struct output *out)
 	output_flush(out);
 }
 
-static void cli_log(enum gb_log_level level, const char *msg, void *arg)
+/* The library names its options where a message tells what to do; the command line says its flags instead. */
+static const struct {
+	const char *lib, *cli;
+} option_words[] = {
+	{"(btf_path)", "with --btf PATH"},
+	{"(libbpf_debug shows libbpf's messages)", "(run with -v for libbpf's messages)"},
+};
+
+/* @msg with the library's option words turned into the command line's: @msg itself, or the text in @sb. */
+static const char *with_flags(const char *msg, struct strbuf *sb)
 {
-	(void)arg;
-	if ((level == GB_LOG_INFO || level == GB_LOG_DEBUG) && !gb_opts.verbose)
-		return;
+	for (size_t i = 0; i < sizeof(option_words) / sizeof(option_words[0]); i++) {
+		const char *at = strstr(msg, option_words[i].lib);
+		if (!at)
+			continue;
+		struct strbuf next = {0};
+		sb_add(&next, msg, (size_t)(at - msg));
+		sb_adds(&next, option_words[i].cli);
+		sb_adds(&next, at + strlen(option_words[i].lib));
+		sb_free(sb); /* msg may point into it: read before */
+		*sb = next;
+		msg = sb_str(sb);
+	}
+	return msg;
+}
+
+static void log_line(enum gb_log_level level, const char *msg)
+{
 	print_lines(level == GB_LOG_WARN ? "warning: " : "", msg);
 	if (level != GB_LOG_WARN || !log_out || log_out->mode != OUT_JSON)
 		return;
@@ -77,6 +100,17 @@ static void cli_log(enum gb_log_level level, const char *msg, void *arg)
 	if (npending < sizeof(pending) / sizeof(pending[0]))
 		pending[npending++] = strdup(msg);
 	pthread_mutex_unlock(&pending_lock);
+}
+
+static void cli_log(enum gb_log_level level, const char *msg, void *arg)
+{
+	struct strbuf sb = {0};
+
+	(void)arg;
+	if ((level == GB_LOG_INFO || level == GB_LOG_DEBUG) && !gb_opts.verbose)
+		return;
+	log_line(level, with_flags(msg, &sb));
+	sb_free(&sb);
 }
 
 void gb_cli_log_init(struct output *out)

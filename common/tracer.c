@@ -95,7 +95,7 @@ int gb_bpf_preflight(const char *btf_path)
 		if (btf_path)
 			gb_err("cannot read BTF file %s: %s", btf, strerror(err));
 		else
-			gb_err("this kernel has no BTF (%s: %s); pass a BTF file for this exact kernel with --btf PATH",
+			gb_err("this kernel has no BTF (%s: %s); give a BTF file made for this exact kernel (btf_path)",
 			       VMLINUX_BTF, strerror(err));
 		return -err;
 	}
@@ -207,7 +207,7 @@ int gb_bpf_load_failed(const char *what, int err)
 		sb_addf(&msg, "%s: the kernel refused BPF program '%s': %s", what, name, strerror(err));
 	else
 		sb_addf(&msg, "%s: %s%s", what, strerror(err),
-			libbpf_debug ? "" : " (run with -v for libbpf's messages)");
+			libbpf_debug ? "" : " (libbpf_debug shows libbpf's messages)");
 	if (*name && !libbpf_debug)
 		verifier_tail(&msg, log, 12);
 	gb_err("%s", sb_str(&msg));
