@@ -63,11 +63,6 @@ static __always_inline struct mnt_namespace *gb_task_mnt(struct task_struct *tas
 	return task->nsproxy->mnt_ns;
 }
 
-static __always_inline __u64 gb_task_mntns(struct task_struct *task)
-{
-	return gb_task_mnt(task)->ns.inum;
-}
-
 /* Before 6.18 the never-reused id of a mount namespace was its own member */
 struct mnt_namespace___seq {
 	__u64 seq;
@@ -103,20 +98,38 @@ static __always_inline __u64 gb_mnt_uid_read(struct mnt_namespace *mnt)
  */
 struct gb_state gb_state SEC(".data.gb_state") = {};
 
-/* What gb_mntns says of the current task's mount namespace @mnt (inode @mntns_id): enum gb_ns_verdict. */
-static __always_inline __u32 gb_ns_verdict(struct mnt_namespace *mnt, __u64 mntns_id)
+/* gb_mntns's entry for the current task's mount namespace @mnt (inode @mntns_id), bound to it by its first
+ * event; NULL if there is none, or only one written for a namespace that is gone (this one is new). */
+static __always_inline struct gb_ns_entry *gb_ns_entry(struct mnt_namespace *mnt, __u64 mntns_id)
 {
 	struct gb_ns_entry *e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
 
 	if (!e)
-		return GB_NS_UNKNOWN;
+		return NULL;
 	__u64 uid = gb_mnt_uid(mnt);
 	if (e->uid != uid) {
 		if (e->uid)
-			return GB_NS_UNKNOWN; /* written for a namespace that is gone: this one is new */
-		e->uid = uid;		      /* the first event since user space wrote it: bind it */
+			return NULL;
+		e->uid = uid; /* the first event since user space wrote it: bind it */
 	}
-	return e->verdict;
+	return e;
+}
+
+/* The same for a namespace known by its inode and id (@uid 0: not known) where no trusted pointer to it is
+ * at hand (a socket's owner, an iterated task, a forked child): no binding. */
+static __always_inline struct gb_ns_entry *gb_ns_entry_of(__u64 mntns_id, __u64 uid)
+{
+	struct gb_ns_entry *e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
+
+	return e && (!e->uid || !uid || e->uid == uid) ? e : NULL;
+}
+
+/* What gb_mntns says of the current task's mount namespace @mnt (inode @mntns_id): enum gb_ns_verdict. */
+static __always_inline __u32 gb_ns_verdict(struct mnt_namespace *mnt, __u64 mntns_id)
+{
+	struct gb_ns_entry *e = gb_ns_entry(mnt, mntns_id);
+
+	return e ? e->verdict : GB_NS_UNKNOWN;
 }
 
 /* Whether an event of the current task, in mount namespace @mnt (inode @mntns_id), passes the filter. */
@@ -125,16 +138,12 @@ static __always_inline bool gb_ns_allowed(struct mnt_namespace *mnt, __u64 mntns
 	return !gb_filter_mntns || gb_ns_verdict(mnt, mntns_id) != GB_NS_DROP;
 }
 
-/* The same for a namespace known by its inode and id (@uid 0: not known) where no trusted pointer to it is
- * at hand (a socket's owner, an iterated task): no binding. */
+/* The same by inode and id (gb_ns_entry_of()). */
 static __always_inline bool gb_mntns_allowed(__u64 mntns_id, __u64 uid)
 {
 	struct gb_ns_entry *e;
 
-	if (!gb_filter_mntns)
-		return true;
-	e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
-	return !e || e->verdict != GB_NS_DROP || (e->uid && uid && e->uid != uid);
+	return !gb_filter_mntns || !(e = gb_ns_entry_of(mntns_id, uid)) || e->verdict != GB_NS_DROP;
 }
 
 static __always_inline void gb_count_drop(void)

@@ -64,7 +64,7 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(sc_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	/* loaded, not read (gb_task_mntns()): this runs for every syscall of the node, and the load's verifier
+	/* loaded, not read (as gb_task_mnt() does): this runs for every syscall of the node, and the load's verifier
 	 * cost (~2 ms, see gadget.bpf.h) is paid once */
 	struct nsproxy *nsp = task->nsproxy;
 

@@ -10,14 +10,6 @@
  */
 #include "gadget.bpf.h"
 
-/* Whether the filter knows this namespace (an entry bound to it, or not bound yet). */
-static __always_inline bool ns_known(__u64 mntns_id, __u64 uid)
-{
-	struct gb_ns_entry *e = bpf_map_lookup_elem(&gb_mntns, &mntns_id);
-
-	return e && (!e->uid || !uid || e->uid == uid);
-}
-
 static __always_inline void tell(__u32 tgid, __u64 mntns_id, __u64 uid)
 {
 	struct gb_new_ns rec = {.kind = GB_RECORD_NEW_NS, .pid = tgid, .mntns_id = mntns_id, .mntns_uid = uid};
@@ -37,15 +29,13 @@ int BPF_PROG(gb_watch_exec, struct task_struct *p)
 	struct mnt_namespace *mnt = gb_task_mnt(task);
 	__u64 mntns_id = mnt->ns.inum;
 
-	__u32 verdict = gb_ns_verdict(mnt, mntns_id);
-	struct gb_ns_entry *e;
+	struct gb_ns_entry *e = gb_ns_entry(mnt, mntns_id);
 
-	if (verdict == GB_NS_UNKNOWN) {
-		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
-	} else if ((e = bpf_map_lookup_elem(&gb_mntns, &mntns_id)) && e->fresh) {
-		/* a new container known before its program ran: the program's first events are on their way, and
-		 * the loop may be polling slowly (nothing happened since it was found) */
-		e->fresh = 0;
+	/* unknown; or a new container known before its program ran: the program's first events are on their way,
+	 * and the loop may be polling slowly (nothing happened since it was found) */
+	if (!e || e->fresh) {
+		if (e)
+			e->fresh = 0;
 		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
 	}
 	return 0;
@@ -61,7 +51,7 @@ int BPF_PROG(gb_watch_fork, struct task_struct *parent, struct task_struct *chil
 	if (!mnt || mntns_id == BPF_CORE_READ(parent, nsproxy, mnt_ns, ns.inum))
 		return 0;
 	__u64 uid = gb_mnt_uid_read(mnt);
-	if (!ns_known(mntns_id, uid))
+	if (!gb_ns_entry_of(mntns_id, uid))
 		tell(BPF_CORE_READ(child, tgid), mntns_id, uid);
 	return 0;
 }

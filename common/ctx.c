@@ -238,9 +238,8 @@ static int on_timer(struct gb_ctx *ctx)
 			gb_tracer_check_lost(ctx->tracers[i]);
 		if (ctx->watcher && gb_tracer__lost(ctx->watcher) > ctx->watcher_lost) {
 			ctx->watcher_lost = gb_tracer__lost(ctx->watcher);
-			gb_warn("the container watcher lost %llu records so far (its ring buffer was full): new "
-				"containers "
-				"are found from their events, maybe late",
+			gb_warn("the container watcher lost %llu records so far (its ring buffer was full): "
+				"new containers are found from their events, maybe late",
 				(unsigned long long)ctx->watcher_lost);
 		}
 		if (ctx->watching || ctx->ntracers)

@@ -535,6 +535,13 @@ static void set_ns(struct gb_tracer *t, uint64_t mntns, uint64_t uid, uint32_t v
 			     GB_MAX_MNTNS);
 }
 
+/* Forget a namespace's entry, unless a container of the table has its inode (a new namespace may). */
+static void forget_ns(struct gb_tracer *t, uint64_t mntns)
+{
+	if (!gb_container_by_mntns(mntns))
+		bpf_map_delete_elem(t->mntns_fd, &mntns);
+}
+
 static void container_added(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
@@ -554,8 +561,7 @@ static void container_removed(void *ctx, const struct gb_container *c)
 	if (c->ended)
 		return;
 	bpf_map_delete_elem(t->inits_fd, &c->pid);
-	if (!gb_container_by_mntns(c->mntns)) /* not if a new namespace with its inode is in the table already */
-		bpf_map_delete_elem(t->mntns_fd, &c->mntns);
+	forget_ns(t, c->mntns);
 }
 
 static void other_ns(void *ctx, uint64_t mntns, uint64_t uid, bool add)
@@ -564,8 +570,8 @@ static void other_ns(void *ctx, uint64_t mntns, uint64_t uid, bool add)
 
 	if (add)
 		set_ns(t, mntns, uid, GB_NS_DROP, false);
-	else if (!gb_container_by_mntns(mntns)) /* not if it turned out to be a container's (or the inode is) */
-		bpf_map_delete_elem(t->mntns_fd, &mntns);
+	else /* not if it turned out to be a container's */
+		forget_ns(t, mntns);
 }
 
 static int map_fd(struct bpf_object *obj, const char *name)
