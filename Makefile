@@ -20,20 +20,30 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-# libgadgetbox: the tracers, the context and container collection (common/gadgetbox.h); the rest of common/
-# is the command line's (flags, output, escaping), and applets/ are its clients.
-LIB_SRCS := $(addprefix common/,ctx.c tracer.c btfsub.c exec.c open.c procs.c socks.c dns.c seccomp.c decode.c containers.c runtimes.c cgroup.c hostroot.c \
-	watch.c clock.c diag.c strbuf.c errnames.c dnsmsg.c dnstcp.c)
-CLI_SRCS := $(filter-out $(LIB_SRCS),$(wildcard common/*.c)) $(wildcard applets/*.c)
+# The folders are the wall between libgadgetbox and its command line (README "Layout"):
+#   the library: common/{core,containers,gadgets,dns,util}/*.c, its public headers common/*.h;
+#   the command line: common/cli/*.c and applets/*.c, compiled against the public headers, common/cli and
+#   common/util only, so an include of a library-internal header from there does not compile.
+# A new source file in a folder is built into its half with no list to edit.
+LIB_DIRS := common/core common/containers common/gadgets common/dns common/util
+CLI_DIRS := common/cli applets
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CLI_SRCS := $(foreach d,$(CLI_DIRS),$(wildcard $(d)/*.c))
+LIB_INC := -Icommon $(addprefix -I,$(LIB_DIRS)) -I. -I$(BUILD)
+CLI_INC := -Icommon -Icommon/cli -Icommon/util -I$(BUILD)/deps
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRCS))
 LIB := $(BUILD)/libgadgetbox.a
 PREFIX ?= /usr/local
+# every header of ours, for the host-compiled tests' dependencies
+HDRS := $(wildcard common/*.h common/*/*.h bpf/*.h)
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
-UNIT_COMMON := common/strbuf.c common/escape.c common/output.c common/cli.c common/cgroup.c common/errnames.c \
-	common/clock.c common/openflags.c common/diag.c common/decode.c common/containers.c common/runtimes.c \
-	common/hostroot.c common/dnsmsg.c common/dnstcp.c
+UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c) common/core/diag.c common/gadgets/decode.c \
+	$(filter-out %/frontend.c %/event.c,$(wildcard common/cli/*.c)) \
+	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+# the host-compiled tests see both halves
+TEST_INC := $(LIB_INC) -Icommon/cli
 # cJSON for the host-compiled tests (runtimes.c parses the runtimes' files with it): the one source file that
 # build-deps.sh fetched, with its installed header (-I$(DEPS)/include: <cjson/cJSON.h>)
 CJSON_SRC := $(BUILD)/deps/src/cjson/cJSON.c
@@ -44,8 +54,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 2000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
-FUZZ_COMMON := common/decode.c common/clock.c common/strbuf.c common/cgroup.c common/containers.c \
-	common/runtimes.c common/hostroot.c common/diag.c common/dnsmsg.c common/dnstcp.c
+FUZZ_COMMON := common/gadgets/decode.c common/core/diag.c $(wildcard common/util/*.c common/dns/*.c) \
+	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 ifeq ($(V),1)
@@ -83,11 +93,16 @@ $(BUILD)/syscalls.h: scripts/gen-syscalls.sh | $(BUILD)/deps.stamp
 	$(say) GEN $@
 	$(Q)bash scripts/gen-syscalls.sh $(BUILD)/deps/kernel-headers $@
 
-$(BUILD)/obj/%.o: %.c $(SKELS) $(BUILD)/syscalls.h | $(BUILD)/deps.stamp
+COMPILE = $(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
+	-I$(DEPS)/include -MMD -MP -c $< -o $@
+$(LIB_OBJS): $(BUILD)/obj/%.o: %.c $(SKELS) $(BUILD)/syscalls.h | $(BUILD)/deps.stamp
 	@mkdir -p $(dir $@)
 	$(say) CC $<
-	$(Q)$(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
-		-I$(DEPS)/include -I$(BUILD) -MMD -MP -c $< -o $@
+	$(Q)$(COMPILE) $(LIB_INC)
+$(OBJS): $(BUILD)/obj/%.o: %.c | $(BUILD)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(say) CC $<
+	$(Q)$(COMPILE) $(CLI_INC)
 
 # One archive with libbpf, libelf, zlib and cJSON inside, so a program needs only -lgadgetbox (musl-gcc).
 $(LIB): $(LIB_OBJS)
@@ -105,7 +120,6 @@ install: gadgetbox $(LIB)
 	install -D -m 644 common/gadgetbox.h $(DESTDIR)$(PREFIX)/include/gadgetbox.h
 	@# the DNS decoder's types (struct gb_dns_msg of gb_dns_event.dns), with the buffer type it uses
 	install -D -m 644 common/dnsmsg.h $(DESTDIR)$(PREFIX)/include/gadgetbox/dnsmsg.h
-	install -D -m 644 common/strbuf.h $(DESTDIR)$(PREFIX)/include/gadgetbox/strbuf.h
 	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgadgetbox.a
 	install -D -m 755 gadgetbox $(DESTDIR)$(PREFIX)/bin/gadgetbox
 	@printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' 'libdir=$${prefix}/lib' 'cc=musl-gcc' '' \
@@ -121,9 +135,9 @@ $(BUILD)/unit/cJSON.o: $(BUILD)/deps.stamp
 	$(say) CC $(CJSON_SRC)
 	$(Q)cc -g -O1 $(SAN) -c $(CJSON_SRC) -o $@
 
-$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_COMMON) common/*.h tests/unit/*.h bpf/*.h $(BUILD)/unit/cJSON.o
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(UNIT_COMMON) $(HDRS) tests/unit/*.h $(BUILD)/unit/cJSON.o
 	@mkdir -p $(BUILD)
-	cc -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(SAN) -Icommon -I$(DEPS)/include \
+	cc -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(SAN) $(TEST_INC) -Itests/unit -I$(DEPS)/include \
 		-o $@ $(UNIT_SRCS) $(UNIT_COMMON) $(BUILD)/unit/cJSON.o -lm -lpthread
 
 # a fuzzer's dictionary (tests/fuzz/NAME.dict: keys its parser looks for), if it has one; $(1) is a shell word
@@ -173,18 +187,18 @@ $(BUILD)/fuzz/cJSON.o: $(BUILD)/deps.stamp $(BUILD)/fuzz/toolchain.stamp
 	$(say) CC $(CJSON_SRC)
 	$(Q)clang -g -O1 $(subst fuzzer,fuzzer-no-link,$(FUZZ_SAN)) -c $(CJSON_SRC) -o $@
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) common/*.h bpf/*.h $(BUILD)/fuzz/cJSON.o
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_COMMON) $(HDRS) $(BUILD)/fuzz/cJSON.o
 	$(say) FUZZER $@
-	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(FUZZ_SAN) -Icommon -I$(DEPS)/include -o $@ $< \
+	$(Q)clang -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(FUZZ_SAN) $(TEST_INC) -I$(DEPS)/include -o $@ $< \
 		$(FUZZ_COMMON) $(BUILD)/fuzz/cJSON.o -lpthread
 
 # regenerate the binary seeds of the record decoders (after a change to bpf/execsnoop.h or bpf/opensnoop.h)
 fuzz-seeds: tests/fuzz/gen_seeds.c bpf/*.h
 	@mkdir -p $(BUILD)/fuzz
-	$(Q)cc -std=gnu11 -D_GNU_SOURCE $(WARN) -o $(BUILD)/fuzz/gen_seeds $< && $(BUILD)/fuzz/gen_seeds tests/fuzz/corpus
+	$(Q)cc -std=gnu11 -D_GNU_SOURCE $(WARN) -I. -o $(BUILD)/fuzz/gen_seeds $< && $(BUILD)/fuzz/gen_seeds tests/fuzz/corpus
 
 # clang-format (.clang-format) decides the layout of every C file; `make format` applies it
-FORMAT_SRCS = $(wildcard common/*.[ch] applets/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/library/*.c \
+FORMAT_SRCS = $(wildcard common/*.[ch] common/*/*.[ch] applets/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/library/*.c \
 	scripts/bench/*.[ch])
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRCS) || { echo "make: clang-format drift; run 'make format'" >&2; exit 1; }

@@ -2,7 +2,7 @@
 #ifndef GADGETBOX_APPLETS_H
 #define GADGETBOX_APPLETS_H
 
-#include "../common/cli.h"
+#include "cli.h"
 
 #define GB_APPLET_TABLE(X)                                                                                             \
 	X(execsnoop)                                                                                                   \

@@ -6,9 +6,10 @@
 
 #include <time.h>
 
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
+#include "clock.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
 #include "applets.h"
 
 static struct env {
@@ -54,7 +55,7 @@ static void print_container(struct output *o, const struct gb_container *c, cons
 	out_begin(o);
 	if (event)
 		out_str(o, CF_EVENT, event);
-	out_u64(o, GBF_TIMESTAMP, gb_now_ns(CLOCK_REALTIME));
+	out_u64(o, GBF_TIMESTAMP, gb_clock_realtime_ns());
 	gb_event_container(o, c);
 	snprintf(short_id, sizeof(short_id), "%.12s", c->id);
 	out_str(o, CF_SHORT_ID, short_id);

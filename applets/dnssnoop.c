@@ -7,11 +7,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../common/dnsmsg.h"
-#include "../common/escape.h"
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
+#include "clock.h"
+#include "dnsmsg.h"
+#include "escape.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
 #include "applets.h"
 
 #define MAX_FILTERS 16
@@ -386,8 +387,8 @@ static void print_event(void *arg, const struct gb_dns_event *e)
 	out_str(&out, DNF_OPCODE, gb_dns_opcode_name(m->opcode, b1));
 	for (int i = 0; i < 8; i++)
 		sb_reset(&sb[i]);
-	gb_dns_flags_text(m, &sb[0]);
-	out_strn(&out, DNF_FLAGS, sb[0].buf ? sb[0].buf : "", sb[0].len);
+	char flags[GB_DNS_FLAGS_BUF];
+	out_str(&out, DNF_FLAGS, gb_dns_flags_text(m, flags));
 	if (m->nqd) {
 		out_str(&out, DNF_QTYPE, gb_dns_type_name(m->qd[0].type, b1));
 		if (out.mode == OUT_JSON)
@@ -593,7 +594,7 @@ static double percentile(const struct stats *s, double p)
 static void print_summary(void *arg)
 {
 	struct strbuf sb = {0};
-	uint64_t now = gb_now_ns(CLOCK_REALTIME);
+	uint64_t now = gb_clock_realtime_ns();
 	(void)arg;
 
 	if (out.mode == OUT_COLUMNS)

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
 #include "applets.h"
 
 #define EXEC_DEFAULT_MAX_ARGS 20

@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/frontend.h"
+#include "frontend.h"
 #include "applets.h"
-#include "deps/versions.h" /* written by scripts/build-deps.sh: what went into this binary */
+#include "versions.h" /* written by scripts/build-deps.sh: what went into this binary */
 
 #ifndef GADGETBOX_VERSION
 #define GADGETBOX_VERSION "dev"

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
-#include "../common/openflags.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
+#include "openflags.h"
 #include "applets.h"
 
 static struct env {

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
 #include "applets.h"
 
 static struct env {

@@ -10,10 +10,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "../common/escape.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
-#include "../common/strbuf.h"
+#include "escape.h"
+#include "frontend.h"
+#include "gadgetbox.h"
+#include "strbuf.h"
 #include "applets.h"
 
 enum format { FMT_OCI, FMT_CRD, FMT_COLUMNS, FMT_JSON };

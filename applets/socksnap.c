@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../common/escape.h"
-#include "../common/event.h"
-#include "../common/frontend.h"
-#include "../common/gadgetbox.h"
+#include "escape.h"
+#include "event.h"
+#include "frontend.h"
+#include "gadgetbox.h"
 #include "applets.h"
 
 /* ss's state numbers are the kernel's TCP_* ones; a filter is a bit mask of them */

@@ -2,7 +2,7 @@
 /*
  * What every gadgetbox BPF program shares: the event ring buffer with batched wake-ups, the counter of events
  * lost to a full buffer, and the mount-namespace filter that container filters compile into.
- * Include it exactly once per .bpf.c; user space (common/tracer.c) finds the maps by these names.
+ * Include it exactly once per .bpf.c; user space (common/core/tracer.c) finds the maps by these names.
  */
 #ifndef GADGETBOX_GADGET_BPF_H
 #define GADGETBOX_GADGET_BPF_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The context's watch for new containers (common/watch.c). A container's runtime makes its mount namespace
+ * The context's watch for new containers (common/containers/watch.c). A container's runtime makes its mount namespace
  * (crun clones into it, runc unshares it), writes its state (`runc create`), then lets the program exec
  * (`runc start`). User space is woken at the namespace's birth, and again at each exec in a namespace the
  * filter does not know: it reads the runtime's state and /proc while the process lives, and keeps reading for

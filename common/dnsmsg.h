@@ -28,8 +28,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strbuf.h"
-
 #define GB_DNS_HEADER_LEN 12
 #define GB_DNS_MAX_MSG	  65535
 /* a name's wire form, the root's 0 included */
@@ -180,12 +178,9 @@ struct gb_dns_msg {
 int gb_dns_parse(struct gb_dns_msg *m, const void *buf, size_t len);
 /* Releases the storage of @m (NULL allowed); @m is a zeroed struct again. */
 void gb_dns_msg_free(struct gb_dns_msg *m);
-/* The header flags dig shows, in dig's order, space-separated: "qr aa tc rd ra ad cd" (z as "z"). */
-void gb_dns_flags_text(const struct gb_dns_msg *m, struct strbuf *out);
-
-/* The two renderings of a name in uncompressed wire form (for names that did not come from a parse). */
-void gb_dns_name_exact(const uint8_t *wire, size_t len, struct strbuf *out);
-void gb_dns_name_dig(const uint8_t *wire, size_t len, struct strbuf *out);
+/* The header flags dig shows, in dig's order, space-separated: "qr aa tc rd ra ad cd" (z as "z"); @buf. */
+#define GB_DNS_FLAGS_BUF 32
+const char *gb_dns_flags_text(const struct gb_dns_msg *m, char buf[GB_DNS_FLAGS_BUF]);
 
 /* Mnemonics; an unknown value is written to @buf as RFC 3597 does: "TYPE65280", "CLASS42", "RCODE12". */
 const char *gb_dns_type_name(unsigned type, char buf[GB_DNS_NAME_BUF]);

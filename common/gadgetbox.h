@@ -68,10 +68,12 @@ const char *gb_version_deps(void);
 /* ---- containers ---- */
 
 /* One container of the node, as read from its runtime's files. Strings are never NULL ("" when unknown). */
+#define GB_CONTAINER_ID_MAX 128 /* bytes of an id, without its NUL */
+
 struct gb_container {
-	char id[129];	     /* full container id (64 hex digits for every runtime seen so far) */
-	const char *runtime; /* "docker", "containerd", "cri-o", "podman", "runc", "crun" */
-	char *name;	     /* the runtime's container name */
+	char id[GB_CONTAINER_ID_MAX + 1]; /* full container id (64 hex digits for every runtime seen so far) */
+	const char *runtime;		  /* "docker", "containerd", "cri-o", "podman", "runc", "crun" */
+	char *name;			  /* the runtime's container name */
 	char *image;
 	char *k8s_namespace; /* Kubernetes fields: "" outside pods */
 	char *k8s_pod;
@@ -86,12 +88,8 @@ struct gb_container {
 	bool selected;	     /* passes the context's container filters */
 	char *sandbox_id;    /* the pod sandbox this container belongs to (from annotations), "" if none */
 	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
-	/* internal */
-	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
-	bool ended;	      /* known from an event only: its init had ended before its state was read */
-	uint64_t mntns_uid;   /* the mount namespace's never-reused id (0: unknown) */
-	uint64_t cgroup_id;   /* of cgroup_path, once looked up (UINT64_MAX: not found) */
-	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
+	uint64_t mntns_uid;  /* the mount namespace's never-reused id (Linux 6.9+; 0: unknown), as in events */
+	/* the library keeps more after these members: a struct gb_container is only ever the library's */
 };
 
 /* Filters over the container table (comma lists; "!x" excludes x; NULL: no filter). Different members

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dnsmsg.h"
+#include "strbuf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -136,8 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* what an applet prints beside the texts */
 	struct strbuf sb = {0};
-	char buf[GB_DNS_NAME_BUF];
-	gb_dns_flags_text(&msg, &sb);
+	char buf[GB_DNS_NAME_BUF], flags[GB_DNS_FLAGS_BUF];
+	sb_adds(&sb, gb_dns_flags_text(&msg, flags));
 	sb_adds(&sb, gb_dns_rcode_name(msg.rcode, buf));
 	sb_adds(&sb, gb_dns_opcode_name(msg.opcode, buf));
 	for (size_t i = 0; i < msg.nqd; i++) {

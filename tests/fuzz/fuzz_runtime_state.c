@@ -1,9 +1,9 @@
 /*
- * libFuzzer: the runtimes' files and /proc entries that common/runtimes.c and common/containers.c parse.
- * A fake host root made once holds three containers (containerd CRI with runc, podman with crun, Docker);
- * the first input byte ('0'..'8') picks one of their files, the rest of the input replaces it, and the
- * container table is built from scratch over it, refreshed, checked and freed. The file gets its real-looking
- * content back afterwards, so each input is judged alone.
+ * libFuzzer: the runtimes' files and /proc entries that common/containers/runtimes.c and common/containers/containers.c
+ * parse. A fake host root made once holds three containers (containerd CRI with runc, podman with crun, Docker); the
+ * first input byte ('0'..'8') picks one of their files, the rest of the input replaces it, and the container table is
+ * built from scratch over it, refreshed, checked and freed. The file gets its real-looking content back afterwards, so
+ * each input is judged alone.
  */
 #include <fcntl.h>
 #include <ftw.h>

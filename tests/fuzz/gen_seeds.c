@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../bpf/execsnoop.h"
-#include "../../bpf/opensnoop.h"
+#include "bpf/execsnoop.h"
+#include "bpf/opensnoop.h"
 
 static const char *dir;
 

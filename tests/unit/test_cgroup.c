@@ -1,4 +1,4 @@
-/* Container ids from cgroup paths and /proc/PID/cgroup (common/cgroup.c). */
+/* Container ids from cgroup paths and /proc/PID/cgroup (common/containers/cgroup.c). */
 #include "cgroup.h"
 #include "unit.h"
 

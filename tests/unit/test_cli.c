@@ -1,4 +1,4 @@
-/* Number parsing and the generated command-line parser (common/cli.c). */
+/* Number parsing and the generated command-line parser (common/cli/cli.c). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
- * The container table (common/containers.c) and the runtimes' files (common/runtimes.c) over a fake host root:
- * a temporary directory with proc/PID/{stat,cgroup,ns/mnt,ns/net} and each runtime's state, bundle and engine
- * files where it keeps them (README.md, "Where container metadata comes from"), with the contents real runtimes
+ * The container table (common/containers/containers.c) and the runtimes' files (common/containers/runtimes.c) over a
+ * fake host root: a temporary directory with proc/PID/{stat,cgroup,ns/mnt,ns/net} and each runtime's state, bundle and
+ * engine files where it keeps them (README.md, "Where container metadata comes from"), with the contents real runtimes
  * write, trimmed.
  */
 #include <fcntl.h>
@@ -461,7 +461,7 @@ TEST(test_containers_reads_a_containerd_cri_pod_from_state_labels_and_bundle)
 	CHECK_UINT_EQ(c->netns, 4026532099);
 	CHECK(!c->sandbox);
 	CHECK(c->selected);
-	CHECK(!c->from_proc);
+	CHECK(!gb_rec(c)->from_proc);
 	CHECK(gb_container_by_mntns(4026532101) == c);
 
 	/* the pause container: known (its exit matters), never shown; its metadata came from the bundle only */
@@ -498,7 +498,7 @@ TEST(test_containers_reads_docker_name_and_image_from_config_v2)
 	CHECK_UINT_EQ(c->pid, 1200);
 	CHECK_UINT_EQ(c->mntns, 4026532200);
 	CHECK(c->selected);
-	CHECK(c->meta_mtime != 0);
+	CHECK(gb_rec(c)->meta_mtime != 0);
 	c = find(ID_LATE);
 	REQUIRE(c);
 	CHECK_STR_EQ(c->runtime, "docker");
@@ -648,7 +648,7 @@ TEST(test_containers_without_state_are_found_through_proc_cgroups)
 
 	const struct gb_container *c = find(ID_PROC_ONLY);
 	REQUIRE(c);
-	CHECK(c->from_proc);
+	CHECK(gb_rec(c)->from_proc);
 	CHECK_STR_EQ(c->runtime, "docker");
 	CHECK_STR_EQ(c->name, "legacy");
 	CHECK_UINT_EQ(c->pid, 1800);
@@ -799,7 +799,7 @@ TEST(test_containers_corrupt_state_file_warns_once_and_the_others_are_read)
 	/* the container itself is still known through /proc, without its state's metadata */
 	const struct gb_container *c = find(ID_CORRUPT);
 	REQUIRE(c);
-	CHECK(c->from_proc);
+	CHECK(gb_rec(c)->from_proc);
 	CHECK_STR_EQ(c->runtime, "containerd");
 	CHECK_STR_EQ(c->k8s_pod, "");
 	CHECK_UINT_EQ(count(), 8);
@@ -1130,7 +1130,7 @@ TEST(test_ns_resolve_labels_a_container_that_ended_before_it_was_read)
 	CHECK(gb_ns_resolve(4026532260, 9002, 1250, false, &c) == GB_NS_CONTAINER);
 	REQUIRE(c);
 	CHECK_STR_EQ(c->id, ID_LATE);
-	CHECK(c->ended && c->mntns == 4026532260 && c->mntns_uid == 9002);
+	CHECK(gb_rec(c)->ended && c->mntns == 4026532260 && c->mntns_uid == 9002);
 	/* not alive: the next pruning rescan lets it go */
 	gb_containers_refresh(GB_REFRESH_PRUNE);
 	CHECK(!find(ID_LATE));

@@ -1,5 +1,5 @@
 /*
- * The ring-buffer record decoders (common/decode.c): synthetic exec and open records, built the way the BPF
+ * The ring-buffer record decoders (common/gadgets/decode.c): synthetic exec and open records, built the way the BPF
  * programs fill them, in heap blocks of exactly the record's size so that ASan reports any read past it.
  */
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../bpf/execsnoop.h"
-#include "../../bpf/opensnoop.h"
+#include "bpf/execsnoop.h"
+#include "bpf/opensnoop.h"
 #include "decode.h"
 #include "unit.h"
 

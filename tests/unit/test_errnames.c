@@ -1,4 +1,4 @@
-/* Errno names (common/errnames.c). */
+/* Errno names (common/util/errnames.c). */
 #include <errno.h>
 #include <limits.h>
 

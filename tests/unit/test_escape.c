@@ -1,4 +1,4 @@
-/* Escaping of untrusted bytes for the terminal and for JSON (common/escape.c). */
+/* Escaping of untrusted bytes for the terminal and for JSON (common/util/escape.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

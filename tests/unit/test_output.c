@@ -1,4 +1,4 @@
-/* The shared output writer (common/output.c): the exact bytes it writes in columns and JSON mode. */
+/* The shared output writer (common/cli/output.c): the exact bytes it writes in columns and JSON mode. */
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* The growable byte buffer (common/strbuf.c). */
+/* The growable byte buffer (common/util/strbuf.c). */
 #include <stdlib.h>
 
 #include "strbuf.h"

@@ -14,7 +14,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../bpf/gadget.h"
+#include "bpf/gadget.h"
 #include "btfsub.h"
 #include "clock.h"
 #include "containers.h"
@@ -298,36 +298,16 @@ struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *o
 
 /* ---- a running tracer ---- */
 
-#define EARLY_MAX (8u << 20) /* beyond this, records wait in the ring buffer */
-
 #define HOLD_MAX (8u << 20) /* beyond this, events of namespaces not identified yet are delivered as they are */
-
-/* Records kept in user space (early, held), as [size_t size][bytes]...: append one; the one at *@off (its
- * bytes and size), moving *@off past it, or NULL at the end. */
-static void keep_record(struct strbuf *sb, const void *data, size_t size)
-{
-	sb_add(sb, &size, sizeof(size));
-	sb_add(sb, data, size);
-}
-
-static void *next_record(const struct strbuf *sb, size_t *off, size_t *size)
-{
-	if (*off + sizeof(size_t) > sb->len)
-		return NULL;
-	memcpy(size, sb->buf + *off, sizeof(*size));
-	void *data = sb->buf + *off + sizeof(*size);
-	*off += sizeof(*size) + *size;
-	return data;
-}
 
 static int release_held(struct gb_tracer *t, bool final);
 
-/* Deliver one event record (its namespace identified, or given up on). */
+/* Deliver one event record (its namespace identified, or given up on): 1 if it became an event, 0 if not, or
+ * -ECANCELED after a callback stopped the context (e.g. its reader went away): leave the rest, except in the
+ * final drain of gb_tracer__stop(), which delivers everything captured. */
 static int deliver(struct gb_tracer *t, const void *data, size_t size)
 {
 	t->handled += t->ops->record(t, data, size);
-	/* a callback may stop the context (e.g. its reader went away): leave the rest, except in the final
-	 * drain of gb_tracer__stop(), which delivers everything captured */
 	return !t->stopped && gb_ctx__stopped(t->ctx) ? -ECANCELED : 0;
 }
 
@@ -355,32 +335,11 @@ static bool ready_to_deliver(struct gb_tracer *t, const struct gb_proc *p, bool 
 	}
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+/* An event record the loop read for this tracer: delivered, or held behind its namespace's identification. */
+static int hold_or_deliver(struct gb_tracer *t, const void *data, size_t size)
 {
-	struct gb_tracer *t = ctx;
-	const struct gb_container_exit *exit_rec = data;
-	const struct gb_new_ns *new_ns = data;
-
-	if (t->early_mode) {
-		if (t->early.len + sizeof(size) + size > EARLY_MAX) {
-			t->lost_here++;	 /* libbpf has consumed it: counted with the kernel's losses */
-			return -ENOBUFS; /* the rest stays in the ring buffer until the scan is done */
-		}
-		keep_record(&t->early, data, size);
-		return 0;
-	}
-
-	if (size >= sizeof(*exit_rec) && exit_rec->kind == GB_RECORD_CONTAINER_EXIT) {
-		gb_ctx_container_exited(t->ctx, exit_rec->pid, exit_rec->mntns_id);
-		return 0;
-	}
-	if (size >= sizeof(*new_ns) && new_ns->kind == GB_RECORD_NEW_NS) {
-		gb_ns_exec(new_ns->mntns_id, new_ns->mntns_uid, new_ns->pid);
-		return 0;
-	}
-	if (size < sizeof(struct gb_proc))
-		return 0;
 	const struct gb_proc *p = data;
+
 	/* behind the namespace's held events, or held itself */
 	if (held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, false)) {
 		if (t->held.len + size > HOLD_MAX || (!held_ns(t, p->mntns_id) && t->nheld_ns == GB_MAX_HELD_NS)) {
@@ -392,11 +351,46 @@ static int on_record(void *ctx, void *data, size_t size)
 		}
 		if (!held_ns(t, p->mntns_id))
 			t->held_ns[t->nheld_ns++] = p->mntns_id;
-		keep_record(&t->held, data, size);
+		gb_keep_record(&t->held, data, size);
 		return 0;
 	}
 	return deliver(t, data, size);
 }
+
+/* The loop's calls (gb_source_ops), counting the events delivered. */
+static int on_event(void *owner, const void *data, size_t size)
+{
+	struct gb_tracer *t = owner;
+
+	t->handled = 0;
+	int rc = hold_or_deliver(t, data, size);
+	return rc < 0 ? rc : t->handled;
+}
+
+static int on_release(void *owner, bool final)
+{
+	struct gb_tracer *t = owner;
+
+	t->handled = 0;
+	int rc = t->held.len ? release_held(t, final) : 0;
+	return rc < 0 ? rc : t->handled;
+}
+
+static void on_tick(void *owner)
+{
+	struct gb_tracer *t = owner;
+
+	if (t->ops->tick)
+		t->ops->tick(t);
+}
+
+static void on_second(void *owner)
+{
+	gb_tracer_check_lost(owner);
+}
+
+static const struct gb_source_ops tracer_source_ops = {
+	.event = on_event, .release = on_release, .tick = on_tick, .second = on_second};
 
 /* Deliver the held events whose namespace is identified now (all of them if @final), in their order. */
 static int release_held(struct gb_tracer *t, bool final)
@@ -409,12 +403,12 @@ static int release_held(struct gb_tracer *t, bool final)
 	/* the namespaces still held are those of the records kept */
 	t->held = (struct strbuf){0};
 	t->nheld_ns = 0;
-	while ((p = next_record(&held, &off, &size))) {
+	while ((p = gb_next_record(&held, &off, &size))) {
 		/* behind a record of its namespace that waits, or waiting itself (or the context stopped) */
 		if (rc || held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, final)) {
 			if (!held_ns(t, p->mntns_id))
 				t->held_ns[t->nheld_ns++] = p->mntns_id; /* no more than there were */
-			keep_record(&t->held, p, size);
+			gb_keep_record(&t->held, p, size);
 		} else {
 			rc = deliver(t, p, size);
 		}
@@ -429,37 +423,12 @@ bool gb_tracer_proc(struct gb_event_proc *p)
 	return gb_container_visible(p->container);
 }
 
-/* Deliver the records kept while the first container scan ran, in their order, before anything newer. */
-static int replay_early(struct gb_tracer *t)
-{
-	size_t off = 0, size;
-	void *rec;
-	int rc = 0;
-
-	while (rc == 0 && (rec = next_record(&t->early, &off, &size)))
-		rc = on_record(t, rec, size);
-	if (off >= t->early.len) {
-		sb_free(&t->early);
-	} else { /* a callback stopped the context: keep the rest */
-		memmove(t->early.buf, t->early.buf + off, t->early.len - off);
-		t->early.len -= off;
-	}
-	return rc;
-}
-
 int gb_tracer_consume(struct gb_tracer *t)
 {
-	if (!t->rb)
+	if (!t->src)
 		return 0;
-	t->handled = 0;
-	if (t->early.len && replay_early(t))
-		return t->handled;
-	if (t->held.len && release_held(t, t->stopped))
-		return t->handled;
-	int rc = ring_buffer__consume(t->rb);
-	if (rc < 0 && rc != -EINTR && rc != -ECANCELED)
-		return rc;
-	return t->handled;
+	t->src->stopped = t->stopped;
+	return gb_source_consume(t->src);
 }
 
 uint64_t gb_tracer__lost(const struct gb_tracer *t)
@@ -475,7 +444,7 @@ uint64_t gb_tracer__lost(const struct gb_tracer *t)
 		return 0;
 	for (int i = 0; i < ncpu; i++)
 		total += per_cpu[i];
-	return total + t->lost_here;
+	return total + (t->src ? t->src->lost : 0);
 }
 
 void gb_tracer_check_lost(struct gb_tracer *t)
@@ -548,7 +517,7 @@ static void container_added(void *ctx, const struct gb_container *c)
 
 	/* an ended container's init pid may be another process's by now, and its namespace's inode another
 	 * namespace's (which the filter must not take for it) */
-	if (c->ended)
+	if (gb_rec(c)->ended)
 		return;
 	bpf_map_update_elem(t->inits_fd, &c->pid, &c->mntns, BPF_ANY);
 	set_ns(t, c->mntns, c->mntns_uid, c->selected ? GB_NS_PASS : GB_NS_DROP, !t->replaying);
@@ -558,7 +527,7 @@ static void container_removed(void *ctx, const struct gb_container *c)
 {
 	struct gb_tracer *t = ctx;
 
-	if (c->ended)
+	if (gb_rec(c)->ended)
 		return;
 	bpf_map_delete_elem(t->inits_fd, &c->pid);
 	forget_ns(t, c->mntns);
@@ -680,10 +649,9 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 		err = -ENOENT;
 		goto fail;
 	}
-	t->rb = ring_buffer__new(events_fd, on_record, t, NULL);
-	if (!t->rb) {
+	t->src = gb_source_add(ctx, events_fd, &tracer_source_ops, t, ops->internal);
+	if (!t->src) {
 		err = -errno;
-		gb_err("cannot set up the ring buffer: %s", strerror(errno));
 		goto fail;
 	}
 	/*
@@ -698,10 +666,7 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 		goto fail;
 	gb_startup_step("programs attached");
 	/* while the scan runs, keep the ring buffer read (its records are delivered at the first consume) */
-	t->early_mode = true;
-	while (!gb_ctx_scan_done(ctx))
-		ring_buffer__poll(t->rb, 1);
-	t->early_mode = false;
+	gb_source_wait_scan(t->src);
 	if ((err = gb_ctx_ready(ctx)))
 		goto fail;
 	/* fill the filter, keep it in step, and arm it */
@@ -715,10 +680,6 @@ struct gb_tracer *gb_tracer_start(struct gb_ctx *ctx, const struct gb_tracer_ops
 	}
 	if ((err = set_state(t, true, false)))
 		goto fail;
-	if ((err = gb_ctx_add_tracer(ctx, t))) {
-		gb_err("cannot add the tracer to the context: %s", strerror(-err));
-		goto fail;
-	}
 	return t;
 fail:
 	t->stopped = true; /* nothing to deliver */
@@ -752,11 +713,9 @@ void gb_tracer__free(struct gb_tracer *t)
 	gb_tracer__stop(t);
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
-	gb_ctx_remove_tracer(t->ctx, t);
+	gb_source_remove(t->src);
 	if (t->sub_id >= 0)
 		gb_containers_unsubscribe(t->sub_id);
-	ring_buffer__free(t->rb);
-	sb_free(&t->early);
 	sb_free(&t->held);
 	t->ops->destroy(t);
 	free(t);

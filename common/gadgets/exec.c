@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "../bpf/execsnoop.h"
+#include "bpf/execsnoop.h"
 #include "decode.h"
 #include "diag.h"
 #include "execsnoop.skel.h"

@@ -11,7 +11,20 @@
 
 #include "gadgetbox.h"
 
-#define GB_ID_MAX 128
+/* A record of the table: the public part (gadgetbox.h) first, so a struct gb_container * of the table is one
+ * of these; then what only the library reads. */
+struct gb_container_rec {
+	struct gb_container pub;
+	bool from_proc;	      /* found through /proc before its runtime state: described again once that appears */
+	bool ended;	      /* known from an event only: its init had ended before its state was read */
+	uint64_t cgroup_id;   /* of cgroup_path, once looked up (UINT64_MAX: not found) */
+	long long meta_mtime; /* of the engine's per-container file, to notice a rename */
+};
+/* The record of a container of the table (never of a copy the caller made). */
+static inline struct gb_container_rec *gb_rec(const struct gb_container *c)
+{
+	return (struct gb_container_rec *)c;
+}
 
 /* Told when a container is registered or forgotten (the tracers' in-kernel filters, --watch, a library
  * user's subscription). */

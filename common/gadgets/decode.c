@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../bpf/execsnoop.h"
-#include "../bpf/opensnoop.h"
-#include "../bpf/pssnap.h"
+#include "bpf/execsnoop.h"
+#include "bpf/opensnoop.h"
+#include "bpf/pssnap.h"
 #include "clock.h"
 
 void gb_decode_proc(const struct gb_proc *raw, struct gb_event_proc *p)

@@ -13,7 +13,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../bpf/dnssnoop.h"
+#include "bpf/dnssnoop.h"
 #include "clock.h"
 #include "containers.h"
 #include "decode.h"

@@ -15,7 +15,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../bpf/seccomp.h"
+#include "bpf/seccomp.h"
 #include "clock.h"
 #include "containers.h"
 #include "diag.h"
@@ -160,8 +160,8 @@ static bool adopt(struct seccomp_kind *k, const struct gb_container *c, bool exi
 		drop_rec(k, c->mntns, &r);
 		return false;
 	}
-	*from_start = r.pid && !existing && (c->ended || c->pid_start >= k->started_ticks) &&
-		      (r.state == SC_RECORDING || c->ended || init_is_runtime(c));
+	*from_start = r.pid && !existing && (gb_rec(c)->ended || c->pid_start >= k->started_ticks) &&
+		      (r.state == SC_RECORDING || gb_rec(c)->ended || init_is_runtime(c));
 	if (!*from_start && r.state == SC_WAITING) { /* it ran before: what it does from now on */
 		r.state = SC_RECORDING;
 		bpf_map_update_elem(fd, &c->mntns, &r, BPF_EXIST);

@@ -12,15 +12,10 @@
 #ifndef GADGETBOX_WATCH_H
 #define GADGETBOX_WATCH_H
 
-#include <pthread.h>
-
 #include "gadgetbox.h"
 
 /* Load and attach the watcher on the context (its ring buffer is read before the tracers'). NULL where BPF
  * cannot be loaded (warned once: new containers are then found by rescans every second). */
 struct gb_tracer *gb_watch_open(struct gb_ctx *ctx);
-/* Start a thread of the library: it takes none of the process's signals (they stay the program's).
- * Returns 0 or an errno, as pthread_create. */
-int gb_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif

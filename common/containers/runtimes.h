@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "containers.h"
+#include "gadgetbox.h"
 
 /* Calls @fn for every container directory in the runtimes' OCI state roots. */
 void gb_runtime_state_foreach(void (*fn)(void *ctx, const char *root, const char *id, const char *hint), void *ctx);

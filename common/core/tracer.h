@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gadgetbox.h"
+#include "loop.h"
 #include "strbuf.h"
 
 #define GB_MAX_LINKS   16
@@ -49,7 +50,7 @@ struct gb_tracer {
 	struct gb_ctx *ctx;
 	void *kind; /* the kind's own state (skeleton, options, scratch buffers) */
 	struct bpf_object *obj;
-	struct ring_buffer *rb;
+	struct gb_source *src; /* its ring buffer, which the context's loop reads (loop.h) */
 	struct bpf_link *links[GB_MAX_LINKS];
 	struct bpf_program *progs[GB_MAX_LINKS]; /* links[i] attaches progs[i] */
 	int nlinks;
@@ -58,15 +59,10 @@ struct gb_tracer {
 	int inits_fd; /* gb_container_inits: init pid → mntns, to notice a container's end */
 	int sub_id;   /* container subscription that keeps the maps in step */
 	uint64_t lost_reported;
-	uint64_t lost_here; /* records user space could not keep (added to the kernel's count) */
 	gb_lost_fn on_lost;
 	void *cb_ctx;
 	int handled; /* events delivered in the current consume */
 	bool stopped;
-	/* records read while the first container scan was still running, delivered at the first consume (as
-	 * [size_t size][bytes]...), so the ring buffer does not fill meanwhile */
-	struct strbuf early;
-	bool early_mode;
 	bool armed;	/* the in-kernel container filter is (gb_state) */
 	bool replaying; /* writing the filter entries of what was known before: no fresh containers */
 	/* events of mount namespaces not identified yet (gb_ns_resolve), in order, as [size_t size][bytes]... */
@@ -145,19 +141,5 @@ int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf
 struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
 /* Fill the common part of an event (container looked up); false if the filters hide it. */
 bool gb_tracer_proc(struct gb_event_proc *p);
-
-/* ---- the context's side (ctx.c) ---- */
-int gb_ctx_add_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
-void gb_ctx_remove_tracer(struct gb_ctx *ctx, struct gb_tracer *t);
-const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx);
-const char *gb_ctx_btf_path(const struct gb_ctx *ctx);
-/* Wait for the context's first container scan (and start the watcher). 0 or a negative errno. */
-int gb_ctx_ready(struct gb_ctx *ctx);
-/* Whether that scan has ended (gb_ctx_ready() would not wait). */
-bool gb_ctx_scan_done(struct gb_ctx *ctx);
-/* A container's init exited (a record in one tracer's ring buffer). The other tracers' buffers may still
- * hold its earlier events: it leaves the table once every buffer has been read (gb_ctx_apply_exits). */
-void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns);
-void gb_ctx_apply_exits(struct gb_ctx *ctx);
 
 #endif

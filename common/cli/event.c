@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "frontend.h"
 
 /* JSON keys follow Inspektor Gadget's ig where the concept is the same. */
@@ -67,20 +68,12 @@ static bool proc_json_whole; /* every field from mountnsid to the container's is
 
 static uint64_t start_boot_ns;
 
-uint64_t gb_now_ns(int clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols)
 {
 	struct strbuf err = {0};
 	int rc = 0;
 
-	start_boot_ns = gb_now_ns(CLOCK_BOOTTIME);
+	start_boot_ns = gb_clock_boottime_ns();
 	for (struct container_cache *e = cache; e <= &cache[CONTAINER_CACHE]; e++)
 		e->valid = false;
 	for (struct proc_cache *e = proc_cache; e < &proc_cache[PROC_CACHE]; e++)

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "../bpf/opensnoop.h"
+#include "bpf/opensnoop.h"
 #include "decode.h"
 #include "diag.h"
 #include "opensnoop.skel.h"

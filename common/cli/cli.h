@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "containers.h"
+#include "gadgetbox.h"
 #include "output.h"
 
 /* No -u/--uid given. */

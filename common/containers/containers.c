@@ -238,13 +238,13 @@ const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id)
 		return NULL;
 	for (unsigned i = 0; i < ncontainers; i++) {
 		struct gb_container *c = table[i];
-		if (!c->cgroup_id && c->cgroup_path && c->cgroup_path[0] == '/') {
+		if (!gb_rec(c)->cgroup_id && c->cgroup_path && c->cgroup_path[0] == '/') {
 			struct stat st;
 			const char *rel = c->cgroup_path[1] ? c->cgroup_path + 1 : ".";
 			/* a cgroup's id is its directory's inode in the cgroup2 hierarchy */
-			c->cgroup_id = fstatat(root, rel, &st, 0) ? UINT64_MAX : st.st_ino; /* MAX: not found */
+			gb_rec(c)->cgroup_id = fstatat(root, rel, &st, 0) ? UINT64_MAX : st.st_ino; /* MAX: not found */
 		}
-		if (c->cgroup_id == cgroup_id)
+		if (gb_rec(c)->cgroup_id == cgroup_id)
 			return c;
 	}
 	return NULL;
@@ -352,9 +352,9 @@ static void add(struct gb_container *c)
 		if (was && !c->selected)
 			notify_removed(old);
 		/* the record keeps its address (subscribers may hold it): the new description moves in */
-		struct gb_container tmp = *old;
-		*old = *c;
-		*c = tmp;
+		struct gb_container_rec tmp = *gb_rec(old);
+		*gb_rec(old) = *gb_rec(c);
+		*gb_rec(c) = tmp;
 		container_free(c);
 		if (!was && old->selected)
 			notify_added(old);
@@ -395,7 +395,7 @@ static struct gb_container *describe_ended(struct gb_container *c, const struct 
 		return NULL;
 	c->mntns = w->mntns;
 	c->mntns_uid = w->uid;
-	c->ended = true;
+	gb_rec(c)->ended = true;
 	if (!c->cgroup_path)
 		c->cgroup_path = strdup("");
 	c->runtime = c->runtime ? c->runtime : "";
@@ -407,9 +407,10 @@ static struct gb_container *describe_ended(struct gb_container *c, const struct 
 static struct gb_container *describe(const char *id, const char *root, const char *hint, int pid,
 				     const struct ns_witness *w)
 {
-	struct gb_container *c = calloc(1, sizeof(*c));
+	struct gb_container_rec *rec = calloc(1, sizeof(*rec));
+	struct gb_container *c = &rec->pub;
 
-	if (!c)
+	if (!rec)
 		return NULL;
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	c->pid = pid;
@@ -433,14 +434,14 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 		goto gone;
 	free(c->cgroup_path);
 	c->cgroup_path = cgroup_path_of((int)c->pid, NULL);
-	c->cgroup_id = 0;
+	gb_rec(c)->cgroup_id = 0;
 	if (!c->cgroup_path)
 		goto gone;
 	if (!c->runtime || !*c->runtime) {
 		const char *r = gb_runtime_from_cgroup(c->cgroup_path);
 		c->runtime = r ? r : "";
 	}
-	c->meta_mtime = gb_runtime_meta_mtime(c);
+	gb_rec(c)->meta_mtime = gb_runtime_meta_mtime(c);
 	return c;
 gone:
 	c->runtime = c->runtime ? c->runtime : "";
@@ -450,7 +451,7 @@ gone:
 
 static bool alive(const struct gb_container *c)
 {
-	return !c->ended && pid_start_time((int)c->pid) == c->pid_start;
+	return !gb_rec(c)->ended && pid_start_time((int)c->pid) == c->pid_start;
 }
 
 /* How a state-directory walk treats containers it knows: described again if they changed, or left alone. */
@@ -464,8 +465,8 @@ static void from_state(void *ctx, const char *root, const char *id, const char *
 	const struct state_walk *sw = ctx;
 	struct gb_container *known = find_id(id);
 
-	if (known &&
-	    (sw->new_only || (alive(known) && !known->from_proc && gb_runtime_meta_mtime(known) == known->meta_mtime)))
+	if (known && (sw->new_only || (alive(known) && !gb_rec(known)->from_proc &&
+				       gb_runtime_meta_mtime(known) == gb_rec(known)->meta_mtime)))
 		return;
 	struct gb_container *c = describe(id, root, hint, 0, sw->w);
 	if (c)
@@ -484,7 +485,7 @@ static void walk_proc(void)
 		return;
 	rewinddir(d);
 	while ((de = readdir(d))) {
-		char id[GB_ID_MAX + 1];
+		char id[GB_CONTAINER_ID_MAX + 1];
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		int pid = atoi(de->d_name);
@@ -499,7 +500,7 @@ static void walk_proc(void)
 		/* no state root knows it (yet, or ever): this process stands in for its init */
 		struct gb_container *c = describe(id, NULL, NULL, pid, NULL);
 		if (c) {
-			c->from_proc = true;
+			gb_rec(c)->from_proc = true;
 			add(c);
 		}
 	}
@@ -638,7 +639,7 @@ static void note_other_ns(uint64_t mntns, uint32_t pid)
 /* Whether @pid lives in @mntns, in no container's cgroup (0: it is gone or elsewhere, 1: yes, -1: in the
  * cgroup of a container not known yet, whose id goes to @id). A namespace made inside a known container
  * (unshare, a sandbox) is no container either: 1. */
-static int host_like(uint32_t pid, uint64_t mntns, char id[GB_ID_MAX + 1])
+static int host_like(uint32_t pid, uint64_t mntns, char id[GB_CONTAINER_ID_MAX + 1])
 {
 	if (!pid || ns_inode((int)pid, "mnt") != mntns)
 		return 0;
@@ -656,7 +657,7 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 {
 	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = pid};
 
-	char id[GB_ID_MAX + 1];
+	char id[GB_CONTAINER_ID_MAX + 1];
 
 	u->last_try_ms = now;
 	no_evict = true; /* @u stays where it is */
@@ -671,7 +672,7 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 	if (hl < 0 && from_proc) { /* no state directory knows it: as the full /proc walk would find it */
 		struct gb_container *n = describe(id, NULL, NULL, (int)pid, &w);
 		if (n) {
-			n->from_proc = true;
+			gb_rec(n)->from_proc = true;
 			add(n);
 		}
 	}
@@ -724,7 +725,7 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 	struct unknown_ns *u = unknown_get(mntns, uid, pid, now);
 	if (!u)
 		return;
-	char id[GB_ID_MAX + 1];
+	char id[GB_CONTAINER_ID_MAX + 1];
 	/* the kernel did not know it: an entry of ours without the id may be of a namespace that had this inode
 	 * before (its process is gone); one with it is this namespace's, and an ended container's stays ended */
 	if (!u->uid && u->state != NS_PENDING && u->state != NS_HOST_LIKE && host_like(u->pid, mntns, id) == 0) {
@@ -762,7 +763,7 @@ static void classify_unknown(void)
 
 	for (unsigned i = 0; i < nunknown;) {
 		struct unknown_ns *u = &unknown[i];
-		char id[GB_ID_MAX + 1];
+		char id[GB_CONTAINER_ID_MAX + 1];
 		int hl = host_like(u->pid, u->mntns, id);
 		bool keep = true;
 		if (gb_container_by_ns(u->mntns, u->uid))

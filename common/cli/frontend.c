@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "event.h"
+#include "clock.h"
 #include "escape.h"
 
 static struct output *log_out;
@@ -48,7 +48,7 @@ static void flush_pending(void)
 	pthread_mutex_lock(&pending_lock);
 	for (unsigned i = 0; i < npending; i++) {
 		if (log_out && pending[i])
-			out_record_str(log_out, "warning", "message", pending[i], gb_now_ns(CLOCK_REALTIME));
+			out_record_str(log_out, "warning", "message", pending[i], gb_clock_realtime_ns());
 		free(pending[i]);
 	}
 	npending = 0;
@@ -93,7 +93,7 @@ static void log_line(enum gb_log_level level, const char *msg)
 	if (level != GB_LOG_WARN || !log_out || log_out->mode != OUT_JSON)
 		return;
 	if (pthread_equal(pthread_self(), main_thread)) {
-		out_record_str(log_out, "warning", "message", msg, gb_now_ns(CLOCK_REALTIME));
+		out_record_str(log_out, "warning", "message", msg, gb_clock_realtime_ns());
 		return;
 	}
 	pthread_mutex_lock(&pending_lock);
@@ -164,7 +164,7 @@ void gb_cli_lost(void *arg, uint64_t lost, uint64_t total)
 
 	gb_cli_say("lost %llu events (ring buffer full or no memory); %llu lost so far", (unsigned long long)lost,
 		   (unsigned long long)total);
-	out_record(out, "lost", "lost", lost, gb_now_ns(CLOCK_REALTIME));
+	out_record(out, "lost", "lost", lost, gb_clock_realtime_ns());
 	output_flush(out);
 }
 

@@ -7,7 +7,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../bpf/pssnap.h"
+#include "bpf/pssnap.h"
 #include "clock.h"
 #include "decode.h"
 #include "diag.h"

@@ -338,7 +338,7 @@ static void foreach_in_root(const char *dir, const char *hint,
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || strlen(de->d_name) > GB_ID_MAX)
+		if (de->d_name[0] == '.' || strlen(de->d_name) > GB_CONTAINER_ID_MAX)
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "strbuf.h"
+
 /* With ASan, the bytes of the message copy past its end are poisoned: a read past the message is reported. */
 #if defined(__SANITIZE_ADDRESS__)
 #define DNS_ASAN 1
@@ -326,16 +328,6 @@ static void name_render(const uint8_t *w, size_t len, struct strbuf *out, bool d
 		sb_addc(out, '.');
 }
 
-void gb_dns_name_exact(const uint8_t *wire, size_t len, struct strbuf *out)
-{
-	name_render(wire, len, out, false);
-}
-
-void gb_dns_name_dig(const uint8_t *wire, size_t len, struct strbuf *out)
-{
-	name_render(wire, len, out, true);
-}
-
 /* ---- names on the wire ---- */
 
 struct wire_name {
@@ -425,10 +417,10 @@ static void name_store(struct parser *ps, const struct wire_name *wn, struct gb_
 	struct strbuf *sb = &ps->mem->name;
 
 	sb_reset(sb);
-	gb_dns_name_exact(wn->b, wn->len, sb);
+	name_render(wn->b, wn->len, sb, false);
 	size_t text_len = sb->len;
 	sb_addc(sb, '\0');
-	gb_dns_name_dig(wn->b, wn->len, sb);
+	name_render(wn->b, wn->len, sb, true);
 	size_t dig_len = sb->len - text_len - 1;
 	sb_addc(sb, '\0');
 
@@ -1111,23 +1103,20 @@ void gb_dns_msg_free(struct gb_dns_msg *m)
 	*m = (struct gb_dns_msg){0};
 }
 
-void gb_dns_flags_text(const struct gb_dns_msg *m, struct strbuf *out)
+const char *gb_dns_flags_text(const struct gb_dns_msg *m, char buf[GB_DNS_FLAGS_BUF])
 {
 	const struct {
 		bool on;
 		const char *name;
 	} flags[] = {{m->qr, "qr"}, {m->aa, "aa"}, {m->tc, "tc"}, {m->rd, "rd"},
 		     {m->ra, "ra"}, {m->z, "z"},   {m->ad, "ad"}, {m->cd, "cd"}};
-	bool any = false;
+	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		if (!flags[i].on)
-			continue;
-		if (any)
-			sb_addc(out, ' ');
-		sb_adds(out, flags[i].name);
-		any = true;
-	}
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (flags[i].on) /* at most 8 names of 2 letters, spaced: fits */
+			n += snprintf(buf + n, GB_DNS_FLAGS_BUF - n, "%s%s", n ? " " : "", flags[i].name);
+	return buf;
 }
 
 /* ---- mnemonics ---- */

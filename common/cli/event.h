@@ -42,9 +42,6 @@ extern const struct out_field gb_event_fields[GBF_COUNT];
  */
 int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols);
 
-/* clock_gettime(@clock) in nanoseconds. */
-uint64_t gb_now_ns(int clock);
-
 /* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
 void gb_event_container(struct output *o, const struct gb_container *c);
 

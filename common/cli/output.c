@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "escape.h"
 
 #define OUT_FLUSH_AT (64 * 1024)
@@ -500,7 +499,8 @@ int output_flush(struct output *o)
 			continue;
 		if (n < 0) {
 			if (errno != EPIPE)
-				gb_err("cannot write output: %s", strerror(errno));
+				dprintf(STDERR_FILENO, "%s: cannot write output: %s\n", o->prog ? o->prog : "gadgetbox",
+					strerror(errno));
 			o->closed = true;
 			break;
 		}

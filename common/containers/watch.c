@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bpf/gadget.h"
+#include "bpf/gadget.h"
 #include "diag.h"
 #include "tracer.h"
 #include "watch.skel.h"
@@ -41,6 +41,14 @@ static void cannot_watch(const char *why)
 		     why);
 }
 
+static void watch_lost(void *arg, uint64_t lost, uint64_t total)
+{
+	(void)arg, (void)lost;
+	gb_warn("the container watcher lost %llu records so far (its ring buffer was full): new containers are "
+		"found from their events, maybe late",
+		(unsigned long long)total);
+}
+
 struct gb_tracer *gb_watch_open(struct gb_ctx *ctx)
 {
 	struct watch_kind *k = calloc(1, sizeof(*k));
@@ -63,16 +71,5 @@ struct gb_tracer *gb_watch_open(struct gb_ctx *ctx)
 		watch_destroy(&(struct gb_tracer){.kind = k});
 		return NULL;
 	}
-	return gb_tracer_start(ctx, &watch_ops, k, k->skel->obj, NULL, NULL);
-}
-
-int gb_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = pthread_create(thread, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return rc;
+	return gb_tracer_start(ctx, &watch_ops, k, k->skel->obj, watch_lost, NULL);
 }

@@ -20,7 +20,7 @@
 
 #include <bpf/bpf.h>
 
-#include "../bpf/socksnap.h"
+#include "bpf/socksnap.h"
 #include "clock.h"
 #include "containers.h"
 #include "diag.h"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/gadget.h"
+#include "bpf/gadget.h"
 #include "gadgetbox.h"
 #include "strbuf.h"
 
