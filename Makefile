@@ -39,7 +39,7 @@ PREFIX ?= /usr/local
 HDRS := $(wildcard common/*.h common/*/*.h bpf/*.h)
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c) common/core/diag.c common/gadgets/decode.c \
-	$(filter-out %/frontend.c %/event.c,$(wildcard common/cli/*.c)) \
+	$(filter-out %/frontend.c %/event.c %/stream.c,$(wildcard common/cli/*.c)) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # the host-compiled tests see both halves
@@ -66,7 +66,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout
 .SECONDARY:
 all: $(BUILD)/deps.stamp gadgetbox
 
@@ -205,7 +205,15 @@ format-check:
 format:
 	clang-format -i $(FORMAT_SRCS)
 
-check: gadgetbox unit format-check bpf-arm64
+# the wall between the library and the command line, and no include cycles (README "Layout")
+layout:
+	$(Q)python3 scripts/check-layout
+
+# a variable's value (make print-CLI_INC), for tests of the build's own rules
+print-%:
+	@echo '$($*)'
+
+check: layout gadgetbox unit format-check bpf-arm64
 
 # every BPF object also compiles for arm64 (the CO-RE object is the same program; only the architecture's
 # helpers and register layout differ): built against this machine's vmlinux.h, never loaded

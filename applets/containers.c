@@ -78,7 +78,7 @@ static void on_container(void *ctx, enum gb_container_event ev, const struct gb_
 
 static int run(void)
 {
-	struct output out;
+	struct output *out;
 	struct gb_ctx *ctx;
 	const char *cols = env.watch ? "event,runtime.runtimeName,id,runtime.containerName,runtime.containerImageName,"
 				       "k8s.namespace,k8s.podName,k8s.containerName,pid"
@@ -86,30 +86,30 @@ static int run(void)
 				       "k8s.namespace,k8s.podName,k8s.containerName,pid";
 	int rc = 0;
 
-	if ((rc = gb_output_setup(&out, fields, CF_COUNT - GBF_COUNT, cols)))
-		return rc;
+	if (!(out = gb_output_setup(fields, CF_COUNT - GBF_COUNT, cols)))
+		return 2;
 	if (geteuid() != 0)
 		gb_cli_say("warning: not root: containers of other users are not visible");
 	/* a snapshot: sized to its content, like docker ps */
 	if (!env.watch)
-		output_fit_columns(&out);
+		output_snapshot_begin(out);
 	if (!(ctx = gb_cli_ctx_new(env.watch, false))) {
-		output_free(&out);
+		output_free(out);
 		return 1;
 	}
 	if (!env.watch) {
-		gb_ctx__subscribe(ctx, on_container, &out, GB_SUB_EXISTING);
-		output_fit_end(&out);
-		gb_cli_flush(&out);
+		gb_ctx__subscribe(ctx, on_container, out, GB_SUB_EXISTING);
+		output_snapshot_end(out);
+		gb_cli_flush(out);
 	} else {
 		/* EXISTING rows, then ADDED/REMOVED as they come */
-		output_header(&out);
-		gb_ctx__subscribe(ctx, on_container, &out, GB_SUB_EXISTING);
-		output_flush(&out);
-		rc = gb_cli_run(ctx, NULL, &out);
+		output_header(out);
+		gb_ctx__subscribe(ctx, on_container, out, GB_SUB_EXISTING);
+		output_flush(out);
+		rc = gb_cli_run(ctx, NULL, out);
 	}
 	gb_ctx__free(ctx);
-	output_free(&out);
+	output_free(out);
 	return rc;
 }
 
@@ -122,7 +122,7 @@ const struct gb_applet containers_applet = {
 		    "  containers --watch              # then follow additions and removals\n"
 		    "  HOST_ROOT=/host containers      # from a debug container with the host at /host\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_TIMEOUT,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_TIMEOUT,
 	.parse = parse,
 	.run = run,
 };

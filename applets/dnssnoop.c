@@ -12,6 +12,7 @@
 #include "escape.h"
 #include "event.h"
 #include "frontend.h"
+#include "stream.h"
 #include "gadgetbox.h"
 #include "applets.h"
 
@@ -205,8 +206,8 @@ static const struct out_field fields[DNF_COUNT - GBF_COUNT] = {
 	F(DNF_SIZE) = {"size", "SIZE", 5, 0},
 };
 
-static struct output out;
-static struct gb_ctx *ctx;
+static struct output *out;
+static bool traced; /* the tracer opened: a summary is due at the end */
 
 /* ---- filters ---- */
 
@@ -356,57 +357,57 @@ static void print_event(void *arg, const struct gb_dns_event *e)
 	bool timeout = e->kind == GB_DNS_TIMEOUT;
 	(void)arg;
 
-	gb_event_begin(&out, &e->proc);
-	out_str(&out, DNF_DIR, e->egress ? "out" : "in");
-	out_str(&out, DNF_PKT_TYPE, e->egress ? "OUTGOING" : "HOST");
-	out_str(&out, DNF_PROTO, e->protocol == IPPROTO_TCP ? "tcp" : "udp");
+	gb_event_begin(out, &e->proc);
+	out_str(out, DNF_DIR, e->egress ? "out" : "in");
+	out_str(out, DNF_PKT_TYPE, e->egress ? "OUTGOING" : "HOST");
+	out_str(out, DNF_PROTO, e->protocol == IPPROTO_TCP ? "tcp" : "udp");
 	format_endpoint(src, sizeof(src), e->family, e->saddr, e->sport);
 	format_endpoint(dst, sizeof(dst), e->family, e->daddr, e->dport);
-	out_str(&out, DNF_SRC, src);
-	out_str(&out, DNF_DST, dst);
+	out_str(out, DNF_SRC, src);
+	out_str(out, DNF_DST, dst);
 	format_addr(saddr, sizeof(saddr), e->family, e->saddr);
 	format_addr(daddr, sizeof(daddr), e->family, e->daddr);
-	out_str(&out, DNF_SADDR, saddr);
-	out_u64(&out, DNF_SPORT, e->sport);
-	out_str(&out, DNF_DADDR, daddr);
-	out_u64(&out, DNF_DPORT, e->dport);
+	out_str(out, DNF_SADDR, saddr);
+	out_u64(out, DNF_SPORT, e->sport);
+	out_str(out, DNF_DADDR, daddr);
+	out_u64(out, DNF_DPORT, e->dport);
 	/* the server's side of the exchange: where a query goes, where a response comes from */
 	bool to_server = m->qr ? !e->egress : e->egress;
-	out_str(&out, DNF_NAMESERVER, to_server ? (m->qr ? saddr : daddr) : (m->qr ? daddr : saddr));
-	out_u64(&out, DNF_NETNS, e->netns);
-	out_u64(&out, DNF_SIZE, e->msg_len);
+	out_str(out, DNF_NAMESERVER, to_server ? (m->qr ? saddr : daddr) : (m->qr ? daddr : saddr));
+	out_u64(out, DNF_NETNS, e->netns);
+	out_u64(out, DNF_SIZE, e->msg_len);
 	if (m->malformed || e->truncated)
-		out_str(&out, DNF_MALFORMED, e->truncated ? "capture truncated at 64 KiB" : m->malformed);
+		out_str(out, DNF_MALFORMED, e->truncated ? "capture truncated at 64 KiB" : m->malformed);
 	if (e->msg_len < GB_DNS_HEADER_LEN) {
-		out_str(&out, DNF_QR, "?");
-		out_end(&out);
+		out_str(out, DNF_QR, "?");
+		out_end(out);
 		return;
 	}
-	out_u64(&out, DNF_ID, m->id);
-	out_str(&out, DNF_QR, timeout ? "timeout" : m->qr ? "R" : "Q");
-	out_str(&out, DNF_OPCODE, gb_dns_opcode_name(m->opcode, b1));
+	out_u64(out, DNF_ID, m->id);
+	out_str(out, DNF_QR, timeout ? "timeout" : m->qr ? "R" : "Q");
+	out_str(out, DNF_OPCODE, gb_dns_opcode_name(m->opcode, b1));
 	for (int i = 0; i < 8; i++)
 		sb_reset(&sb[i]);
 	char flags[GB_DNS_FLAGS_BUF];
-	out_str(&out, DNF_FLAGS, gb_dns_flags_text(m, flags));
+	out_str(out, DNF_FLAGS, gb_dns_flags_text(m, flags));
 	if (m->nqd) {
-		out_str(&out, DNF_QTYPE, gb_dns_type_name(m->qd[0].type, b1));
-		if (out.mode == OUT_JSON)
-			out_strn(&out, DNF_NAME, m->qd[0].name.text, m->qd[0].name.text_len);
+		out_str(out, DNF_QTYPE, gb_dns_type_name(m->qd[0].type, b1));
+		if (output_json(out))
+			out_strn(out, DNF_NAME, m->qd[0].name.text, m->qd[0].name.text_len);
 		else
-			out_strn(&out, DNF_NAME, m->qd[0].name.dig, m->qd[0].name.dig_len);
+			out_strn(out, DNF_NAME, m->qd[0].name.dig, m->qd[0].name.dig_len);
 	}
 	if (m->qr && !timeout)
-		out_str(&out, DNF_RCODE, gb_dns_rcode_name(m->rcode, b1));
+		out_str(out, DNF_RCODE, gb_dns_rcode_name(m->rcode, b1));
 	if (timeout || (m->qr && e->matched)) {
 		snprintf(lat, sizeof(lat), "%.3f", e->latency_ns / 1e6);
-		out_str(&out, DNF_LATENCY, lat);
-		out_u64(&out, DNF_LATENCY_NS, e->latency_ns);
+		out_str(out, DNF_LATENCY, lat);
+		out_u64(out, DNF_LATENCY_NS, e->latency_ns);
 	}
 	if (!m->qr || timeout)
-		out_u64(&out, DNF_RETRANSMITS, e->retransmits);
+		out_u64(out, DNF_RETRANSMITS, e->retransmits);
 	if (m->qr && !timeout) {
-		out_u64(&out, DNF_NUM_ANSWERS, m->nan);
+		out_u64(out, DNF_NUM_ANSWERS, m->nan);
 		/* columns: the answers' data ("1.2.3.4,cname.example."), the first 200 bytes of it */
 		for (size_t i = 0; i < m->nan; i++) {
 			if (sb[1].len > 200) {
@@ -424,8 +425,8 @@ static void print_event(void *arg, const struct gb_dns_event *e)
 		sb_adds(&sb[1], m->malformed);
 	}
 	if (sb[1].len)
-		out_strn(&out, DNF_ANSWERS, sb[1].buf, sb[1].len);
-	if (out.mode == OUT_JSON) {
+		out_strn(out, DNF_ANSWERS, sb[1].buf, sb[1].len);
+	if (output_json(out)) {
 		if (m->qr && !timeout) {
 			sb_adds(&sb[2], "\"addresses\":[");
 			for (size_t i = 0, n = 0; i < m->nan; i++) {
@@ -436,22 +437,22 @@ static void print_event(void *arg, const struct gb_dns_event *e)
 				sb_addf(&sb[2], "%s\"%s\"", n++ ? "," : "", a);
 			}
 			sb_addc(&sb[2], ']');
-			out_raw(&out, DNF_ADDRESSES, sb[2].buf, sb[2].len);
+			out_raw(out, DNF_ADDRESSES, sb[2].buf, sb[2].len);
 		}
 		json_questions(&sb[3], m);
-		out_raw(&out, DNF_QUESTIONS, sb[3].buf, sb[3].len);
+		out_raw(out, DNF_QUESTIONS, sb[3].buf, sb[3].len);
 		json_rrs(&sb[4], "answers", m->an, m->nan);
-		out_raw(&out, DNF_ANSWER_RRS, sb[4].buf, sb[4].len);
+		out_raw(out, DNF_ANSWER_RRS, sb[4].buf, sb[4].len);
 		json_rrs(&sb[5], "authority", m->ns, m->nns);
-		out_raw(&out, DNF_AUTHORITY, sb[5].buf, sb[5].len);
+		out_raw(out, DNF_AUTHORITY, sb[5].buf, sb[5].len);
 		json_rrs(&sb[6], "additional", m->ar, m->nar);
-		out_raw(&out, DNF_ADDITIONAL, sb[6].buf, sb[6].len);
+		out_raw(out, DNF_ADDITIONAL, sb[6].buf, sb[6].len);
 		if (m->edns.present) {
 			json_edns(&sb[7], &m->edns);
-			out_raw(&out, DNF_EDNS, sb[7].buf, sb[7].len);
+			out_raw(out, DNF_EDNS, sb[7].buf, sb[7].len);
 		}
 	}
-	out_end(&out);
+	out_end(out);
 }
 
 /* ---- --summary: per container ---- */
@@ -597,7 +598,7 @@ static void print_summary(void *arg)
 	uint64_t now = gb_clock_realtime_ns();
 	(void)arg;
 
-	if (out.mode == OUT_COLUMNS)
+	if (!output_json(out))
 		sb_addf(&sb, "%-24s %7s %7s %8s %8s %8s %9s %9s  %s\n", "CONTAINER", "QUERIES", "RESP", "NXDOMAIN",
 			"SERVFAIL", "TIMEOUTS", "P50(ms)", "P99(ms)", "TOP NAMES");
 	for (size_t i = 0; i < nstats; i++) {
@@ -605,7 +606,7 @@ static void print_summary(void *arg)
 		qsort(s->lat, s->nlat, sizeof(*s->lat), cmp_double);
 		qsort(s->names, s->nnames, sizeof(*s->names), cmp_names);
 		double p50 = percentile(s, 0.50), p99 = percentile(s, 0.99);
-		if (out.mode == OUT_COLUMNS) {
+		if (!output_json(out)) {
 			char a[32] = "-", b[32] = "-";
 			if (p50 >= 0)
 				snprintf(a, sizeof(a), "%.3f", p50);
@@ -642,7 +643,7 @@ static void print_summary(void *arg)
 		}
 		sb_adds(&sb, "]}\n");
 	}
-	out_text(&out, sb.buf ? sb.buf : "", sb.len);
+	out_text(out, sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);
 }
 
@@ -665,40 +666,40 @@ static void on_event(void *arg, const struct gb_dns_event *e)
 		count(e);
 	if (!env.summary || env.messages)
 		print_event(arg, e);
-	gb_cli_check_closed(&out);
+	gb_cli_check_closed(out);
+}
+
+static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *o)
+{
+	out = o;
+	if (env.summary && !env.messages)
+		output_skip_header(out); /* no message rows: the table has its own header */
+	GB_OPTS(gb_dns_opts, dopts, .on_event = on_event, .cb_ctx = out, .ports = env.nports ? env.ports : NULL,
+		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost,
+		.pid = (uint32_t)env.pid);
+	struct gb_tracer *t = gb_dns__open(ctx, &dopts);
+	traced = t != NULL;
+	return t;
+}
+
+static void done(struct output *o)
+{
+	(void)o;
+	if (env.summary && traced)
+		print_summary(NULL);
+	stats_free();
 }
 
 static int run(void)
 {
-	struct gb_tracer *t = NULL;
-	int rc;
-
-	if ((rc = gb_output_setup(&out, fields, DNF_COUNT - GBF_COUNT,
-				  "time,container,pid,comm,dir,protocol,id,qr,qtype,name,rcode,latencyms,answerstext")))
-		return rc;
-	if (env.messages && !env.summary)
-		return gb_usage_error("--messages goes with --summary");
-	GB_OPTS(gb_dns_opts, o, .on_event = on_event, .cb_ctx = &out, .ports = env.nports ? env.ports : NULL,
-		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost,
-		.pid = (uint32_t)env.pid);
-	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_dns__open(ctx, &o))) {
-		rc = 1;
-	} else {
-		if (env.summary && !env.messages)
-			out.header_done = true; /* no message rows: the table has its own header */
-		if (env.summary && env.summary_interval > 0)
-			rc = gb_cli_run_every(ctx, t, &out, env.summary_interval, print_summary, NULL);
-		else
-			rc = gb_cli_run(ctx, t, &out);
-		if (env.summary)
-			print_summary(NULL);
-		gb_cli_flush(&out);
+	if (env.messages && !env.summary) {
+		gb_usage_error("--messages goes with --summary");
+		return 2;
 	}
-	gb_tracer__free(t);
-	gb_ctx__free(ctx);
-	output_free(&out);
-	stats_free();
-	return rc;
+	return gb_cli_stream(&(struct gb_cli_stream){
+		fields, DNF_COUNT - GBF_COUNT,
+		"time,container,pid,comm,dir,protocol,id,qr,qtype,name,rcode,latencyms,answerstext", open_tracer,
+		env.summary ? print_summary : NULL, env.summary ? env.summary_interval : 0, done});
 }
 
 const struct gb_applet dnssnoop_applet = {

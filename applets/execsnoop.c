@@ -5,6 +5,7 @@
 
 #include "event.h"
 #include "frontend.h"
+#include "stream.h"
 #include "gadgetbox.h"
 #include "applets.h"
 
@@ -131,29 +132,22 @@ static void on_exec(void *ctx, const struct gb_exec_event *e)
 	gb_cli_check_closed(o);
 }
 
+static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
+{
+	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
+		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed = env.fails, .max_args = env.max_args,
+		.ia32 = gb_opts.ia32);
+	return gb_exec__open(ctx, &eo);
+}
+
 static int run(void)
 {
-	struct gb_tracer *t = NULL;
-	struct gb_ctx *ctx = NULL;
-	struct output out;
 	char cols[160];
-	int rc;
 
 	snprintf(cols, sizeof(cols), "container,%s%s%scomm,pid,ppid,result,args", env.time ? "time," : "",
 		 env.timestamp ? "elapsed," : "", env.print_uid ? "uid," : "");
-	if ((rc = gb_output_setup(&out, fields, EXF_COUNT - GBF_COUNT, cols)))
-		return rc;
-	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = gb_cli_lost, .cb_ctx = &out, .pid = env.pid,
-		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed = env.fails, .max_args = env.max_args,
-		.ia32 = gb_opts.ia32);
-	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_exec__open(ctx, &eo)))
-		rc = 1;
-	else
-		rc = gb_cli_run(ctx, t, &out);
-	gb_tracer__free(t);
-	gb_ctx__free(ctx);
-	output_free(&out);
-	return rc;
+	return gb_cli_stream(&(struct gb_cli_stream){
+		.fields = fields, .nfields = EXF_COUNT - GBF_COUNT, .columns = cols, .open = open_tracer});
 }
 
 const struct gb_applet execsnoop_applet = {

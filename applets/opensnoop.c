@@ -5,6 +5,7 @@
 
 #include "event.h"
 #include "frontend.h"
+#include "stream.h"
 #include "gadgetbox.h"
 #include "openflags.h"
 #include "applets.h"
@@ -173,32 +174,33 @@ static void on_open(void *ctx, const struct gb_open_event *e)
 	gb_cli_check_closed(o);
 }
 
-static int run(void)
+static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
-	struct gb_tracer *t = NULL;
-	struct gb_ctx *ctx = NULL;
-	struct output out;
-	char cols[160];
-	int rc;
-
-	snprintf(cols, sizeof(cols), "container,%s%spid,comm,result,%s%s", env.timestamp ? "elapsed," : "",
-		 env.print_uid ? "uid," : "", env.extended ? "flags," : "", env.full_path ? "fullPath" : "path");
-	if ((rc = gb_output_setup(&out, fields, OPF_COUNT - GBF_COUNT, cols)))
-		return rc;
-	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = gb_cli_lost, .cb_ctx = &out, .pid = env.pid,
+	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.tid = env.tid, .uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed_only = env.failed,
 		.full_path = env.full_path, .prefixes = env.prefixes, .ia32 = gb_opts.ia32);
-	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = gb_open__open(ctx, &oo)))
-		rc = 1;
-	else
-		rc = gb_cli_run(ctx, t, &out);
-	gb_tracer__free(t);
-	gb_ctx__free(ctx);
-	output_free(&out);
+	return gb_open__open(ctx, &oo);
+}
+
+static void done(struct output *out)
+{
+	(void)out;
 	sb_free(&flags_sb);
 	sb_free(&resolve_sb);
 	flags_known = resolve_known = false;
-	return rc;
+}
+
+static int run(void)
+{
+	char cols[160];
+
+	snprintf(cols, sizeof(cols), "container,%s%spid,comm,result,%s%s", env.timestamp ? "elapsed," : "",
+		 env.print_uid ? "uid," : "", env.extended ? "flags," : "", env.full_path ? "fullPath" : "path");
+	return gb_cli_stream(&(struct gb_cli_stream){.fields = fields,
+						     .nfields = OPF_COUNT - GBF_COUNT,
+						     .columns = cols,
+						     .open = open_tracer,
+						     .done = done});
 }
 
 const struct gb_applet opensnoop_applet = {

@@ -188,15 +188,15 @@ static int run(void)
 	struct gb_tracer *t = NULL;
 	struct gb_ctx *ctx = NULL;
 	struct entries e = {0};
-	struct output out;
+	struct output *out;
 	char cols[160];
 	int rc;
 
 	snprintf(cols, sizeof(cols), "container,pid,nspid,%sppid,uid,state,start,threads,%s",
 		 env.threads ? "tid,nstid," : "", env.tree ? "tree" : "comm");
-	if ((rc = gb_output_setup(&out, fields, PSF_COUNT - GBF_COUNT, cols)))
-		return rc;
-	output_fit_columns(&out);
+	if (!(out = gb_output_setup(fields, PSF_COUNT - GBF_COUNT, cols)))
+		return 2;
+	output_snapshot_begin(out);
 	GB_OPTS(gb_procs_opts, po, .on_proc = on_proc, .cb_ctx = &e, .threads = env.threads, .pid = env.pid,
 		.uid_given = env.uid != GB_NO_UID, .uid = env.uid);
 	if (!(ctx = gb_cli_ctx_new(false, true)) || !(t = gb_procs__open(ctx, &po))) {
@@ -204,14 +204,14 @@ static int run(void)
 	} else if ((rc = gb_tracer__snapshot(t)) < 0) {
 		rc = 1;
 	} else {
-		print_all(ctx, &out, &e);
-		output_fit_end(&out);
-		gb_cli_flush(&out);
+		print_all(ctx, out, &e);
+		output_snapshot_end(out);
+		gb_cli_flush(out);
 		rc = 0;
 	}
 	gb_tracer__free(t);
 	gb_ctx__free(ctx);
-	output_free(&out);
+	output_free(out);
 	free(e.v);
 	return rc;
 }
@@ -224,7 +224,7 @@ const struct gb_applet pssnap_applet = {
 		    "  pssnap -T --k8s-namespace shop  # every thread in namespace shop's pods\n"
 		    "  pssnap --host -u 0 -o json      # root's processes, host included, as JSON\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
 	.parse = parse,
 	.run = run,
 };

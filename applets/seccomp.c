@@ -112,7 +112,7 @@ struct profile {
 static struct profile *profiles;
 static size_t nprofiles, profiles_cap;
 static struct names base_names;
-static struct output out; /* columns and json rows */
+static struct output *out; /* columns and json rows */
 static int rc_write;
 
 static struct profile *profile_for(const char *key)
@@ -290,7 +290,7 @@ static void print_rows(const struct gb_seccomp_record *r)
 			sb_free(&e);
 		}
 	}
-	out_text(&out, sb.buf ? sb.buf : "", sb.len);
+	out_text(out, sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);
 }
 
@@ -418,7 +418,7 @@ static void finish(void)
 		sb_adds(&sb, "\n}\n");
 	if (!nprofiles && (env.format == FMT_OCI || env.format == FMT_CRD))
 		gb_cli_say("no container was recorded");
-	out_text(&out, sb.buf ? sb.buf : "", sb.len);
+	out_text(out, sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);
 }
 
@@ -429,11 +429,11 @@ static int run(void)
 
 	gb_opts.mode = env.format == FMT_JSON ? OUT_JSON : OUT_COLUMNS;
 	struct strbuf err = {0};
-	rc = output_init(&out, gb_prog, gb_opts.mode, 1, NULL, 0, NULL, 0, NULL, "", &err);
+	out = output_new(gb_prog, gb_opts.mode, 1, NULL, 0, NULL, 0, NULL, "", &err);
 	sb_free(&err);
-	if (rc)
+	if (!out)
 		return 1;
-	gb_cli_log_init(&out);
+	gb_cli_log_init(out);
 	if (env.base && read_base(env.base))
 		return 1;
 	if (env.output_dir && mkdir(env.output_dir, 0755) && errno != EEXIST)
@@ -444,13 +444,13 @@ static int run(void)
 		rc = 1;
 	} else {
 		gb_cli_say("recording; stop with ^C (or --timeout) for the profiles");
-		rc = gb_cli_run(ctx, t, &out);
+		rc = gb_cli_run(ctx, t, out);
 		finish();
-		gb_cli_flush(&out);
+		gb_cli_flush(out);
 	}
 	gb_tracer__free(t);
 	gb_ctx__free(ctx);
-	output_free(&out);
+	output_free(out);
 	for (size_t i = 0; i < nprofiles; i++) {
 		names_free(&profiles[i].native);
 		names_free(&profiles[i].compat);

@@ -236,7 +236,7 @@ struct snap {
 
 static struct gb_ctx *ctx;
 static struct gb_tracer *tracer;
-static struct output out;
+static struct output *out;
 static struct snap prev, cur;
 static unsigned long snapshots;
 static bool snapshot_failed;
@@ -420,51 +420,51 @@ static void print_sock(const struct sock_copy *d, const char *change)
 	static struct strbuf name, procs;
 	char local[96], peer[96], laddr[INET6_ADDRSTRLEN], paddr[INET6_ADDRSTRLEN];
 
-	out_begin(&out);
-	out_u64(&out, GBF_TIMESTAMP, s->timestamp);
-	gb_event_container(&out, d->cc ? &d->cc->c : NULL);
+	out_begin(out);
+	out_u64(out, GBF_TIMESTAMP, s->timestamp);
+	gb_event_container(out, d->cc ? &d->cc->c : NULL);
 	if (change)
-		out_str(&out, SSF_CHANGE, change);
-	out_str(&out, SSF_NETID, netid(s));
-	out_str(&out, SSF_PROTOCOL, s->proto == GB_SOCK_TCP ? "tcp" : s->proto == GB_SOCK_UDP ? "udp" : "unix");
-	out_str(&out, SSF_FAMILY, s->family == AF_INET ? "IPv4" : s->family == AF_INET6 ? "IPv6" : "UNIX");
-	out_str(&out, SSF_STATE, s->state_name);
-	out_u64(&out, SSF_RQ, s->rqueue);
-	out_u64(&out, SSF_SQ, s->wqueue);
+		out_str(out, SSF_CHANGE, change);
+	out_str(out, SSF_NETID, netid(s));
+	out_str(out, SSF_PROTOCOL, s->proto == GB_SOCK_TCP ? "tcp" : s->proto == GB_SOCK_UDP ? "udp" : "unix");
+	out_str(out, SSF_FAMILY, s->family == AF_INET ? "IPv4" : s->family == AF_INET6 ? "IPv6" : "UNIX");
+	out_str(out, SSF_STATE, s->state_name);
+	out_u64(out, SSF_RQ, s->rqueue);
+	out_u64(out, SSF_SQ, s->wqueue);
 	if (s->family == AF_UNIX) {
 		sb_reset(&name);
 		unix_name(&name, s);
-		out_strn(&out, SSF_PATH, name.buf, name.len);
-		out_bool(&out, SSF_ABSTRACT, s->path_len && !s->path[0]);
-		out_u64(&out, SSF_PEER_INODE, s->peer_inode);
+		out_strn(out, SSF_PATH, name.buf, name.len);
+		out_bool(out, SSF_ABSTRACT, s->path_len && !s->path[0]);
+		out_u64(out, SSF_PEER_INODE, s->peer_inode);
 		/* ss's columns: "name inode" and "* peer-inode" */
 		sb_adds(&name, " ");
 		sb_add_u64(&name, s->inode);
-		out_strn(&out, SSF_LOCAL, name.buf, name.len);
+		out_strn(out, SSF_LOCAL, name.buf, name.len);
 		snprintf(peer, sizeof(peer), "* %llu", (unsigned long long)s->peer_inode);
-		out_str(&out, SSF_PEER, peer);
+		out_str(out, SSF_PEER, peer);
 	} else {
 		format_endpoint(local, sizeof(local), s, s->local_addr, s->local_port, true);
 		format_endpoint(peer, sizeof(peer), s, s->peer_addr, s->peer_port, false);
-		out_str(&out, SSF_LOCAL, local);
-		out_str(&out, SSF_PEER, peer);
+		out_str(out, SSF_LOCAL, local);
+		out_str(out, SSF_PEER, peer);
 		format_addr(laddr, sizeof(laddr), s, s->local_addr);
 		format_addr(paddr, sizeof(paddr), s, s->peer_addr);
-		out_str(&out, SSF_LADDR, laddr);
-		out_u64(&out, SSF_LPORT, s->local_port);
-		out_str(&out, SSF_PADDR, paddr);
-		out_u64(&out, SSF_PPORT, s->peer_port);
+		out_str(out, SSF_LADDR, laddr);
+		out_u64(out, SSF_LPORT, s->local_port);
+		out_str(out, SSF_PADDR, paddr);
+		out_u64(out, SSF_PPORT, s->peer_port);
 		if (s->family == AF_INET6)
-			out_bool(&out, SSF_V6ONLY, s->v6only);
+			out_bool(out, SSF_V6ONLY, s->v6only);
 	}
 	if (*s->bound_dev)
-		out_str(&out, SSF_BOUND, s->bound_dev);
-	out_u64(&out, SSF_SUID, s->uid);
-	out_u64(&out, SSF_INODE, s->inode);
-	out_u64(&out, SSF_COOKIE, s->cookie);
-	out_u64(&out, SSF_NETNS, s->netns);
+		out_str(out, SSF_BOUND, s->bound_dev);
+	out_u64(out, SSF_SUID, s->uid);
+	out_u64(out, SSF_INODE, s->inode);
+	out_u64(out, SSF_COOKIE, s->cookie);
+	out_u64(out, SSF_NETNS, s->netns);
 	sb_reset(&procs);
-	if (out.mode == OUT_JSON) {
+	if (output_json(out)) {
 		/* "processes":[{"pid":1,"comm":"nginx","fd":3,"uid":0,"mountnsid":4026532}] */
 		sb_adds(&procs, "\"processes\":[");
 		for (size_t i = 0; i < s->nowners; i++) {
@@ -475,7 +475,7 @@ static void print_sock(const struct sock_copy *d, const char *change)
 				(unsigned long long)o->mntns);
 		}
 		sb_addc(&procs, ']');
-		out_raw(&out, SSF_PROCESS, procs.buf, procs.len);
+		out_raw(out, SSF_PROCESS, procs.buf, procs.len);
 	} else if (s->nowners) {
 		/* users:(("nginx",pid=12,fd=3),...) like ss -p */
 		sb_adds(&procs, "users:(");
@@ -486,30 +486,30 @@ static void print_sock(const struct sock_copy *d, const char *change)
 			sb_addf(&procs, "\",pid=%u,fd=%u)", o->pid, o->fd);
 		}
 		sb_addc(&procs, ')');
-		out_strn(&out, SSF_PROCESS, procs.buf, procs.len);
+		out_strn(out, SSF_PROCESS, procs.buf, procs.len);
 	}
 	const struct gb_sock_tcp_info *ti = s->tcp_info;
 	if (ti) {
 		char rtt[32];
 		snprintf(rtt, sizeof(rtt), "%.3f", ti->rtt_us / 1000.0);
-		if (out.mode == OUT_JSON)
-			out_u64(&out, SSF_RTT, ti->rtt_us);
+		if (output_json(out))
+			out_u64(out, SSF_RTT, ti->rtt_us);
 		else
-			out_str(&out, SSF_RTT, rtt);
-		out_u64(&out, SSF_RTTVAR, ti->rttvar_us);
-		out_u64(&out, SSF_CWND, ti->cwnd);
-		out_u64(&out, SSF_SSTHRESH, ti->ssthresh);
-		out_u64(&out, SSF_MSS, ti->mss);
-		out_u64(&out, SSF_RETRANS, ti->retrans);
-		out_u64(&out, SSF_TOTAL_RETRANS, ti->total_retrans);
-		out_u64(&out, SSF_LOST, ti->lost);
-		out_u64(&out, SSF_BYTES_SENT, ti->bytes_sent);
-		out_u64(&out, SSF_BYTES_ACKED, ti->bytes_acked);
-		out_u64(&out, SSF_BYTES_RECEIVED, ti->bytes_received);
-		out_u64(&out, SSF_SEGS_OUT, ti->segs_out);
-		out_u64(&out, SSF_SEGS_IN, ti->segs_in);
+			out_str(out, SSF_RTT, rtt);
+		out_u64(out, SSF_RTTVAR, ti->rttvar_us);
+		out_u64(out, SSF_CWND, ti->cwnd);
+		out_u64(out, SSF_SSTHRESH, ti->ssthresh);
+		out_u64(out, SSF_MSS, ti->mss);
+		out_u64(out, SSF_RETRANS, ti->retrans);
+		out_u64(out, SSF_TOTAL_RETRANS, ti->total_retrans);
+		out_u64(out, SSF_LOST, ti->lost);
+		out_u64(out, SSF_BYTES_SENT, ti->bytes_sent);
+		out_u64(out, SSF_BYTES_ACKED, ti->bytes_acked);
+		out_u64(out, SSF_BYTES_RECEIVED, ti->bytes_received);
+		out_u64(out, SSF_SEGS_OUT, ti->segs_out);
+		out_u64(out, SSF_SEGS_IN, ti->segs_in);
 	}
-	out_end(&out);
+	out_end(out);
 }
 
 /* Rows grouped by container, then protocol, then local port; the identity of a socket for --diff. */
@@ -568,7 +568,7 @@ static void snap_clear(struct snap *sn)
 static void take_snapshot(void *arg)
 {
 	(void)arg;
-	output_fit_columns(&out);
+	output_snapshot_begin(out);
 	if (gb_tracer__snapshot(tracer) < 0) {
 		snapshot_failed = true;
 		gb_ctx__stop(ctx);
@@ -582,7 +582,7 @@ static void take_snapshot(void *arg)
 	for (size_t i = 0; diff && i < prev.n; i++)
 		if (!contains(&cur, &prev.v[i]))
 			print_sock(&prev.v[i], "-");
-	output_fit_end(&out);
+	output_snapshot_end(out);
 	snap_clear(&prev);
 	struct snap t = prev;
 	prev = cur;
@@ -606,26 +606,26 @@ static int run(void)
 		 env.diff ? "change," : "", env.extended ? "sockuid,inode,cookie,netnsid," : "",
 		 env.info ? "tcpinfo.rttus,tcpinfo.cwnd,tcpinfo.totalretrans,tcpinfo.bytesacked,tcpinfo.bytesreceived,"
 			  : "");
-	if ((rc = gb_output_setup(&out, fields, SSF_COUNT - GBF_COUNT, cols)))
-		return rc;
+	if (!(out = gb_output_setup(fields, SSF_COUNT - GBF_COUNT, cols)))
+		return 2;
 	GB_OPTS(gb_socks_opts, so, .on_sock = on_sock, .cb_ctx = &cur, .protocols = env.protocols);
 	if (!(ctx = gb_cli_ctx_new(env.interval > 0, true)) || !(tracer = gb_socks__open(ctx, &so))) {
 		rc = 1;
 	} else if (env.interval > 0) {
 		take_snapshot(NULL);
-		gb_cli_flush(&out);
+		gb_cli_flush(out);
 		if (!gb_ctx__stopped(ctx))
-			rc = gb_cli_run_every(ctx, NULL, &out, env.interval, take_snapshot, NULL);
+			rc = gb_cli_run_every(ctx, NULL, out, env.interval, take_snapshot, NULL);
 		if (snapshot_failed)
 			rc = 1;
 	} else {
 		take_snapshot(NULL);
 		rc = snapshot_failed;
-		gb_cli_flush(&out);
+		gb_cli_flush(out);
 	}
 	gb_tracer__free(tracer);
 	gb_ctx__free(ctx);
-	output_free(&out);
+	output_free(out);
 	snap_clear(&prev);
 	snap_clear(&cur);
 	free(prev.v);
@@ -644,7 +644,7 @@ const struct gb_applet socksnap_applet = {
 		    "  socksnap -ta --interval 2 --diff # sockets as they come and go\n"
 		    "  socksnap -ta -o json            # as JSON, one socket per line\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BTF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_BTF,
 	.parse = parse,
 	.run = run,
 };

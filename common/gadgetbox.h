@@ -31,6 +31,11 @@
  * One context per process (the container table and the runtime watcher are the process's); not thread-safe:
  * call it from one thread. Loading eBPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) and
  * kernel BTF.
+ *
+ * Where the implementation lives (common/, one folder per role; README "Layout"): core/ the context, its loop
+ * and the tracer plumbing; containers/ the container table, the runtimes' files and the watcher; gadgets/ each
+ * tracer's user-space half and the decoders of its records; dns/ the DNS decoder (dnsmsg.h, also public);
+ * util/ small shared pieces. cli/ and applets/ are the gadgetbox command, a client of this header like yours.
  */
 #ifndef GADGETBOX_H
 #define GADGETBOX_H
@@ -130,8 +135,10 @@ struct gb_ctx_opts {
 	 * snapshot: new containers are then found by rescans once a second (and when their events are read).
 	 */
 	bool no_watch;
-	bool libbpf_debug;		   /* pass libbpf's debug messages to the log callback */
-	struct gb_container_filter filter; /* which containers' events tracers deliver (last: it may grow) */
+	bool libbpf_debug; /* pass libbpf's debug messages to the log callback */
+	/* which containers' events tracers deliver (NULL: every container; copied); a pointer, so the filter
+	 * can grow without moving the members after it */
+	const struct gb_container_filter *filter;
 };
 
 /* Read the node's containers (in the background: the first call that needs them waits, so tracers load

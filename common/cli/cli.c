@@ -13,11 +13,32 @@
 struct gb_common_opts gb_opts = {.mode = OUT_COLUMNS};
 const char *gb_prog = "gadgetbox";
 
-enum { OPT_FIELDS = 1, OPT_BTF, OPT_K8S_NAMESPACE, OPT_K8S_POD, OPT_K8S_CONTAINER, OPT_HOST, OPT_HOST_ROOT, OPT_IA32 };
+enum {
+	OPT_FIELDS = 1,
+	OPT_FILTER,
+	OPT_SORT,
+	OPT_MAX_ENTRIES,
+	OPT_BTF,
+	OPT_K8S_NAMESPACE,
+	OPT_K8S_POD,
+	OPT_K8S_CONTAINER,
+	OPT_HOST,
+	OPT_HOST_ROOT,
+	OPT_IA32
+};
 
 static const struct gb_opt output_opts[] = {
-	{"output", 'o', "FORMAT", "output format: columns (default) or json (one object per line)"},
+	{"output", 'o', "FORMAT",
+	 "output format: columns (default), json (one object per line), jsonpretty (indented) or yaml"},
 	{"fields", OPT_FIELDS, "LIST", "comma-separated fields to show (columns) or include (json)"},
+	{"filter", OPT_FILTER, "EXPR",
+	 "only rows where FIELD==VALUE (also !=, ~REGEX, !~, >, >=, <, <=; terms joined with ',' must all hold)"},
+	{0},
+};
+
+static const struct gb_opt snapshot_opts[] = {
+	{"sort", OPT_SORT, "FIELDS", "sort rows by these fields (comma list; -FIELD: descending)"},
+	{"max-entries", OPT_MAX_ENTRIES, "N", "show at most N rows (after --sort)"},
 	{0},
 };
 
@@ -118,7 +139,7 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 6
+#define MAX_SOURCES 7
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
@@ -127,6 +148,8 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 	src[n++] = (struct opt_source){a->opts, true};
 	if (a->common & GB_OPTS_OUTPUT)
 		src[n++] = (struct opt_source){output_opts, false};
+	if (a->common & GB_OPTS_SNAPSHOT)
+		src[n++] = (struct opt_source){snapshot_opts, false};
 	if (a->common & GB_OPTS_CONTAINERS)
 		src[n++] = (struct opt_source){container_opts, false};
 	if (a->common & GB_OPTS_TIMEOUT)
@@ -153,6 +176,8 @@ static const struct {
 	const char **dest;
 } string_opts[] = {
 	{OPT_FIELDS, &gb_opts.fields},
+	{OPT_FILTER, &gb_opts.row_filter},
+	{OPT_SORT, &gb_opts.sort},
 	{OPT_BTF, &gb_opts.btf},
 	{'c', &gb_opts.filter.names},
 	{OPT_K8S_NAMESPACE, &gb_opts.filter.k8s_namespaces},
@@ -173,10 +198,19 @@ static int parse_common(int key, const char *arg)
 	case 'o':
 		if (!strcmp(arg, "json"))
 			gb_opts.mode = OUT_JSON;
+		else if (!strcmp(arg, "jsonpretty"))
+			gb_opts.mode = OUT_JSON_PRETTY;
+		else if (!strcmp(arg, "yaml"))
+			gb_opts.mode = OUT_YAML;
 		else if (!strcmp(arg, "columns"))
 			gb_opts.mode = OUT_COLUMNS;
 		else
-			return gb_usage_error("unknown output format '%s' (use columns or json)", arg);
+			return gb_usage_error("unknown output format '%s' (use columns, json, jsonpretty or yaml)",
+					      arg);
+		return 0;
+	case OPT_MAX_ENTRIES:
+		if (gb_parse_ulong(arg, 1ul << 30, &gb_opts.max_entries) || !gb_opts.max_entries)
+			return gb_usage_error("invalid --max-entries '%s' (a number above 0)", arg);
 		return 0;
 	case 't':
 		if (gb_parse_seconds(arg, &gb_opts.timeout))

@@ -25,7 +25,8 @@ struct gb_opt {
 };
 
 enum gb_common_groups {
-	GB_OPTS_OUTPUT = 1 << 0,		     /* -o, --fields */
+	GB_OPTS_OUTPUT = 1 << 0,		     /* -o, --fields, --filter */
+	GB_OPTS_SNAPSHOT = 1 << 4,		     /* --sort, --max-entries */
 	GB_OPTS_TIMEOUT = 1 << 3,		     /* -t/--timeout */
 	GB_OPTS_BTF = 1 << 1,			     /* --btf, -v (snapshots: no timeout) */
 	GB_OPTS_BPF = GB_OPTS_BTF | GB_OPTS_TIMEOUT, /* --timeout, --btf, -v */
@@ -47,7 +48,10 @@ struct gb_applet {
 struct gb_common_opts {
 	enum out_mode mode;
 	const char *fields;
-	double timeout; /* seconds; 0 = none */
+	const char *row_filter;	   /* --filter EXPR */
+	const char *sort;	   /* --sort FIELDS */
+	unsigned long max_entries; /* --max-entries N (0: all) */
+	double timeout;		   /* seconds; 0 = none */
 	bool verbose;
 	const char *btf;
 	struct gb_container_filter filter;

@@ -1,6 +1,7 @@
 #include "event.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,32 +69,80 @@ static bool proc_json_whole; /* every field from mountnsid to the container's is
 
 static uint64_t start_boot_ns;
 
-int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols)
+/* --filter terms on container fields narrow the in-kernel container filter too (what the user-space filter
+ * would drop is then never copied out), unless a container option set it already. */
+static const struct {
+	size_t field;
+	const char **list;
+} pushed[] = {
+	{GBF_CONTAINER_NAME, &gb_opts.filter.names},  {GBF_K8S_NAMESPACE, &gb_opts.filter.k8s_namespaces},
+	{GBF_K8S_POD, &gb_opts.filter.k8s_pods},      {GBF_K8S_CONTAINER, &gb_opts.filter.k8s_containers},
+	{GBF_RUNTIME_NAME, &gb_opts.filter.runtimes},
+};
+static char *pushed_lists[sizeof(pushed) / sizeof(pushed[0])];
+
+static void push_down(const struct filter *f)
+{
+	for (size_t i = 0; f && i < filter_nterms(f); i++) {
+		int field;
+		enum filter_op op;
+		const char *value;
+		if (!filter_term(f, i, &field, &op, &value) || (op != FILTER_EQ && op != FILTER_NE) || !*value ||
+		    strchr(value, ','))
+			continue;
+		for (size_t k = 0; k < sizeof(pushed) / sizeof(pushed[0]); k++) {
+			if ((size_t)field != pushed[k].field || *pushed[k].list)
+				continue;
+			/* the list syntax of the container options: "!x" excludes x */
+			struct strbuf sb = {0};
+			sb_addf(&sb, "%s%s", op == FILTER_NE ? "!" : "", value);
+			free(pushed_lists[k]);
+			*pushed[k].list = pushed_lists[k] = (char *)sb_str(&sb);
+		}
+	}
+}
+
+struct output *gb_output_setup(const struct out_field *own, size_t nown, const char *default_cols)
 {
 	struct strbuf err = {0};
-	int rc = 0;
+	struct output *o;
 
 	start_boot_ns = gb_clock_boottime_ns();
 	for (struct container_cache *e = cache; e <= &cache[CONTAINER_CACHE]; e++)
 		e->valid = false;
 	for (struct proc_cache *e = proc_cache; e < &proc_cache[PROC_CACHE]; e++)
 		e->valid = false;
-	gb_cli_log_init(o);
-	if (output_init(o, gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields,
-			default_cols, &err)) {
+	o = output_new(gb_prog, gb_opts.mode, 1, gb_event_fields, GBF_COUNT, own, nown, gb_opts.fields, default_cols,
+		       &err);
+	if (o &&
+	    ((gb_opts.row_filter && output_set_filter(o, gb_opts.row_filter, &err)) ||
+	     ((gb_opts.sort || gb_opts.max_entries) && output_set_sort(o, gb_opts.sort, gb_opts.max_entries, &err)))) {
+		output_free(o);
+		o = NULL;
+	}
+	if (!o) {
 		gb_usage_error("%s", sb_str(&err));
-		rc = 2;
-	} else {
-		container_json_whole = true;
-		for (size_t i = GBF_RUNTIME_NAME; i <= GBF_K8S_CONTAINER; i++)
-			container_json_whole &= o->in_json[i];
-		proc_json_whole = container_json_whole && gb_opts.mode == OUT_JSON;
-		for (size_t i = GBF_MNTNS; i <= GBF_COMM; i++)
-			proc_json_whole &= o->in_json[i];
+		sb_free(&err);
+		return NULL;
 	}
 	sb_free(&err);
-	return rc;
+	gb_cli_log_init(o);
+	push_down(output_filter(o));
+	/* the fields in one piece, unless --fields picked some, or a filter or sort reads them one by one */
+	bool whole = !gb_opts.row_filter && !gb_opts.sort;
+	container_json_whole = whole;
+	for (size_t i = GBF_RUNTIME_NAME; i <= GBF_K8S_CONTAINER; i++)
+		container_json_whole &= output_in_json(o, i);
+	proc_json_whole = container_json_whole && output_json(o);
+	for (size_t i = GBF_MNTNS; i <= GBF_COMM; i++)
+		proc_json_whole &= output_in_json(o, i);
+	return o;
 }
+
+struct container_fill {
+	const struct gb_container *c;
+	const char *display;
+};
 
 static void fill_container_fields(struct output *o, const struct gb_container *c, const char *display)
 {
@@ -110,6 +159,13 @@ static void fill_container_fields(struct output *o, const struct gb_container *c
 		out_str(o, GBF_CONTAINER, display);
 }
 
+static void fill_container(struct output *o, const void *arg)
+{
+	const struct container_fill *f = arg;
+
+	fill_container_fields(o, f->c, f->display);
+}
+
 static struct container_cache *cached(struct output *o, const struct gb_container *c)
 {
 	struct container_cache *e = c ? &cache[((uintptr_t)c >> 4) % CONTAINER_CACHE] : &cache[CONTAINER_CACHE];
@@ -123,14 +179,9 @@ static struct container_cache *cached(struct output *o, const struct gb_containe
 	if (c)
 		gb_container__display(c, e->display, sizeof(e->display));
 	sb_reset(&e->json);
-	if (o->mode == OUT_JSON) {
-		/* render the members alone, in a row of their own */
-		struct out_value saved[GBF_K8S_CONTAINER - GBF_RUNTIME_NAME + 1];
-		memcpy(saved, &o->row[GBF_RUNTIME_NAME], sizeof(saved));
-		fill_container_fields(o, c, e->display);
-		out_json_members(o, GBF_RUNTIME_NAME, GBF_K8S_CONTAINER, &e->json);
-		memcpy(&o->row[GBF_RUNTIME_NAME], saved, sizeof(saved));
-	}
+	if (output_json(o)) /* the members alone, in a row of their own */
+		out_json_members_of(o, GBF_RUNTIME_NAME, GBF_K8S_CONTAINER, fill_container,
+				    &(struct container_fill){c, e->display}, &e->json);
 	return e;
 }
 
@@ -146,7 +197,7 @@ static void event_container(struct output *o, const struct gb_container *c)
 {
 	struct container_cache *e;
 
-	if (o->mode != OUT_JSON || !container_json_whole) {
+	if (!output_json(o) || !container_json_whole) {
 		gb_event_container(o, c);
 		return;
 	}
@@ -165,6 +216,14 @@ static void proc_fields(struct output *o, const struct gb_event_proc *p)
 	out_str(o, GBF_COMM, p->comm);
 }
 
+static void fill_proc(struct output *o, const void *arg)
+{
+	const struct gb_event_proc *p = arg;
+
+	proc_fields(o, p);
+	event_container(o, p->container);
+}
+
 /* JSON: the process's and its container's members in one piece, from the cache. */
 static void proc_json(struct output *o, const struct gb_event_proc *p)
 {
@@ -180,14 +239,8 @@ static void proc_json(struct output *o, const struct gb_event_proc *p)
 
 	memcpy(key.comm, p->comm, sizeof(key.comm));
 	if (!e->valid || memcmp(&e->key, &key, sizeof(key))) {
-		/* render them alone: the row is empty but for what an applet set before (nothing, see on_open) */
-		struct out_value saved[GBF_K8S_CONTAINER - GBF_MNTNS + 1];
-		memcpy(saved, &o->row[GBF_MNTNS], sizeof(saved));
-		proc_fields(o, p);
-		event_container(o, p->container);
 		sb_reset(&e->json);
-		out_json_members(o, GBF_MNTNS, GBF_K8S_CONTAINER, &e->json);
-		memcpy(&o->row[GBF_MNTNS], saved, sizeof(saved));
+		out_json_members_of(o, GBF_MNTNS, GBF_K8S_CONTAINER, fill_proc, p, &e->json);
 		e->key = key;
 		e->valid = true;
 	}

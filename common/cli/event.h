@@ -37,10 +37,11 @@ enum gb_field {
 extern const struct out_field gb_event_fields[GBF_COUNT];
 
 /*
- * Set up an applet's output: the common fields, then the applet's (numbered from GBF_COUNT), --output and
- * --fields. Returns 0, or 2 after a one-line usage error.
+ * An applet's output: the common fields, then the applet's (numbered from GBF_COUNT), --output, --fields,
+ * --filter (container terms also narrow the context's container filter: call it before the context is made),
+ * --sort and --max-entries. NULL after a one-line usage error.
  */
-int gb_output_setup(struct output *o, const struct out_field *own, size_t nown, const char *default_cols);
+struct output *gb_output_setup(const struct out_field *own, size_t nown, const char *default_cols);
 
 /* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
 void gb_event_container(struct output *o, const struct gb_container *c);

@@ -90,7 +90,7 @@ static const char *with_flags(const char *msg, struct strbuf *sb)
 static void log_line(enum gb_log_level level, const char *msg)
 {
 	print_lines(level == GB_LOG_WARN ? "warning: " : "", msg);
-	if (level != GB_LOG_WARN || !log_out || log_out->mode != OUT_JSON)
+	if (level != GB_LOG_WARN || !log_out || !output_json(log_out))
 		return;
 	if (pthread_equal(pthread_self(), main_thread)) {
 		out_record_str(log_out, "warning", "message", msg, gb_clock_realtime_ns());
@@ -142,7 +142,7 @@ static void stop_signals(sigset_t *mask)
 
 struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 {
-	GB_OPTS(gb_ctx_opts, o, .host_root = gb_opts.host_root, .btf_path = gb_opts.btf, .filter = gb_opts.filter,
+	GB_OPTS(gb_ctx_opts, o, .host_root = gb_opts.host_root, .btf_path = gb_opts.btf, .filter = &gb_opts.filter,
 		.libbpf_debug = gb_opts.verbose, .no_watch = !watch);
 
 	/* the signals gb_cli_run() takes from a signalfd: blocked before any thread of the library exists
@@ -170,7 +170,7 @@ void gb_cli_lost(void *arg, uint64_t lost, uint64_t total)
 
 void gb_cli_check_closed(struct output *out)
 {
-	if (out->closed && cli_ctx)
+	if (output_closed(out) && cli_ctx)
 		gb_ctx__stop(cli_ctx);
 }
 
@@ -226,7 +226,7 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 	}
 	output_header(out);
 	output_flush(out);
-	for (bool done = out->closed; !done;) {
+	for (bool done = output_closed(out); !done;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);
 		if (n < 0 && errno != EINTR) {
@@ -254,10 +254,10 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 		}
 		flush_pending();
 		output_flush(out);
-		done |= out->closed || gb_ctx__stopped(ctx);
+		done |= output_closed(out) || gb_ctx__stopped(ctx);
 	}
 out:
-	if (tracer && !out->closed) {
+	if (tracer && !output_closed(out)) {
 		gb_tracer__stop(tracer); /* delivers what was captured before we stopped */
 		uint64_t total = gb_tracer__lost(tracer);
 		if (total)

@@ -9,8 +9,55 @@
 #include <unistd.h>
 
 #include "escape.h"
+#include "filter.h"
+#include "reformat.h"
 
 #define OUT_FLUSH_AT (64 * 1024)
+
+/* A kept row of a snapshot: its rendering (cells or a JSON line) in keep_buf, and its sort keys. */
+struct kept_row {
+	size_t off, len;
+	size_t order; /* arrival: ties keep it */
+	struct filter_value *keys;
+};
+
+#define OUT_MAX_SORT 8
+
+struct output {
+	enum out_mode mode;
+	bool json; /* any JSON style */
+	int fd;
+	const char *prog; /* for messages */
+	const struct out_field *tables[2];
+	size_t counts[2];
+	size_t nfields;
+	int cols[OUT_MAX_FIELDS]; /* columns shown, in order */
+	size_t ncols;
+	bool in_json[OUT_MAX_FIELDS];
+	struct out_value row[OUT_MAX_FIELDS];
+	struct strbuf buf;
+	/* JSON, prepared once: "key": per field, its group (0: none), and "group":{ per group */
+	char *jkey[OUT_MAX_FIELDS];
+	unsigned char jkey_len[OUT_MAX_FIELDS];
+	unsigned char jgroup[OUT_MAX_FIELDS];
+	char *jgroup_open[OUT_MAX_FIELDS + 1];
+	bool header_done;
+	bool closed; /* the reader went away (EPIPE) */
+	/* --filter, and the fields it reads (always filled) */
+	struct filter *filter;
+	bool filtered[OUT_MAX_FIELDS];
+	struct strbuf scratch; /* a list's text for the filter */
+	struct strbuf restyle; /* a JSON line in another style */
+	/* a snapshot's rows, kept: sized columns (fit), --sort and --max-entries */
+	bool keeping, fit;
+	size_t fit_width[OUT_MAX_FIELDS];
+	struct strbuf keep_buf;
+	struct kept_row *kept;
+	size_t nkept, kept_cap;
+	int sort_field[OUT_MAX_SORT];
+	bool sort_desc[OUT_MAX_SORT];
+	size_t nsort, max_entries;
+};
 
 const struct out_field *output_field(const struct output *o, size_t idx)
 {
@@ -96,13 +143,29 @@ static void prepare_json(struct output *o)
 	}
 }
 
-int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, const struct out_field *common,
-		size_t ncommon, const struct out_field *own, size_t nown, const char *select, const char *default_cols,
-		struct strbuf *err)
+/* The kept rows' sort keys (their text copied), e.g. of a snapshot a stop interrupted. */
+static void free_kept(struct output *o)
 {
-	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < o->nkept; i++) {
+		for (size_t k = 0; o->kept[i].keys && k < o->nsort; k++)
+			if (o->kept[i].keys[k].kind == FV_STR)
+				free((char *)o->kept[i].keys[k].s);
+		free(o->kept[i].keys);
+	}
+	o->nkept = 0;
+}
+
+struct output *output_new(const char *prog, enum out_mode mode, int fd, const struct out_field *common, size_t ncommon,
+			  const struct out_field *own, size_t nown, const char *select, const char *default_cols,
+			  struct strbuf *err)
+{
+	struct output *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		abort(); /* the command line's policy: nothing sensible to do without memory */
 	o->prog = prog;
 	o->mode = mode;
+	o->json = mode != OUT_COLUMNS;
 	o->fd = fd;
 	o->tables[0] = common;
 	o->counts[0] = ncommon;
@@ -111,30 +174,131 @@ int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, 
 	o->nfields = ncommon + nown;
 	if (o->nfields > OUT_MAX_FIELDS) {
 		sb_addf(err, "internal error: too many fields");
-		return -1;
+		output_free(o);
+		return NULL;
 	}
 	prepare_json(o);
 	if (select_fields(o, select ? select : default_cols, select != NULL, err)) {
 		output_free(o);
-		return -1;
+		return NULL;
 	}
 	if (select)
-		return 0;
+		return o;
 	/* JSON carries every field unless --fields narrows it */
 	for (size_t i = 0; i < o->nfields; i++)
 		o->in_json[i] = !(output_field(o, i)->flags & OUT_F_COLONLY);
-	return 0;
+	return o;
 }
 
 void output_free(struct output *o)
 {
+	if (!o)
+		return;
 	for (size_t i = 0; i < OUT_MAX_FIELDS; i++) {
 		free(o->jkey[i]);
 		free(o->jgroup_open[i + 1]);
-		o->jkey[i] = o->jgroup_open[i + 1] = NULL;
 	}
 	sb_free(&o->buf);
-	sb_free(&o->fit_rows);
+	sb_free(&o->scratch);
+	sb_free(&o->restyle);
+	filter_free(o->filter);
+	free_kept(o);
+	free(o->kept);
+	sb_free(&o->keep_buf);
+	free(o);
+}
+
+bool output_json(const struct output *o)
+{
+	return o->json;
+}
+
+bool output_in_json(const struct output *o, size_t idx)
+{
+	return o->in_json[idx];
+}
+
+bool output_closed(const struct output *o)
+{
+	return o->closed;
+}
+
+/* A field by its JSON key (k8s.podName) or, failing that, its column header (POD); case does not matter. */
+static int lookup_field(void *arg, const char *name, size_t len)
+{
+	const struct output *o = arg;
+	int idx = find_field(o, name, len);
+
+	for (size_t i = 0; idx < 0 && i < o->nfields; i++) {
+		const char *h = output_field(o, i)->header;
+		if (strlen(h) == len && !strncasecmp(h, name, len))
+			idx = (int)i;
+	}
+	return idx;
+}
+
+static void known_fields(const struct output *o, struct strbuf *err)
+{
+	sb_adds(err, "; known fields:");
+	for (size_t i = 0; i < o->nfields; i++)
+		sb_addf(err, "%s%s", i ? "," : " ", output_field(o, i)->key);
+}
+
+int output_set_filter(struct output *o, const char *expr, struct strbuf *err)
+{
+	size_t start = err->len;
+
+	o->filter = filter_parse(expr, lookup_field, o, err);
+	if (!o->filter) {
+		if (errno == ENOMEM)
+			abort();
+		/* err is not NUL-terminated (sb_str does it), and EXPR, quoted in every message, may say "unknown
+		 * field" */
+		if (!strncmp(sb_str(err) + start, "--filter: unknown field ", 24))
+			known_fields(o, err);
+		return -1;
+	}
+	for (size_t i = 0; i < filter_nterms(o->filter); i++) {
+		int field;
+		if (filter_term(o->filter, i, &field, NULL, NULL) && field >= 0)
+			o->filtered[field] = true;
+	}
+	return 0;
+}
+
+const struct filter *output_filter(const struct output *o)
+{
+	return o->filter;
+}
+
+int output_set_sort(struct output *o, const char *spec, size_t max_entries, struct strbuf *err)
+{
+	o->max_entries = max_entries;
+	for (const char *p = spec; p && *p;) {
+		size_t len = strcspn(p, ",");
+		bool desc = len && *p == '-';
+		const char *name = p + (desc || (len && *p == '+'));
+		size_t nlen = len - (name - p);
+		int idx = nlen ? lookup_field(o, name, nlen) : -1;
+		if (idx < 0 || o->nsort == OUT_MAX_SORT) {
+			if (o->nsort == OUT_MAX_SORT)
+				sb_addf(err, "--sort: at most %d fields", OUT_MAX_SORT);
+			else if (!nlen)
+				sb_addf(err, "--sort: empty field name at position %zu in '%s'", (size_t)(p - spec) + 1,
+					spec);
+			else {
+				sb_addf(err, "--sort: unknown field '%.*s' at position %zu in '%s'", (int)nlen, name,
+					(size_t)(name - spec) + 1, spec);
+				known_fields(o, err);
+			}
+			return -1;
+		}
+		o->sort_field[o->nsort] = idx;
+		o->sort_desc[o->nsort++] = desc;
+		o->filtered[idx] = true; /* filled in every row */
+		p += len + (p[len] == ',');
+	}
+	return 0;
 }
 
 void out_begin(struct output *o)
@@ -145,9 +309,9 @@ void out_begin(struct output *o)
 
 bool out_wants(const struct output *o, size_t idx)
 {
-	if (o->in_json[idx] && o->mode == OUT_JSON)
+	if ((o->in_json[idx] && o->json) || o->filtered[idx])
 		return true;
-	if (o->mode == OUT_COLUMNS)
+	if (!o->json)
 		for (size_t c = 0; c < o->ncols; c++)
 			if (o->cols[c] == (int)idx)
 				return true;
@@ -316,69 +480,143 @@ static void write_header(struct output *o)
 
 void output_header(struct output *o)
 {
-	if (o->mode == OUT_COLUMNS && !o->header_done && !o->fit)
+	if (!o->json && !o->header_done && !o->fit)
 		write_header(o);
 }
 
-void output_fit_columns(struct output *o)
+void output_skip_header(struct output *o)
 {
-	if (o->mode != OUT_COLUMNS)
-		return;
-	o->fit = true;
-	for (size_t c = 0; c < o->ncols; c++)
-		o->fit_width[c] = strlen(output_field(o, o->cols[c])->header);
+	o->header_done = true;
 }
 
-/* Kept rows are cells of [size_t display cells][size_t length][bytes]. */
-static void fit_keep_row(struct output *o)
+/* A row's cells, kept for a snapshot: [size_t display cells][size_t length][bytes] per column. */
+static void keep_cells(struct output *o, struct strbuf *b)
 {
 	struct strbuf cell = {0};
 
 	for (size_t c = 0; c < o->ncols; c++) {
 		sb_reset(&cell);
 		size_t cells = column_value(&cell, &o->row[o->cols[c]]);
-		if (cells > o->fit_width[c])
-			o->fit_width[c] = cells;
-		sb_add(&o->fit_rows, &cells, sizeof(cells));
-		sb_add(&o->fit_rows, &cell.len, sizeof(cell.len));
-		sb_add(&o->fit_rows, cell.buf ? cell.buf : "", cell.len);
+		sb_add(b, &cells, sizeof(cells));
+		sb_add(b, &cell.len, sizeof(cell.len));
+		sb_add(b, cell.buf ? cell.buf : "", cell.len);
 	}
 	sb_free(&cell);
 }
 
-void output_fit_end(struct output *o)
+/* Walk the cells of a kept row: calls @fn for each column; returns the end. */
+static size_t kept_cells(struct output *o, size_t off,
+			 void (*fn)(struct output *o, size_t c, size_t cells, const char *s, size_t len))
 {
-	if (!o->fit)
-		return;
-	struct strbuf *b = &o->buf;
-	write_header(o);
-	for (size_t off = 0; off < o->fit_rows.len;) {
-		for (size_t c = 0; c < o->ncols; c++) {
-			size_t cells, len;
-			memcpy(&cells, o->fit_rows.buf + off, sizeof(cells));
-			memcpy(&len, o->fit_rows.buf + off + sizeof(cells), sizeof(len));
-			off += sizeof(cells) + sizeof(len);
-			sb_add(b, o->fit_rows.buf + off, len);
-			off += len;
-			if (c + 1 < o->ncols) {
-				pad(b, cells, col_width(o, c));
-				sb_addc(b, ' ');
-			}
-		}
-		sb_addc(b, '\n');
+	for (size_t c = 0; c < o->ncols; c++) {
+		size_t cells, len;
+		memcpy(&cells, o->keep_buf.buf + off, sizeof(cells));
+		memcpy(&len, o->keep_buf.buf + off + sizeof(cells), sizeof(len));
+		off += sizeof(cells) + sizeof(len);
+		fn(o, c, cells, o->keep_buf.buf + off, len);
+		off += len;
 	}
-	sb_free(&o->fit_rows);
-	o->fit = false;
+	return off;
+}
+
+static void widen(struct output *o, size_t c, size_t cells, const char *s, size_t len)
+{
+	(void)s, (void)len;
+	if (cells > o->fit_width[c])
+		o->fit_width[c] = cells;
+}
+
+static void write_cell(struct output *o, size_t c, size_t cells, const char *s, size_t len)
+{
+	sb_add(&o->buf, s, len);
+	if (c + 1 < o->ncols) {
+		pad(&o->buf, cells, col_width(o, c));
+		sb_addc(&o->buf, ' ');
+	} else {
+		sb_addc(&o->buf, '\n');
+	}
+}
+
+void output_snapshot_begin(struct output *o)
+{
+	o->keeping = true;
+	o->fit = !o->json;
+}
+
+/* Sort keys: numbers before text, a missing value last, whatever the direction. */
+static int key_cmp(const struct filter_value *a, const struct filter_value *b)
+{
+	bool an = a->kind == FV_U64 || a->kind == FV_S64 || a->kind == FV_BOOL;
+	bool bn = b->kind == FV_U64 || b->kind == FV_S64 || b->kind == FV_BOOL;
+
+	if (an && bn) {
+		/* exact across signed and unsigned */
+		bool aneg = a->kind == FV_S64 && a->i < 0, bneg = b->kind == FV_S64 && b->i < 0;
+		if (aneg != bneg)
+			return aneg ? -1 : 1;
+		if (aneg)
+			return (a->i > b->i) - (a->i < b->i);
+		uint64_t x = a->kind == FV_BOOL ? a->b : a->kind == FV_U64 ? a->u : (uint64_t)a->i;
+		uint64_t y = b->kind == FV_BOOL ? b->b : b->kind == FV_U64 ? b->u : (uint64_t)b->i;
+		return (x > y) - (x < y);
+	}
+	if (an != bn)
+		return an ? -1 : 1;
+	int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static const struct output *sorting;
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct kept_row *a = pa, *b = pb;
+
+	for (size_t k = 0; k < sorting->nsort; k++) {
+		bool ax = a->keys[k].kind == FV_ABSENT, bx = b->keys[k].kind == FV_ABSENT;
+		if (ax || bx) {
+			if (ax != bx)
+				return ax ? 1 : -1;
+			continue;
+		}
+		int c = key_cmp(&a->keys[k], &b->keys[k]);
+		if (c)
+			return sorting->sort_desc[k] ? -c : c;
+	}
+	return (a->order > b->order) - (a->order < b->order);
+}
+
+void output_snapshot_end(struct output *o)
+{
+	if (!o->keeping)
+		return;
+	if (o->nsort) {
+		sorting = o;
+		qsort(o->kept, o->nkept, sizeof(*o->kept), row_cmp);
+		sorting = NULL;
+	}
+	size_t n = o->max_entries && o->max_entries < o->nkept ? o->max_entries : o->nkept;
+	if (o->fit) {
+		for (size_t c = 0; c < o->ncols; c++)
+			o->fit_width[c] = strlen(output_field(o, o->cols[c])->header);
+		for (size_t i = 0; i < n; i++)
+			kept_cells(o, o->kept[i].off, widen);
+		write_header(o);
+		for (size_t i = 0; i < n; i++)
+			kept_cells(o, o->kept[i].off, write_cell);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			sb_add(&o->buf, o->keep_buf.buf + o->kept[i].off, o->kept[i].len);
+	}
+	free_kept(o);
+	sb_free(&o->keep_buf);
+	o->keeping = o->fit = false;
 }
 
 static void render_columns(struct output *o)
 {
 	struct strbuf *b = &o->buf;
 
-	if (o->fit) {
-		fit_keep_row(o);
-		return;
-	}
 	output_header(o);
 	for (size_t c = 0; c < o->ncols; c++) {
 		size_t cells = column_value(b, &o->row[o->cols[c]]);
@@ -433,18 +671,99 @@ static bool render_members(struct output *o, struct strbuf *b, size_t first, siz
 	return !first_member;
 }
 
-static void render_json(struct output *o)
+/* The JSON line written to @b from @start, in the style -o asked for (indented, YAML). */
+static void restyle(struct output *o, struct strbuf *b, size_t start)
 {
-	struct strbuf *b = &o->buf;
+	if (o->mode != OUT_JSON_PRETTY && o->mode != OUT_YAML)
+		return;
+	sb_reset(&o->restyle);
+	json_reformat(&o->restyle, b->buf + start, b->len - start,
+		      o->mode == OUT_YAML ? REFORMAT_YAML : REFORMAT_PRETTY);
+	b->len = start;
+	sb_add(b, o->restyle.buf, o->restyle.len);
+}
+
+static void render_json(struct output *o, struct strbuf *b)
+{
+	size_t start = b->len;
 
 	sb_addc(b, '{');
 	render_members(o, b, 0, o->nfields - 1, true);
 	sb_add(b, "}\n", 2);
+	restyle(o, b, start);
 }
 
-void out_json_members(struct output *o, size_t first, size_t last, struct strbuf *sb)
+/* The filter's view of a field of the current row. */
+static void row_value(void *arg, int field, struct filter_value *v)
 {
+	struct output *o = arg;
+	const struct out_value *x = &o->row[field];
+	const char *s;
+
+	switch (x->kind) {
+	case OUT_NONE: v->kind = FV_ABSENT; break;
+	case OUT_STR:
+	case OUT_RAW: *v = (struct filter_value){.kind = FV_STR, .s = x->str.s, .len = x->str.len}; break;
+	case OUT_U64: *v = (struct filter_value){.kind = FV_U64, .u = x->u}; break;
+	case OUT_S64: *v = (struct filter_value){.kind = FV_S64, .i = x->i}; break;
+	case OUT_BOOL: *v = (struct filter_value){.kind = FV_BOOL, .b = x->b}; break;
+	case OUT_STRV: /* the elements, space-separated, as the column shows them */
+		sb_reset(&o->scratch);
+		STRV_FOREACH (&x->v, i, s, n) {
+			if (i)
+				sb_addc(&o->scratch, ' ');
+			sb_add(&o->scratch, s, n);
+		}
+		*v = (struct filter_value){
+			.kind = FV_STR, .s = o->scratch.buf ? o->scratch.buf : "", .len = o->scratch.len};
+		break;
+	}
+}
+
+/* Keep the current row of a snapshot: its rendering and its sort keys (copied: the row points into the
+ * caller's buffers). */
+static void keep_row(struct output *o)
+{
+	if (o->nkept == o->kept_cap) {
+		o->kept_cap = o->kept_cap ? 2 * o->kept_cap : 64;
+		o->kept = realloc(o->kept, o->kept_cap * sizeof(*o->kept));
+		if (!o->kept)
+			abort();
+	}
+	struct kept_row *r = &o->kept[o->nkept];
+	*r = (struct kept_row){.off = o->keep_buf.len, .order = o->nkept};
+	if (o->fit)
+		keep_cells(o, &o->keep_buf);
+	else
+		render_json(o, &o->keep_buf);
+	r->len = o->keep_buf.len - r->off;
+	if (o->nsort && !(r->keys = calloc(o->nsort, sizeof(*r->keys))))
+		abort();
+	for (size_t k = 0; k < o->nsort; k++) {
+		row_value(o, o->sort_field[k], &r->keys[k]);
+		if (r->keys[k].kind == FV_STR) {
+			char *copy = malloc(r->keys[k].len + 1);
+			if (!copy)
+				abort();
+			memcpy(copy, r->keys[k].s, r->keys[k].len);
+			r->keys[k].s = copy;
+		}
+	}
+	o->nkept++;
+}
+
+void out_json_members_of(struct output *o, size_t first, size_t last, void (*fill)(struct output *o, const void *arg),
+			 const void *arg, struct strbuf *sb)
+{
+	struct out_value saved[OUT_MAX_FIELDS];
+	size_t n = last - first + 1;
+
+	memcpy(saved, &o->row[first], n * sizeof(*saved));
+	for (size_t i = first; i <= last; i++)
+		o->row[i].kind = OUT_NONE;
+	fill(o, arg);
 	render_members(o, sb, first, last, true);
+	memcpy(&o->row[first], saved, n * sizeof(*saved));
 }
 
 void out_raw(struct output *o, size_t idx, const char *s, size_t len)
@@ -458,8 +777,12 @@ void out_end(struct output *o)
 {
 	if (o->closed)
 		return;
-	if (o->mode == OUT_JSON)
-		render_json(o);
+	if (o->filter && !filter_match(o->filter, row_value, o))
+		return;
+	if (o->keeping)
+		keep_row(o);
+	else if (o->json)
+		render_json(o, &o->buf);
 	else
 		render_columns(o);
 	if (o->buf.len >= OUT_FLUSH_AT)
@@ -468,25 +791,44 @@ void out_end(struct output *o)
 
 void out_record(struct output *o, const char *type, const char *key, uint64_t value, uint64_t timestamp)
 {
-	if (o->mode != OUT_JSON || o->closed)
+	size_t start = o->buf.len;
+
+	if (!o->json || o->closed)
 		return;
 	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":%" PRIu64 "}\n", type, timestamp, key,
 		value);
+	restyle(o, &o->buf, start);
 }
 
 void out_record_str(struct output *o, const char *type, const char *key, const char *value, uint64_t timestamp)
 {
-	if (o->mode != OUT_JSON || o->closed)
+	size_t start = o->buf.len;
+
+	if (!o->json || o->closed)
 		return;
 	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":\"", type, timestamp, key);
 	esc_json(&o->buf, value, strlen(value));
 	sb_adds(&o->buf, "\"}\n");
+	restyle(o, &o->buf, start);
 }
 
 void out_text(struct output *o, const char *s, size_t len)
 {
-	if (!o->closed)
+	if (o->closed)
+		return;
+	if (!o->json || o->mode == OUT_JSON) {
 		sb_add(&o->buf, s, len);
+		return;
+	}
+	/* JSON lines of the caller's (a summary) in the style asked for, one by one */
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(s + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (s + off)) + 1 : len - off;
+		size_t start = o->buf.len;
+		sb_add(&o->buf, s + off, n);
+		restyle(o, &o->buf, start);
+		off += n;
+	}
 }
 
 int output_flush(struct output *o)

@@ -10,9 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "filter.h"
 #include "strbuf.h"
 
-enum out_mode { OUT_COLUMNS, OUT_JSON };
+enum out_mode {
+	OUT_COLUMNS,
+	OUT_JSON,	 /* one object per line */
+	OUT_JSON_PRETTY, /* each object indented (reformat.h) */
+	OUT_YAML,	 /* each object a YAML document */
+};
 
 enum out_kind {
 	OUT_NONE,
@@ -62,47 +68,42 @@ struct out_value {
 
 #define OUT_MAX_FIELDS 64
 
-struct output {
-	enum out_mode mode;
-	int fd;
-	const char *prog; /* for messages */
-	const struct out_field *tables[2];
-	size_t counts[2];
-	size_t nfields;
-	int cols[OUT_MAX_FIELDS]; /* columns shown, in order */
-	size_t ncols;
-	bool in_json[OUT_MAX_FIELDS];
-	struct out_value row[OUT_MAX_FIELDS];
-	struct strbuf buf;
-	/* JSON, prepared once: "key": per field, its group (0: none), and "group":{ per group */
-	char *jkey[OUT_MAX_FIELDS];
-	unsigned char jkey_len[OUT_MAX_FIELDS];
-	unsigned char jgroup[OUT_MAX_FIELDS];
-	char *jgroup_open[OUT_MAX_FIELDS + 1];
-	bool header_done;
-	bool fit; /* columns sized to their content: rows kept until output_fit_end() */
-	size_t fit_width[OUT_MAX_FIELDS];
-	struct strbuf fit_rows;
-	bool closed; /* the reader went away (EPIPE) */
-};
+struct output; /* opaque: output.c */
 
 /*
- * Set up a writer over two field tables (the common fields, then the applet's; indices continue from the
- * first into the second). @select is the user's --fields list or NULL; @default_cols the applet's default
- * columns. Returns 0, or -1 after writing a one-line error naming the unknown field to @err.
+ * A writer over two field tables (the common fields, then the applet's; indices continue from the first into
+ * the second). @select is the user's --fields list or NULL; @default_cols the applet's default columns.
+ * Returns it, or NULL after writing a one-line error naming the unknown field to @err (aborts without memory).
  */
-int output_init(struct output *o, const char *prog, enum out_mode mode, int fd, const struct out_field *common,
-		size_t ncommon, const struct out_field *own, size_t nown, const char *select, const char *default_cols,
-		struct strbuf *err);
+struct output *output_new(const char *prog, enum out_mode mode, int fd, const struct out_field *common, size_t ncommon,
+			  const struct out_field *own, size_t nown, const char *select, const char *default_cols,
+			  struct strbuf *err);
 void output_free(struct output *o);
 const struct out_field *output_field(const struct output *o, size_t idx);
+/* Whether records are JSON (in any of its styles), whether field @idx is in them, whether the reader left. */
+bool output_json(const struct output *o);
+bool output_in_json(const struct output *o, size_t idx);
+bool output_closed(const struct output *o);
 
-/* Columns sized to their content, like `docker ps`: rows are kept, then output_fit_end() buffers the header
- * and every row. For a snapshot; a stream keeps the fixed widths. */
-void output_fit_columns(struct output *o);
-void output_fit_end(struct output *o);
+/* --filter: only rows that match @expr (filter.h) are written. Returns 0, or -1 after writing a one-line error
+ * to @err. A field the filter names is always filled (out_wants). */
+int output_set_filter(struct output *o, const char *expr, struct strbuf *err);
+/* The terms of the filter (pushed down into the kernel where they can be): NULL if none. */
+const struct filter *output_filter(const struct output *o);
+/* --sort FIELD[,-FIELD...] (a leading '-': descending) and --max-entries N (0: all) for snapshots: rows
+ * between output_snapshot_begin() and _end() are kept, sorted and cut. Returns 0, or -1 after an error in
+ * @err. */
+int output_set_sort(struct output *o, const char *spec, size_t max_entries, struct strbuf *err);
+
+/* A snapshot: its rows are kept until output_snapshot_end(), which sorts them (--sort), keeps the first
+ * --max-entries, and writes them; columns are sized to their content, like `docker ps`. A stream keeps the
+ * fixed widths and writes each row at once. */
+void output_snapshot_begin(struct output *o);
+void output_snapshot_end(struct output *o);
 /* Columns: buffer the header line (once). */
 void output_header(struct output *o);
+/* Columns: no header line (the caller writes a table of its own). */
+void output_skip_header(struct output *o);
 /* Start a new row; every value is unset (unset values are omitted from JSON and shown as "-" in columns). */
 void out_begin(struct output *o);
 void out_str(struct output *o, size_t idx, const char *s);
@@ -112,10 +113,12 @@ void out_s64(struct output *o, size_t idx, int64_t v);
 void out_bool(struct output *o, size_t idx, bool v);
 void out_strv(struct output *o, size_t idx, const struct out_strv *v);
 bool out_wants(const struct output *o, size_t idx);
-/* JSON: the members for fields @first..@last of the current row, as render would write them (grouped,
- * escaped, no leading comma), appended to @sb; then they can be set again in one piece with out_raw(),
- * e.g. for a container whose eight fields are the same in every event. */
-void out_json_members(struct output *o, size_t first, size_t last, struct strbuf *sb);
+/* JSON: the members of fields @first..@last as @fill(o, @arg) sets them, in a row of their own (the current
+ * row is left as it was), rendered as out_end would (grouped, escaped, no leading comma) and appended to @sb;
+ * then they can be set in one piece with out_raw(), e.g. for a container whose eight fields are the same in
+ * every event. */
+void out_json_members_of(struct output *o, size_t first, size_t last, void (*fill)(struct output *o, const void *arg),
+			 const void *arg, struct strbuf *sb);
 /* Put pre-rendered JSON members in the row at @idx (the fields they cover must be left unset). */
 void out_raw(struct output *o, size_t idx, const char *s, size_t len);
 /* Render the row into the buffer (flushing when it is large). */

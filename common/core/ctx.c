@@ -163,6 +163,10 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 		errno = EINVAL;
 		return NULL;
 	}
+	if (opts && !gb_opts_valid("gb_ctx__new", opts, opts->sz, sizeof(*opts))) {
+		errno = EINVAL;
+		return NULL;
+	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return NULL;
@@ -170,8 +174,8 @@ struct gb_ctx *gb_ctx__new(const struct gb_ctx_opts *opts)
 	ctx->open_watcher = open_watcher;
 	ctx->host_root = dup_or_null(OPT(opts, host_root));
 	ctx->btf_path = dup_or_null(OPT(opts, btf_path));
-	struct gb_container_filter f = OPT(opts, filter);
-	copy_filter(&ctx->filter, &f);
+	const struct gb_container_filter *f = OPT(opts, filter);
+	copy_filter(&ctx->filter, f ? f : &(struct gb_container_filter){0});
 	gb_clock_init();
 	gb_tracer_libbpf_debug(OPT(opts, libbpf_debug));
 	the_ctx = ctx;

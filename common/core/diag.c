@@ -102,3 +102,15 @@ void gb_startup_step(const char *fmt, ...)
 	gb_log(GB_LOG_DEBUG, "start-up: %.1f ms: %s",
 	       (now.tv_sec - process_start.tv_sec) * 1e3 + (now.tv_nsec - process_start.tv_nsec) / 1e6, what);
 }
+
+bool gb_opts_valid(const char *fn, const void *opts, size_t sz, size_t known)
+{
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)opts)[i]) {
+			gb_err("%s: the options set members this library does not know (%zu bytes, this library knows "
+			       "%zu): built against a newer gadgetbox.h?",
+			       fn, sz, known);
+			return false;
+		}
+	return true;
+}

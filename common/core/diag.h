@@ -6,6 +6,8 @@
 #define GADGETBOX_DIAG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "gadgetbox.h"
 
@@ -18,6 +20,10 @@ void gb_vlog(enum gb_log_level level, const char *fmt, va_list ap) __attribute__
 void gb_warn_once(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A step of start-up, with the milliseconds since the process started, at GB_LOG_DEBUG (-v shows them). */
 void gb_startup_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* libbpf's OPTS_VALID: options from a caller built against a newer header (@sz larger than the @known size
+ * this library has) are accepted only if every byte it does not know is zero; otherwise says so (@fn) and
+ * returns false. A newer member we would silently ignore could change what the caller asked for. */
+bool gb_opts_valid(const char *fn, const void *opts, size_t sz, size_t known);
 /* Whether anyone listens at @level (to skip building expensive messages). */
 int gb_log_enabled(void);
 

@@ -256,6 +256,10 @@ void *gb_kind_new(struct gb_ctx *ctx, const char *fn, const void *opts, size_t m
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!gb_opts_valid(fn, opts, sz, max_sz)) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if ((err = gb_bpf_preflight(gb_ctx_btf_path(ctx)))) {
 		errno = -err;
 		return NULL;
@@ -266,7 +270,8 @@ void *gb_kind_new(struct gb_ctx *ctx, const char *fn, const void *opts, size_t m
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* a newer caller's members we do not know are left out; an older caller's missing ones stay zero */
+	/* a newer caller's members we do not know are zero (gb_opts_valid); an older caller's missing ones stay
+	 * zero */
 	memcpy(k + opts_off, opts, sz < max_sz ? sz : max_sz);
 	return k;
 }

@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	gb_set_log(on_log, NULL);
-	GB_OPTS(gb_ctx_opts, co, .filter.names = argc > 2 ? argv[2] : NULL);
+	struct gb_container_filter filter = {.names = argc > 2 ? argv[2] : NULL};
+	GB_OPTS(gb_ctx_opts, co, .filter = &filter);
 	if (!(ctx = gb_ctx__new(&co)))
 		return 1;
 	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .failed = true);

@@ -338,8 +338,12 @@ TEST(test_parse_args_help_lists_every_option_and_exits_0)
 		"  -p, --pid PID              trace this process only\n"
 		"  -n, --name NAME            only commands whose name contains NAME\n"
 		"      --max-things N         capture at most N things\n"
-		"  -o, --output FORMAT        output format: columns (default) or json (one object per line)\n"
+		"  -o, --output FORMAT        output format: columns (default), json (one object per line), jsonpretty "
+		"(indented) or yaml\n"
 		"      --fields LIST          comma-separated fields to show (columns) or include (json)\n"
+		"      --filter EXPR          only rows where FIELD==VALUE (also !=, ~REGEX, !~, >, >=, <, <=; terms "
+		"joined "
+		"with ',' must all hold)\n"
 		"      --timeout SECONDS      stop after SECONDS\n"
 		"      --btf PATH             kernel BTF file, for kernels without /sys/kernel/btf/vmlinux\n"
 		"  -v, --verbose              print the start-up steps with their times, and libbpf's debug messages\n"
@@ -370,10 +374,14 @@ TEST(test_parse_args_that_succeeds_returns_to_its_caller)
 
 TEST(test_parse_args_exits_2_on_unknown_output_format)
 {
-	CHECK_USAGE_ERROR(&fake, "fake: unknown output format 'xml' (use columns or json) (see 'fake --help')\n",
-			  "fake", "-o", "xml");
-	CHECK_USAGE_ERROR(&fake, "fake: unknown output format 'JSON' (use columns or json) (see 'fake --help')\n",
-			  "fake", "--output=JSON");
+	CHECK_USAGE_ERROR(
+		&fake,
+		"fake: unknown output format 'xml' (use columns, json, jsonpretty or yaml) (see 'fake --help')\n",
+		"fake", "-o", "xml");
+	CHECK_USAGE_ERROR(
+		&fake,
+		"fake: unknown output format 'JSON' (use columns, json, jsonpretty or yaml) (see 'fake --help')\n",
+		"fake", "--output=JSON");
 }
 
 TEST(test_parse_args_exits_2_on_unknown_options)
