@@ -38,7 +38,7 @@ PREFIX ?= /usr/local
 # every header of ours, for the host-compiled tests' dependencies
 HDRS := $(wildcard common/*.h common/*/*.h bpf/*.h)
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
-UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c) common/core/diag.c common/gadgets/decode.c \
+UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) common/core/diag.c \
 	$(filter-out %/frontend.c %/event.c %/stream.c,$(wildcard common/cli/*.c)) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -54,7 +54,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 2000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
-FUZZ_COMMON := common/gadgets/decode.c common/core/diag.c $(wildcard common/util/*.c common/dns/*.c) \
+FUZZ_COMMON := common/core/diag.c $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -118,7 +118,7 @@ gadgetbox: $(OBJS) $(LIB)
 # make install PREFIX=DIR: the header, the library and its pkg-config file (and the binary)
 install: gadgetbox $(LIB)
 	install -D -m 644 common/gadgetbox.h $(DESTDIR)$(PREFIX)/include/gadgetbox.h
-	@# the DNS decoder's types (struct gb_dns_msg of gb_dns_event.dns), with the buffer type it uses
+	@# the DNS decoder's types (struct gb_dns_msg of gb_dns_event.dns)
 	install -D -m 644 common/dnsmsg.h $(DESTDIR)$(PREFIX)/include/gadgetbox/dnsmsg.h
 	install -D -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libgadgetbox.a
 	install -D -m 755 gadgetbox $(DESTDIR)$(PREFIX)/bin/gadgetbox

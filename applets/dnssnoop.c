@@ -12,6 +12,7 @@
 #include "escape.h"
 #include "event.h"
 #include "frontend.h"
+#include "jsonw.h"
 #include "stream.h"
 #include "gadgetbox.h"
 #include "applets.h"
@@ -272,81 +273,87 @@ static void format_endpoint(char *buf, size_t size, int family, const uint8_t *a
 	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, port);
 }
 
-static void json_key(struct strbuf *sb, const char *key)
-{
-	sb_addc(sb, '"');
-	sb_adds(sb, key);
-	sb_adds(sb, "\":");
-}
-
-static void json_strn(struct strbuf *sb, const char *key, const char *s, size_t len)
-{
-	if (key)
-		json_key(sb, key);
-	sb_addc(sb, '"');
-	esc_json(sb, s, len);
-	sb_addc(sb, '"');
-}
-
-static void json_name(struct strbuf *sb, const char *key, const struct gb_dns_name *n)
-{
-	json_strn(sb, key, n->text, n->text_len);
-}
-
+/* The nested JSON members of a message, each appended to @sb as one "key":value member (out_raw). */
 static void json_questions(struct strbuf *sb, const struct gb_dns_msg *m)
 {
 	char b1[GB_DNS_NAME_BUF], b2[GB_DNS_NAME_BUF];
+	struct jsonw w;
 
-	sb_adds(sb, "\"questions\":[");
+	jw_init_members(&w, sb, true);
+	jw_member_arr_begin(&w, "questions");
 	for (size_t i = 0; i < m->nqd; i++) {
 		const struct gb_dns_question *q = &m->qd[i];
-		sb_adds(sb, i ? ",{" : "{");
-		json_name(sb, "name", &q->name);
-		sb_addf(sb, ",\"type\":\"%s\",\"class\":\"%s\"}", gb_dns_type_name(q->type, b1),
-			gb_dns_class_name(q->class, b2));
+		jw_obj_begin(&w);
+		jw_member_strn(&w, "name", q->name.text, q->name.text_len);
+		jw_member_str(&w, "type", gb_dns_type_name(q->type, b1));
+		jw_member_str(&w, "class", gb_dns_class_name(q->class, b2));
+		jw_obj_end(&w);
 	}
-	sb_addc(sb, ']');
+	jw_arr_end(&w);
 }
 
 static void json_rrs(struct strbuf *sb, const char *key, const struct gb_dns_rr *rrs, size_t n)
 {
 	char b1[GB_DNS_NAME_BUF], b2[GB_DNS_NAME_BUF];
+	struct jsonw w;
 
-	sb_addc(sb, '"');
-	sb_adds(sb, key);
-	sb_adds(sb, "\":[");
-	for (size_t i = 0, first = 1; i < n; i++) {
+	jw_init_members(&w, sb, true);
+	jw_member_arr_begin(&w, key);
+	for (size_t i = 0; i < n; i++) {
 		const struct gb_dns_rr *r = &rrs[i];
 		if (r->type == GB_DNS_T_OPT)
 			continue; /* "edns" shows it */
-		sb_adds(sb, first ? "{" : ",{");
-		first = 0;
-		json_name(sb, "name", &r->name);
-		sb_addf(sb, ",\"type\":\"%s\",\"class\":\"%s\",\"ttl\":%u,", gb_dns_type_name(r->type, b1),
-			gb_dns_class_name(r->class, b2), r->ttl);
-		json_strn(sb, "data", r->text, r->text_len);
-		if (r->bad_rdata) {
-			sb_addc(sb, ',');
-			json_strn(sb, "malformed", r->bad_rdata, strlen(r->bad_rdata));
-		}
-		sb_addc(sb, '}');
+		jw_obj_begin(&w);
+		jw_member_strn(&w, "name", r->name.text, r->name.text_len);
+		jw_member_str(&w, "type", gb_dns_type_name(r->type, b1));
+		jw_member_str(&w, "class", gb_dns_class_name(r->class, b2));
+		jw_member_u64(&w, "ttl", r->ttl);
+		jw_member_strn(&w, "data", r->text, r->text_len);
+		if (r->bad_rdata)
+			jw_member_str(&w, "malformed", r->bad_rdata);
+		jw_obj_end(&w);
 	}
-	sb_addc(sb, ']');
+	jw_arr_end(&w);
 }
 
 static void json_edns(struct strbuf *sb, const struct gb_dns_edns *x)
 {
 	char b[GB_DNS_NAME_BUF];
+	struct jsonw w;
 
-	sb_addf(sb, "\"edns\":{\"udpSize\":%u,\"version\":%u,\"do\":%s,\"extendedRcode\":%u,\"options\":[", x->udp_size,
-		x->version, x->do_bit ? "true" : "false", x->ext_rcode);
+	jw_init_members(&w, sb, true);
+	jw_member_obj_begin(&w, "edns");
+	jw_member_u64(&w, "udpSize", x->udp_size);
+	jw_member_u64(&w, "version", x->version);
+	jw_member_bool(&w, "do", x->do_bit);
+	jw_member_u64(&w, "extendedRcode", x->ext_rcode);
+	jw_member_arr_begin(&w, "options");
 	for (size_t i = 0; i < x->nopts; i++) {
 		const struct gb_dns_opt *o = &x->opts[i];
-		sb_addf(sb, "%s{\"code\":%u,\"name\":\"%s\",", i ? "," : "", o->code, gb_dns_opt_name(o->code, b));
-		json_strn(sb, "data", o->text ? o->text : "", o->text ? strlen(o->text) : 0);
-		sb_addc(sb, '}');
+		jw_obj_begin(&w);
+		jw_member_u64(&w, "code", o->code);
+		jw_member_str(&w, "name", gb_dns_opt_name(o->code, b));
+		jw_member_str(&w, "data", o->text ? o->text : "");
+		jw_obj_end(&w);
 	}
-	sb_adds(sb, "]}");
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+}
+
+static void json_addresses(struct strbuf *sb, const struct gb_dns_msg *m)
+{
+	struct jsonw w;
+
+	jw_init_members(&w, sb, true);
+	jw_member_arr_begin(&w, "addresses");
+	for (size_t i = 0; i < m->nan; i++) {
+		char a[INET6_ADDRSTRLEN];
+		if (!m->an[i].addr)
+			continue;
+		format_addr(a, sizeof(a), m->an[i].addr_len == 16 ? AF_INET6 : AF_INET, m->an[i].addr);
+		jw_str(&w, a);
+	}
+	jw_arr_end(&w);
 }
 
 static void print_event(void *arg, const struct gb_dns_event *e)
@@ -428,15 +435,7 @@ static void print_event(void *arg, const struct gb_dns_event *e)
 		out_strn(out, DNF_ANSWERS, sb[1].buf, sb[1].len);
 	if (output_json(out)) {
 		if (m->qr && !timeout) {
-			sb_adds(&sb[2], "\"addresses\":[");
-			for (size_t i = 0, n = 0; i < m->nan; i++) {
-				char a[INET6_ADDRSTRLEN];
-				if (!m->an[i].addr)
-					continue;
-				format_addr(a, sizeof(a), m->an[i].addr_len == 16 ? AF_INET6 : AF_INET, m->an[i].addr);
-				sb_addf(&sb[2], "%s\"%s\"", n++ ? "," : "", a);
-			}
-			sb_addc(&sb[2], ']');
+			json_addresses(&sb[2], m);
 			out_raw(out, DNF_ADDRESSES, sb[2].buf, sb[2].len);
 		}
 		json_questions(&sb[3], m);
@@ -625,23 +624,34 @@ static void print_summary(void *arg)
 			sb_addc(&sb, '\n');
 			continue;
 		}
-		sb_addf(&sb, "{\"type\":\"summary\",\"timestamp\":%llu,", (unsigned long long)now);
-		json_strn(&sb, "container", s->display, strlen(s->display));
-		sb_addc(&sb, ',');
-		json_strn(&sb, "containerId", s->id, strlen(s->id));
-		sb_addf(&sb,
-			",\"queries\":%lu,\"responses\":%lu,\"nxdomain\":%lu,\"servfail\":%lu,\"otherErrors\":%lu,"
-			"\"timeouts\":%lu,\"malformed\":%lu",
-			s->queries, s->responses, s->nxdomain, s->servfail, s->other_errors, s->timeouts, s->malformed);
-		if (p50 >= 0)
-			sb_addf(&sb, ",\"latencyP50Ms\":%.3f,\"latencyP99Ms\":%.3f", p50, p99);
-		sb_adds(&sb, ",\"topNames\":[");
-		for (size_t j = 0; j < s->nnames && j < 10; j++) {
-			sb_adds(&sb, j ? ",{" : "{");
-			json_strn(&sb, "name", s->names[j].name, strlen(s->names[j].name));
-			sb_addf(&sb, ",\"count\":%lu}", s->names[j].n);
+		struct jsonw w;
+		jw_init(&w, &sb);
+		jw_obj_begin(&w);
+		jw_member_str(&w, "type", "summary");
+		jw_member_u64(&w, "timestamp", now);
+		jw_member_str(&w, "container", s->display);
+		jw_member_str(&w, "containerId", s->id);
+		jw_member_u64(&w, "queries", s->queries);
+		jw_member_u64(&w, "responses", s->responses);
+		jw_member_u64(&w, "nxdomain", s->nxdomain);
+		jw_member_u64(&w, "servfail", s->servfail);
+		jw_member_u64(&w, "otherErrors", s->other_errors);
+		jw_member_u64(&w, "timeouts", s->timeouts);
+		jw_member_u64(&w, "malformed", s->malformed);
+		if (p50 >= 0) {
+			jw_member_double(&w, "latencyP50Ms", p50, 3);
+			jw_member_double(&w, "latencyP99Ms", p99, 3);
 		}
-		sb_adds(&sb, "]}\n");
+		jw_member_arr_begin(&w, "topNames");
+		for (size_t j = 0; j < s->nnames && j < 10; j++) {
+			jw_obj_begin(&w);
+			jw_member_str(&w, "name", s->names[j].name);
+			jw_member_u64(&w, "count", s->names[j].n);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		sb_addc(&sb, '\n');
 	}
 	out_text(out, sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);

@@ -12,6 +12,7 @@
 
 #include "escape.h"
 #include "frontend.h"
+#include "jsonw.h"
 #include "gadgetbox.h"
 #include "strbuf.h"
 #include "applets.h"
@@ -269,14 +270,19 @@ static void print_rows(const struct gb_seccomp_record *r)
 		snprintf(nr, sizeof(nr), "syscall%u", u->nr);
 		const char *name = u->name ? u->name : nr;
 		if (env.format == FMT_JSON) {
-			sb_adds(&sb, "{\"container\":\"");
-			esc_json(&sb, display, strlen(display));
-			sb_adds(&sb, "\",\"containerId\":\"");
-			esc_json(&sb, r->container->id, strlen(r->container->id));
-			sb_addf(&sb, "\",\"syscall\":\"%s\",\"nr\":%u,\"arch\":\"%s\",\"count\":%llu,\"firstComm\":\"",
-				name, u->nr, u->compat ? r->arch32 : r->arch, (unsigned long long)u->count);
-			esc_json(&sb, u->first_comm, strlen(u->first_comm));
-			sb_addf(&sb, "\",\"fromStart\":%s}\n", r->from_start ? "true" : "false");
+			struct jsonw w;
+			jw_init(&w, &sb);
+			jw_obj_begin(&w);
+			jw_member_str(&w, "container", display);
+			jw_member_str(&w, "containerId", r->container->id);
+			jw_member_str(&w, "syscall", name);
+			jw_member_u64(&w, "nr", u->nr);
+			jw_member_str(&w, "arch", u->compat ? r->arch32 : r->arch);
+			jw_member_u64(&w, "count", u->count);
+			jw_member_str(&w, "firstComm", u->first_comm);
+			jw_member_bool(&w, "fromStart", r->from_start);
+			jw_obj_end(&w);
+			sb_addc(&sb, '\n');
 		} else {
 			if (!i)
 				sb_addf(&sb, "%-24s %-22s %10s  %-16s %s\n", "CONTAINER", "SYSCALL", "COUNT",

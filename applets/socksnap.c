@@ -9,6 +9,7 @@
 #include "escape.h"
 #include "event.h"
 #include "frontend.h"
+#include "jsonw.h"
 #include "gadgetbox.h"
 #include "applets.h"
 
@@ -466,15 +467,20 @@ static void print_sock(const struct sock_copy *d, const char *change)
 	sb_reset(&procs);
 	if (output_json(out)) {
 		/* "processes":[{"pid":1,"comm":"nginx","fd":3,"uid":0,"mountnsid":4026532}] */
-		sb_adds(&procs, "\"processes\":[");
+		struct jsonw w;
+		jw_init_members(&w, &procs, true);
+		jw_member_arr_begin(&w, "processes");
 		for (size_t i = 0; i < s->nowners; i++) {
 			const struct gb_sock_owner *o = &s->owners[i];
-			sb_addf(&procs, "%s{\"pid\":%u,\"comm\":\"", i ? "," : "", o->pid);
-			esc_json(&procs, o->comm, strnlen(o->comm, sizeof(o->comm)));
-			sb_addf(&procs, "\",\"fd\":%u,\"uid\":%u,\"mountnsid\":%llu}", o->fd, o->uid,
-				(unsigned long long)o->mntns);
+			jw_obj_begin(&w);
+			jw_member_u64(&w, "pid", o->pid);
+			jw_member_strn(&w, "comm", o->comm, strnlen(o->comm, sizeof(o->comm)));
+			jw_member_u64(&w, "fd", o->fd);
+			jw_member_u64(&w, "uid", o->uid);
+			jw_member_u64(&w, "mountnsid", o->mntns);
+			jw_obj_end(&w);
 		}
-		sb_addc(&procs, ']');
+		jw_arr_end(&w);
 		out_raw(out, SSF_PROCESS, procs.buf, procs.len);
 	} else if (s->nowners) {
 		/* users:(("nginx",pid=12,fd=3),...) like ss -p */

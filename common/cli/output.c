@@ -10,6 +10,7 @@
 
 #include "escape.h"
 #include "filter.h"
+#include "jsonw.h"
 #include "reformat.h"
 
 #define OUT_FLUSH_AT (64 * 1024)
@@ -789,27 +790,44 @@ void out_end(struct output *o)
 		output_flush(o);
 }
 
+/* {"type":TYPE,"timestamp":N, then the caller's member: the writer is left inside the object. */
+static void record_begin(struct output *o, struct jsonw *w, const char *type, uint64_t timestamp)
+{
+	jw_init(w, &o->buf);
+	jw_obj_begin(w);
+	jw_member_str(w, "type", type);
+	jw_member_u64(w, "timestamp", timestamp);
+}
+
+static void record_end(struct output *o, struct jsonw *w, size_t start)
+{
+	jw_obj_end(w);
+	sb_addc(&o->buf, '\n');
+	restyle(o, &o->buf, start);
+}
+
 void out_record(struct output *o, const char *type, const char *key, uint64_t value, uint64_t timestamp)
 {
 	size_t start = o->buf.len;
+	struct jsonw w;
 
 	if (!o->json || o->closed)
 		return;
-	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":%" PRIu64 "}\n", type, timestamp, key,
-		value);
-	restyle(o, &o->buf, start);
+	record_begin(o, &w, type, timestamp);
+	jw_member_u64(&w, key, value);
+	record_end(o, &w, start);
 }
 
 void out_record_str(struct output *o, const char *type, const char *key, const char *value, uint64_t timestamp)
 {
 	size_t start = o->buf.len;
+	struct jsonw w;
 
 	if (!o->json || o->closed)
 		return;
-	sb_addf(&o->buf, "{\"type\":\"%s\",\"timestamp\":%" PRIu64 ",\"%s\":\"", type, timestamp, key);
-	esc_json(&o->buf, value, strlen(value));
-	sb_adds(&o->buf, "\"}\n");
-	restyle(o, &o->buf, start);
+	record_begin(o, &w, type, timestamp);
+	jw_member_str(&w, key, value);
+	record_end(o, &w, start);
 }
 
 void out_text(struct output *o, const char *s, size_t len)
