@@ -160,7 +160,7 @@ def test_default_listening_and_filters(containers, workload_dir):
     lines = socksnap("-a", "-t", "-c", name).stdout.decode().splitlines()
     assert lines[0].split()[:5] == ["CONTAINER", "NETID", "STATE", "RECV-Q", "SEND-Q"]
     assert any(f"0.0.0.0:{PORT}" in line and "LISTEN" in line and f'users:(("sockets",pid={pid},fd=' in line
-               for line in lines[1:])
+               for line in lines[1:]), (pid, lines)
     r = socksnap("--state", "bogus", check=False)
     assert r.returncode == 2 and b"unknown socket state 'bogus'" in r.stderr
 
