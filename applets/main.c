@@ -8,6 +8,7 @@
 
 #include "frontend.h"
 #include "applets.h"
+#include "strbuf.h"
 #include "versions.h" /* written by scripts/build-deps.sh: what went into this binary */
 
 #ifndef GADGETBOX_VERSION
@@ -78,6 +79,9 @@ int main(int argc, char **argv)
 	const char *name = base ? base + 1 : (argc > 0 ? argv[0] : "gadgetbox");
 	const struct gb_applet *a = find_applet(name);
 
+	/* the library goes on without memory where it can (losing what did not fit); a command line has nothing
+	 * better to do than stop */
+	sb_abort_on_oom(true);
 	if (!a) { /* called as gadgetbox (or any other name): the first argument picks */
 		if (argc < 2 || !strcmp(argv[1], "--list") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			list_applets(stdout);

@@ -173,7 +173,8 @@ struct gb_dns_msg {
 
 /*
  * Decodes one message into @m (see the top of this file). Returns 0 when it decoded without any problem,
- * -EBADMSG when `malformed` is set (fatal or not: see `complete`), -EMSGSIZE for more than 65535 bytes.
+ * -EBADMSG when `malformed` is set (fatal or not: see `complete`), -EMSGSIZE for more than 65535 bytes, -ENOMEM
+ * when memory ran out (`malformed` says so; what was decoded before stays).
  */
 int gb_dns_parse(struct gb_dns_msg *m, const void *buf, size_t len);
 /* Releases the storage of @m (NULL allowed); @m is a zeroed struct again. */

@@ -17,9 +17,10 @@
  * Conventions (libbpf's): opaque objects with noun__verb names; options structs whose first member is their
  * own size (fill them with GB_OPTS so new members never break old callers; a NULL context option means all
  * defaults, a tracer needs at least its event callback); constructors return NULL and set errno, other calls
- * return 0 or a negative errno; frees accept NULL. The library never writes to stdout or stderr (but for
- * abort() when out of memory), never changes signal dispositions and never reads globals of a program:
- * messages go to the callback set with gb_set_log().
+ * return 0 or a negative errno; frees accept NULL. The library never writes to stdout or stderr, never aborts
+ * (out of memory, a constructor returns NULL with ENOMEM, and what an event or record could not be kept for is
+ * counted as lost or said in a warning), never changes signal dispositions and never reads globals of a
+ * program: messages go to the callback set with gb_set_log().
  *
  * Callbacks: event and container callbacks run on the caller's thread, inside gb_ctx__poll(), gb_ctx__run(),
  * gb_ctx__subscribe(), gb_tracer__snapshot(), gb_tracer__stop()/__free() and gb_ctx__free(); the pointers

@@ -338,8 +338,12 @@ static void add(struct gb_container *c)
 			 &c->k8s_pod_uid, &c->k8s_container, &c->cgroup_path,	&c->sandbox_id};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (!*strs[i])
-			*strs[i] = strdup(empty);
+		if (!*strs[i] && !(*strs[i] = strdup(empty))) {
+			/* out of memory: left out now, found again at a later scan */
+			gb_warn_once("out of memory: a container was left out of the table for now");
+			container_free(c);
+			return;
+		}
 	c->selected = matches(c);
 	c->generation = ++generations;
 	/* the same container described again (renamed, or its state appeared): update it in place; the hooks

@@ -93,7 +93,8 @@ long gb_read_fd(int fd, struct strbuf *out, size_t max)
 	size_t start = out->len;
 
 	for (;;) {
-		sb_reserve(out, 16384);
+		if (!sb_reserve(out, 16384))
+			return -ENOMEM;
 		ssize_t n = read(fd, out->buf + out->len, out->cap - out->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;

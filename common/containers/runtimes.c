@@ -276,13 +276,21 @@ static void kvs_add(struct kvs *a, const char *key, size_t klen, const char *val
 		if (strlen(a->v[i].key) == klen && !strncmp(a->v[i].key, key, klen))
 			return; /* first source wins */
 	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = realloc(a->v, a->cap * sizeof(*a->v));
-		if (!a->v)
-			abort();
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		void *v = realloc(a->v, cap * sizeof(*a->v));
+		if (!v) /* out of memory: this annotation or label is left out */
+			return;
+		a->v = v;
+		a->cap = cap;
 	}
-	a->v[a->n].key = strndup(key, klen);
-	a->v[a->n].value = strdup(value);
+	char *k = strndup(key, klen), *val = strdup(value);
+	if (!k || !val) {
+		free(k);
+		free(val);
+		return;
+	}
+	a->v[a->n].key = k;
+	a->v[a->n].value = val;
 	a->n++;
 }
 

@@ -123,10 +123,13 @@ void gb_ctx_apply_exits(struct gb_ctx *ctx)
 
 /* ---- sources: the record path ---- */
 
-void gb_keep_record(struct strbuf *sb, const void *data, size_t size)
+bool gb_keep_record(struct strbuf *sb, const void *data, size_t size)
 {
+	if (!sb_reserve(sb, sizeof(size) + size))
+		return false;
 	sb_add(sb, &size, sizeof(size));
 	sb_add(sb, data, size);
+	return true;
 }
 
 void *gb_next_record(const struct strbuf *sb, size_t *off, size_t *size)
@@ -147,11 +150,10 @@ static int on_record(void *arg, void *data, size_t size)
 	const struct gb_new_ns *new_ns = data;
 
 	if (s->early_mode) {
-		if (s->early.len + sizeof(size) + size > EARLY_MAX) {
+		if (s->early.len + sizeof(size) + size > EARLY_MAX || !gb_keep_record(&s->early, data, size)) {
 			s->lost++;	 /* libbpf has consumed it: counted with the kernel's losses */
 			return -ENOBUFS; /* the rest stays in the ring buffer until the scan is done */
 		}
-		gb_keep_record(&s->early, data, size);
 		return 0;
 	}
 	if (size >= sizeof(*exit_rec) && exit_rec->kind == GB_RECORD_CONTAINER_EXIT) {

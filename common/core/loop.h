@@ -103,9 +103,9 @@ void gb_source_wait_scan(struct gb_source *s);
  * delivered, or a negative errno. */
 int gb_source_consume(struct gb_source *s);
 
-/* Records kept in user space (early, held), as [size_t size][bytes]...: append one; the one at *@off (its
- * bytes and size), moving *@off past it, or NULL at the end. */
-void gb_keep_record(struct strbuf *sb, const void *data, size_t size);
+/* Records kept in user space (early, held), as [size_t size][bytes]...: append one (false: no memory, nothing
+ * appended); the one at *@off (its bytes and size), moving *@off past it, or NULL at the end. */
+bool gb_keep_record(struct strbuf *sb, const void *data, size_t size);
 void *gb_next_record(const struct strbuf *sb, size_t *off, size_t *size);
 
 const struct gb_container_filter *gb_ctx_filter(const struct gb_ctx *ctx);

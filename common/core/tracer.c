@@ -347,8 +347,10 @@ static int hold_or_deliver(struct gb_tracer *t, const void *data, size_t size)
 
 	/* behind the namespace's held events, or held itself */
 	if (held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, false)) {
-		if (t->held.len + size > HOLD_MAX || (!held_ns(t, p->mntns_id) && t->nheld_ns == GB_MAX_HELD_NS)) {
-			int rc = release_held(t, true); /* no room to wait: what is held goes first, as it is */
+		/* no room (or memory) to wait: what is held goes first, as it is */
+		if (t->held.len + size > HOLD_MAX || (!held_ns(t, p->mntns_id) && t->nheld_ns == GB_MAX_HELD_NS) ||
+		    !gb_keep_record(&t->held, data, size)) {
+			int rc = release_held(t, true);
 			if (rc)
 				return rc;
 			ready_to_deliver(t, p, true);
@@ -356,7 +358,6 @@ static int hold_or_deliver(struct gb_tracer *t, const void *data, size_t size)
 		}
 		if (!held_ns(t, p->mntns_id))
 			t->held_ns[t->nheld_ns++] = p->mntns_id;
-		gb_keep_record(&t->held, data, size);
 		return 0;
 	}
 	return deliver(t, data, size);
@@ -411,9 +412,17 @@ static int release_held(struct gb_tracer *t, bool final)
 	while ((p = gb_next_record(&held, &off, &size))) {
 		/* behind a record of its namespace that waits, or waiting itself (or the context stopped) */
 		if (rc || held_ns(t, p->mntns_id) || !ready_to_deliver(t, p, final)) {
+			if (!gb_keep_record(&t->held, p, size)) { /* no memory to wait longer: now, or counted lost */
+				if (rc) {
+					t->src->lost++;
+				} else {
+					ready_to_deliver(t, p, true);
+					rc = deliver(t, p, size);
+				}
+				continue;
+			}
 			if (!held_ns(t, p->mntns_id))
 				t->held_ns[t->nheld_ns++] = p->mntns_id; /* no more than there were */
-			gb_keep_record(&t->held, p, size);
 		} else {
 			rc = deliver(t, p, size);
 		}

@@ -1,6 +1,7 @@
 #include "dnsmsg.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +60,18 @@ struct gb_dns_mem {
 /* what a parse keeps of the arena for the next one; a pathological message can decode to some MB */
 #define ARENA_KEEP (1u << 20)
 
-/* realloc() that aborts on failure, as strbuf does. */
+/*
+ * Out of memory in the middle of a parse: the parse ends with -ENOMEM (gb_dns_parse), through this jump, so the
+ * decoder's many allocations need no error path of their own. Everything allocated so far belongs to the
+ * message's arena and stays consistent (a failed realloc() leaves its block as it was).
+ */
+static __thread jmp_buf *oom_jump;
+
 static void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("gadgetbox: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		longjmp(*oom_jump, 1);
 	return p;
 }
 
@@ -78,8 +83,9 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t size)
 	size_t c = *cap ? *cap * 2 : 16;
 	while (c <= n)
 		c *= 2;
+	arr = xrealloc(arr, c * size);
 	*cap = c;
-	return xrealloc(arr, c * size);
+	return arr;
 }
 
 /* @n bytes valid until the next parse. */
@@ -1023,7 +1029,7 @@ static void parse_header(struct gb_dns_msg *m, const uint8_t *h)
 	m->arcount = get16(h + 10);
 }
 
-int gb_dns_parse(struct gb_dns_msg *m, const void *buf, size_t len)
+static int parse(struct gb_dns_msg *m, const void *buf, size_t len)
 {
 	struct gb_dns_mem *mem = m->mem;
 
@@ -1078,6 +1084,22 @@ int gb_dns_parse(struct gb_dns_msg *m, const void *buf, size_t len)
 	m->edns.opts = m->edns.nopts ? mem->opt : NULL;
 	m->rcode = (uint16_t)(m->edns.present ? m->edns.ext_rcode << 4 | m->hdr_rcode : m->hdr_rcode);
 	return m->malformed ? -EBADMSG : 0;
+}
+
+int gb_dns_parse(struct gb_dns_msg *m, const void *buf, size_t len)
+{
+	jmp_buf jump;
+
+	if (setjmp(jump)) {
+		oom_jump = NULL;
+		m->complete = false;
+		m->malformed = "out of memory";
+		return -ENOMEM;
+	}
+	oom_jump = &jump;
+	int rc = parse(m, buf, len);
+	oom_jump = NULL;
+	return rc;
 }
 
 void gb_dns_msg_free(struct gb_dns_msg *m)

@@ -16,17 +16,6 @@ struct gb_dns_tcp_seg {
 	uint8_t *data;
 };
 
-/* malloc() that aborts on failure, as strbuf does. */
-static void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fputs("gadgetbox: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
 /* a - b in serial arithmetic (RFC 1982): negative when a comes before b. */
 static int32_t seq_diff(uint32_t a, uint32_t b)
 {
@@ -62,17 +51,22 @@ static void drop_pending(struct gb_dns_tcp *s)
 }
 
 /* Makes the frame buffer hold @need bytes (at most 2 + 65535). */
-static void frame_reserve(struct gb_dns_tcp *s, size_t need)
+/* Room for a message of @need bytes; false without memory (the caller drops what it cannot keep). */
+static bool frame_reserve(struct gb_dns_tcp *s, size_t need)
 {
 	if (need <= s->frame_cap)
-		return;
+		return true;
 	size_t cap = s->frame_cap ? s->frame_cap * 2 : 512;
 	if (cap < need)
 		cap = need;
 	if (cap > 2 + GB_DNS_MAX_MSG)
 		cap = 2 + GB_DNS_MAX_MSG;
-	s->frame = xrealloc(s->frame, cap);
+	uint8_t *f = realloc(s->frame, cap);
+	if (!f)
+		return false;
+	s->frame = f;
 	s->frame_cap = cap;
+	return true;
 }
 
 /* Hands one message to the callback; true when the callback asked for a resync. */
@@ -106,7 +100,8 @@ static void consume(struct gb_dns_tcp *s, const uint8_t *p, size_t n)
 				continue;
 			}
 		}
-		frame_reserve(s, 2);
+		if (!frame_reserve(s, 2))
+			goto drop;
 		if (s->frame_len < 2) {
 			s->frame[s->frame_len++] = *p++;
 			n--;
@@ -115,7 +110,8 @@ static void consume(struct gb_dns_tcp *s, const uint8_t *p, size_t n)
 		size_t need = 2 + ((size_t)s->frame[0] << 8 | s->frame[1]);
 		if (need < 2 + GB_DNS_HEADER_LEN)
 			goto desync;
-		frame_reserve(s, need);
+		if (!frame_reserve(s, need))
+			goto drop;
 		size_t take = need - s->frame_len < n ? need - s->frame_len : n;
 		memcpy(s->frame + s->frame_len, p, take);
 		s->frame_len += take;
@@ -188,16 +184,22 @@ static void store_pending(struct gb_dns_tcp *s, uint32_t seq, const uint8_t *p, 
 	}
 	for (i = 0; i < s->npend && seq_diff(s->pend[i].seq, seq) <= 0; i++)
 		;
+	/* without memory the segment is not kept: the gap it leaves is handled as any other */
 	if (s->npend == s->pend_cap) {
-		s->pend_cap = s->pend_cap ? s->pend_cap * 2 : 8;
-		s->pend = xrealloc(s->pend, s->pend_cap * sizeof(*s->pend));
+		size_t cap = s->pend_cap ? s->pend_cap * 2 : 8;
+		struct gb_dns_tcp_seg *v = realloc(s->pend, cap * sizeof(*s->pend));
+		if (!v)
+			return;
+		s->pend = v;
+		s->pend_cap = cap;
 	}
+	uint8_t *copy = len ? malloc(len) : NULL;
+	if (len && !copy)
+		return;
+	if (copy)
+		memcpy(copy, p, len);
 	memmove(s->pend + i + 1, s->pend + i, (s->npend - i) * sizeof(*s->pend));
-	s->pend[i] = (struct gb_dns_tcp_seg){.seq = seq, .len = (uint32_t)len, .fin = fin, .data = NULL};
-	if (len) {
-		s->pend[i].data = xrealloc(NULL, len);
-		memcpy(s->pend[i].data, p, len);
-	}
+	s->pend[i] = (struct gb_dns_tcp_seg){.seq = seq, .len = (uint32_t)len, .fin = fin, .data = copy};
 	s->npend++;
 	s->pend_bytes += len;
 	while (s->state == STREAM_OPEN && s->npend &&

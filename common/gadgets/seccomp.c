@@ -200,8 +200,12 @@ static void track(struct seccomp_kind *k, const struct gb_container *c, bool exi
 	if (k->n == k->cap) {
 		size_t cap = k->cap ? 2 * k->cap : 16;
 		struct tracked *v = realloc(k->v, cap * sizeof(*v));
-		if (!v)
-			abort();
+		if (!v) {
+			char name[300];
+			gb_warn("cannot record container %s: %s", gb_container__display(c, name, sizeof(name)),
+				strerror(ENOMEM));
+			return;
+		}
 		k->v = v;
 		k->cap = cap;
 	}
@@ -223,8 +227,10 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 	}
 	struct gb_syscall_use *v = calloc(3 * SC_MAX, sizeof(*v));
 	size_t n = 0;
-	if (!v)
-		abort();
+	if (!v) {
+		gb_warn("cannot report a container's syscalls: %s", strerror(ENOMEM));
+		return;
+	}
 	for (int compat = 0; compat < 2; compat++) {
 		const __u64 *seen = compat ? r.seen32 : r.seen;
 		const __u64 *count = compat ? r.count32 : r.count;

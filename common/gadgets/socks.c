@@ -86,7 +86,12 @@ static int iter_read(struct bpf_link *link, struct strbuf *out, const char *what
 		return err;
 	}
 	for (;;) {
-		sb_reserve(out, 64 << 10);
+		if (!sb_reserve(out, 64 << 10)) {
+			err = -ENOMEM;
+			gb_warn("the %s iterator stopped early: %s; the snapshot may be incomplete", what,
+				strerror(-err));
+			break;
+		}
 		ssize_t n = read(fd, out->buf + out->len, out->cap - out->len);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -5,27 +5,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sb_reserve(struct strbuf *sb, size_t extra)
-{
-	size_t need = sb->len + extra + 1;
+static bool oom_aborts;
 
-	if (need <= sb->cap)
-		return;
+void sb_abort_on_oom(bool abort_on_oom)
+{
+	oom_aborts = abort_on_oom;
+}
+
+bool sb_reserve(struct strbuf *sb, size_t extra)
+{
+	size_t need = extra < SIZE_MAX - sb->len ? sb->len + extra + 1 : 0; /* 0: more than memory has */
+
+	if (need && need <= sb->cap)
+		return true;
 	size_t cap = sb->cap ? sb->cap : 256;
-	while (cap < need)
+	while (need && cap < need && cap <= SIZE_MAX / 2)
 		cap *= 2;
-	char *p = realloc(sb->buf, cap);
+	char *p = need && cap >= need ? realloc(sb->buf, cap) : NULL;
 	if (!p) {
-		fputs("gadgetbox: out of memory\n", stderr);
-		abort();
+		if (oom_aborts) {
+			fputs("gadgetbox: out of memory\n", stderr);
+			abort();
+		}
+		sb->failed = true;
+		return false;
 	}
 	sb->buf = p;
 	sb->cap = cap;
+	return true;
 }
 
 void sb_add_slow(struct strbuf *sb, const void *data, size_t len)
 {
-	sb_reserve(sb, len);
+	if (!sb_reserve(sb, len))
+		return;
 	memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 }
@@ -84,7 +97,8 @@ void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 		sb_add(sb, small, n);
 		return;
 	}
-	sb_reserve(sb, n);
+	if (!sb_reserve(sb, n))
+		return;
 	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
 	sb->len += n;
 }
@@ -101,6 +115,7 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 void sb_reset(struct strbuf *sb)
 {
 	sb->len = 0;
+	sb->failed = false;
 }
 
 void sb_free(struct strbuf *sb)
@@ -111,7 +126,8 @@ void sb_free(struct strbuf *sb)
 
 const char *sb_str(struct strbuf *sb)
 {
-	sb_reserve(sb, 0);
+	if (!sb_reserve(sb, 0))
+		return sb->buf ? (sb->buf[sb->len] = '\0', sb->buf) : "";
 	sb->buf[sb->len] = '\0';
 	return sb->buf;
 }

@@ -3,6 +3,7 @@
 #define GADGETBOX_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,9 +12,21 @@ struct strbuf {
 	char *buf;
 	size_t len;
 	size_t cap;
+	bool failed; /* memory ran out: what did not fit was dropped (sb_failed) */
 };
 
-void sb_reserve(struct strbuf *sb, size_t extra);
+/*
+ * Out of memory: the library's policy is to go on without (a buffer that cannot grow keeps what it has, is
+ * marked failed, and later additions are dropped: the caller reports -ENOMEM or a loss where it matters); a
+ * program may choose to abort instead (the gadgetbox command does: sb_abort_on_oom(true)).
+ */
+void sb_abort_on_oom(bool abort_on_oom);
+/* Room for @extra more bytes (and a NUL); false (and sb->failed) if memory ran out. */
+bool sb_reserve(struct strbuf *sb, size_t extra);
+static inline bool sb_failed(const struct strbuf *sb)
+{
+	return sb->failed;
+}
 /*
  * The output writer appends many short pieces (keys, numbers, names) per event. musl's memcpy starts a
  * `rep movs` whatever the size, which costs more than the copy for a few bytes: short pieces are copied with
@@ -58,8 +71,8 @@ static inline void sb_add(struct strbuf *sb, const void *data, size_t len)
 }
 static inline void sb_addc(struct strbuf *sb, char c)
 {
-	if (sb->len + 2 > sb->cap)
-		sb_reserve(sb, 1);
+	if (sb->len + 2 > sb->cap && !sb_reserve(sb, 1))
+		return;
 	sb->buf[sb->len++] = c;
 }
 void sb_adds(struct strbuf *sb, const char *s);

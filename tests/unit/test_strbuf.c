@@ -82,3 +82,21 @@ TEST(test_strbuf_reset_empties_and_free_leaves_a_reusable_buffer)
 	CHECK_STR_EQ(sb_str(&sb), "again");
 	sb_free(&sb);
 }
+
+TEST(test_strbuf_out_of_memory_keeps_what_it_has_and_says_so)
+{
+	struct strbuf sb = {0};
+
+	sb_abort_on_oom(false); /* the library's policy (the command line aborts instead) */
+	sb_adds(&sb, "kept");
+	CHECK(!sb_failed(&sb));
+	CHECK(!sb_reserve(&sb, SIZE_MAX - 16)); /* more than any allocator gives */
+	CHECK(sb_failed(&sb));
+	CHECK_STR_EQ(sb_str(&sb), "kept");
+	sb_add(&sb, "x", 1); /* what fits still goes in; the failure stays reported until a reset */
+	CHECK_STR_EQ(sb_str(&sb), "keptx");
+	CHECK(sb_failed(&sb));
+	sb_reset(&sb);
+	CHECK(!sb_failed(&sb));
+	sb_free(&sb);
+}
