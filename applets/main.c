@@ -26,6 +26,38 @@ static const struct gb_applet *find_applet(const char *name)
 	return NULL;
 }
 
+/* The names BCC's tools go by: a link named like one runs the applet that does the same. */
+static const struct {
+	const char *bcc, *applet; /* applet NULL: none yet */
+} bcc_names[] = {
+	{"execsnoop", "execsnoop-k8s"},
+	{"opensnoop", "opensnoop-k8s"},
+	{"bindsnoop", NULL},
+	{"tcptracer", NULL},
+	{"tcpconnect", NULL},
+	{"tcplife", NULL},
+	{"exitsnoop", NULL},
+	{"sigsnoop", NULL},
+	{"killsnoop", NULL},
+};
+
+/* The applet a name means: its own, or a BCC tool's that has one; NULL otherwise. */
+static const struct gb_applet *applet_named(const char *name)
+{
+	const struct gb_applet *a = find_applet(name);
+
+	for (size_t i = 0; !a && i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++)
+		if (!strcmp(name, bcc_names[i].bcc) && bcc_names[i].applet)
+			a = find_applet(bcc_names[i].applet);
+	return a;
+}
+
+/* Whether @name is the multi-call binary's own (gadgetbox, gadgetbox-arm64, ...). */
+static bool own_name(const char *name)
+{
+	return !strncmp(name, "gadgetbox", 9);
+}
+
 static void list_applets(FILE *f)
 {
 	fprintf(f,
@@ -50,6 +82,15 @@ static int install(const char *dir, bool symbolic)
 		return 1;
 	}
 	self[n] = '\0';
+	struct stat d;
+	if (stat(dir, &d)) {
+		gb_cli_say("--install: %s: %s", dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(d.st_mode)) {
+		gb_cli_say("--install: %s: not a directory", dir);
+		return 1;
+	}
 	for (size_t i = 0; i < NAPPLETS; i++) {
 		struct stat st;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, applets[i]->name) >= (int)sizeof(path)) {
@@ -77,12 +118,23 @@ int main(int argc, char **argv)
 {
 	const char *base = argc > 0 ? strrchr(argv[0], '/') : NULL;
 	const char *name = base ? base + 1 : (argc > 0 ? argv[0] : "gadgetbox");
-	const struct gb_applet *a = find_applet(name);
+	const struct gb_applet *a = applet_named(name);
 
 	/* the library goes on without memory where it can (losing what did not fit); a command line has nothing
 	 * better to do than stop */
 	sb_abort_on_oom(true);
-	if (!a) { /* called as gadgetbox (or any other name): the first argument picks */
+	if (!a && !own_name(name)) { /* a link whose name is no applet's: say which names there are */
+		for (size_t i = 0; i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++)
+			if (!strcmp(name, bcc_names[i].bcc)) {
+				gb_cli_say("'%s' has no applet in this gadgetbox yet (see 'gadgetbox --list')", name);
+				return 2;
+			}
+		gb_cli_say("'%s' is not an applet's name: link gadgetbox as one of these, or run 'gadgetbox APPLET'",
+			   name);
+		list_applets(stderr);
+		return 2;
+	}
+	if (!a) { /* called as gadgetbox: the first argument picks */
 		if (argc < 2 || !strcmp(argv[1], "--list") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			list_applets(stdout);
 			return 0;
@@ -101,7 +153,7 @@ int main(int argc, char **argv)
 			}
 			return install(dir, sym);
 		}
-		a = find_applet(argv[1]);
+		a = applet_named(argv[1]);
 		if (!a) {
 			gb_cli_say("unknown applet '%s' (see 'gadgetbox --list')", argv[1]);
 			return 2;
@@ -110,5 +162,6 @@ int main(int argc, char **argv)
 	}
 	gb_parse_args(a, argc, argv);
 	gb_cli_log_init(NULL);
-	return a->run();
+	int rc = a->run();
+	return rc < 0 ? 2 : rc; /* a run() that returns gb_usage_error(): a usage error, 2 as everywhere */
 }

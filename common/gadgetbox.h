@@ -109,6 +109,9 @@ struct gb_container_filter {
 	bool host; /* also events of host processes (in no container) */
 };
 
+/* The values of gb_container.runtime (NULL-terminated): what a filter's runtimes list may name. */
+extern const char *const gb_runtime_names[];
+
 /* The node's name for k8s fields: $NODE_NAME, else the host's hostname (read under the host root). */
 const char *gb_node_name(void);
 

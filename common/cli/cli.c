@@ -187,8 +187,33 @@ static const struct {
 	{OPT_HOST_ROOT, &gb_opts.host_root},
 };
 
+/* -r: every name (or !name) a runtime gadgetbox knows, so a typo is not a filter that matches nothing. */
+static int check_runtimes(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *name = p + (*p == '!');
+		size_t nlen = len - (size_t)(name - p);
+		bool known = false;
+		for (const char *const *r = gb_runtime_names; *r && !known; r++)
+			known = strlen(*r) == nlen && !strncmp(*r, name, nlen);
+		if (!known) {
+			struct strbuf sb = {0};
+			for (const char *const *r = gb_runtime_names; *r; r++)
+				sb_addf(&sb, "%s%s", r == gb_runtime_names ? "" : ", ", *r);
+			gb_usage_error("unknown runtime '%.*s' (known: %s)", (int)nlen, name, sb_str(&sb));
+			sb_free(&sb);
+			return -1;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 static int parse_common(int key, const char *arg)
 {
+	if (key == 'r' && check_runtimes(arg))
+		return -1;
 	for (size_t i = 0; i < sizeof(string_opts) / sizeof(string_opts[0]); i++)
 		if (string_opts[i].key == key) {
 			*string_opts[i].dest = arg;

@@ -224,6 +224,11 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 		rc = 1;
 		goto out;
 	}
+	/* the reader of a pipe going away (`| head -1`) ends the loop even when nothing is written: the write end
+	 * reports EPOLLERR then (not a regular file: epoll refuses those, and they have no reader to lose) */
+	ev.data.u32 = 4;
+	ev.events = 0;
+	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev);
 	output_header(out);
 	output_flush(out);
 	for (bool done = output_closed(out); !done;) {
@@ -242,7 +247,7 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 				continue;
 			}
 			if (evs[i].data.u32 != 0) {
-				done = true; /* a signal or the timeout: a normal end */
+				done = true; /* a signal, the timeout or the reader's end: a normal end */
 				continue;
 			}
 			int r = gb_ctx__poll(ctx, 0);

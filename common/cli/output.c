@@ -75,7 +75,25 @@ static int find_field(const struct output *o, const char *name, size_t len)
 	return -1;
 }
 
-/* Parse a comma list of field names into columns (in the given order) and JSON membership. */
+/* Whether field @f is in this format's output at all. */
+static bool in_format(const struct output *o, const struct out_field *f)
+{
+	return !(f->flags & (o->json ? OUT_F_COLONLY : OUT_F_JSONONLY));
+}
+
+static void format_fields(const struct output *o, struct strbuf *err)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < o->nfields; i++)
+		if (in_format(o, output_field(o, i))) {
+			sb_addf(err, "%s%s", first ? " " : ",", output_field(o, i)->key);
+			first = false;
+		}
+}
+
+/* Parse a comma list of field names into columns (in the given order) and JSON membership. A name the user
+ * gives that this format does not have is an error, not a field silently left out. */
 static int select_fields(struct output *o, const char *list, bool user, struct strbuf *err)
 {
 	o->ncols = 0;
@@ -90,12 +108,17 @@ static int select_fields(struct output *o, const char *list, bool user, struct s
 				return -1;
 			}
 			sb_addf(err, "unknown field '%.*s' in --fields; known fields:", (int)len, p);
-			for (size_t i = 0; i < o->nfields; i++)
-				sb_addf(err, "%s%s", i ? "," : " ", output_field(o, i)->key);
+			format_fields(o, err);
 			return -1;
 		}
 		if (idx >= 0) {
 			const struct out_field *f = output_field(o, idx);
+			if (user && !in_format(o, f)) {
+				sb_addf(err, "field '%s' is %s: not in %s output; its fields:", f->key,
+					o->json ? "a column only" : "in JSON only", o->json ? "JSON" : "columns");
+				format_fields(o, err);
+				return -1;
+			}
 			if (!(f->flags & OUT_F_JSONONLY) && o->ncols < OUT_MAX_FIELDS)
 				o->cols[o->ncols++] = idx;
 			if (!(f->flags & OUT_F_COLONLY))
@@ -481,7 +504,8 @@ static void write_header(struct output *o)
 
 void output_header(struct output *o)
 {
-	if (!o->json && !o->header_done && !o->fit)
+	/* no columns (an applet that writes text of its own, as seccomp-advise): no empty header line */
+	if (!o->json && !o->header_done && !o->fit && o->ncols)
 		write_header(o);
 }
 

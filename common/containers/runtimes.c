@@ -28,6 +28,8 @@
  * OCI runtime state roots: <dir>/<id>/state.json (runc) or <dir>/<id>/status (crun). A dir ending in "/ *"
  * (without the space) stands for one level of containerd namespaces, which also name the engine.
  */
+const char *const gb_runtime_names[] = {"docker", "containerd", "cri-o", "podman", "runc", "crun", NULL};
+
 static const struct state_root {
 	const char *dir;
 	const char *runtime; /* implied by the location, or NULL */
