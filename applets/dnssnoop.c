@@ -721,7 +721,7 @@ const struct gb_applet dnssnoop_applet = {
 		    "  dnssnoop --summary=10            # a table per container every 10 s\n"
 		    "  dnssnoop -o json --name example.com  # full records as JSON\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
 	.parse = parse,
 	.run = run,
 };

@@ -160,7 +160,7 @@ const struct gb_applet execsnoop_applet = {
 		    "  execsnoop-k8s -l --verbose   # commands with an argument containing --verbose\n"
 		    "  execsnoop-k8s --fields comm,pid,args --timeout 10\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,
 	.parse = parse,
 	.run = run,
 };

@@ -212,7 +212,7 @@ const struct gb_applet opensnoop_applet = {
 		    "  opensnoop-k8s --prefix /etc,/var/run -o json\n"
 		    "  opensnoop-k8s --k8s-namespace default --k8s-podname web\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,
 	.parse = parse,
 	.run = run,
 };

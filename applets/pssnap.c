@@ -224,7 +224,7 @@ const struct gb_applet pssnap_applet = {
 		    "  pssnap -T --k8s-namespace shop  # every thread in namespace shop's pods\n"
 		    "  pssnap --host -u 0 -o json      # root's processes, host included, as JSON\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BTF,
 	.parse = parse,
 	.run = run,
 };

@@ -218,20 +218,27 @@ static int make_dirs(char *path)
 	return 0;
 }
 
-/* DIR/NAMESPACE/POD/CONTAINER.json, or DIR/NAME.json (.yaml for crd). */
+/* DIR/NAMESPACE/POD/CONTAINER.json (--merge: DIR/NAMESPACE/POD.json), or DIR/NAME.json (.yaml for crd): each
+ * part of the name made safe on its own, so that a pod's containers share the pod's directory. */
 static void write_file(struct profile *p)
 {
-	char path[4096], ns[130], name[260];
+	char path[4096], part[260];
+	size_t o = (size_t)snprintf(path, sizeof(path), "%s", env.output_dir);
 	struct strbuf sb = {0};
 
-	sanitize(name, sizeof(name), p->name);
 	if (*p->ns) {
-		sanitize(ns, sizeof(ns), p->ns);
-		snprintf(path, sizeof(path), "%s/%s/%s.%s", env.output_dir, ns, name,
-			 env.format == FMT_CRD ? "yaml" : "json");
-	} else {
-		snprintf(path, sizeof(path), "%s/%s.%s", env.output_dir, name, env.format == FMT_CRD ? "yaml" : "json");
+		sanitize(part, sizeof(part), p->ns);
+		o += (size_t)snprintf(path + o, sizeof(path) - o, "/%s", part);
 	}
+	for (const char *s = p->name, *slash; o < sizeof(path) && s; s = slash ? slash + 1 : NULL) {
+		char one[260];
+		slash = strchr(s, '/');
+		snprintf(one, sizeof(one), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+		sanitize(part, sizeof(part), one);
+		o += (size_t)snprintf(path + o, sizeof(path) - o, "/%s", part);
+	}
+	if (o < sizeof(path))
+		snprintf(path + o, sizeof(path) - o, ".%s", env.format == FMT_CRD ? "yaml" : "json");
 	render(&sb, p);
 	char tmp[4200];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);

@@ -650,7 +650,7 @@ const struct gb_applet socksnap_applet = {
 		    "  socksnap -ta --interval 2 --diff # sockets as they come and go\n"
 		    "  socksnap -ta -o json            # as JSON, one socket per line\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_BTF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BTF,
 	.parse = parse,
 	.run = run,
 };

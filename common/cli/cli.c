@@ -50,6 +50,10 @@ static const struct gb_opt timeout_opts[] = {
 static const struct gb_opt bpf_opts[] = {
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
 	{"verbose", 'v', NULL, "print the start-up steps with their times, and libbpf's debug messages"},
+	{0},
+};
+
+static const struct gb_opt ia32_opts[] = {
 	{"ia32", OPT_IA32, NULL, "also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 us)"},
 	{0},
 };
@@ -60,8 +64,12 @@ static const struct gb_opt container_opts[] = {
 	{"k8s-podname", OPT_K8S_POD, "NAMES", "only these Kubernetes pods"},
 	{"k8s-containername", OPT_K8S_CONTAINER, "NAMES", "only these Kubernetes containers (as in the pod spec)"},
 	{"runtimes", 'r', "NAMES", "only these runtimes: docker, containerd, cri-o, podman, runc, crun"},
-	{"host", OPT_HOST, NULL, "also show host processes (default: containers only)"},
 	{"host-root", OPT_HOST_ROOT, "PATH", "where the host's / is mounted (default $HOST_ROOT, else /)"},
+	{0},
+};
+
+static const struct gb_opt host_opts[] = {
+	{"host", OPT_HOST, NULL, "also show host processes (default: containers only)"},
 	{0},
 };
 
@@ -139,7 +147,7 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 7
+#define MAX_SOURCES 9
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
@@ -152,10 +160,14 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 		src[n++] = (struct opt_source){snapshot_opts, false};
 	if (a->common & GB_OPTS_CONTAINERS)
 		src[n++] = (struct opt_source){container_opts, false};
+	if (a->common & GB_OPTS_HOST)
+		src[n++] = (struct opt_source){host_opts, false};
 	if (a->common & GB_OPTS_TIMEOUT)
 		src[n++] = (struct opt_source){timeout_opts, false};
 	if (a->common & GB_OPTS_BTF)
 		src[n++] = (struct opt_source){bpf_opts, false};
+	if (a->common & GB_OPTS_IA32)
+		src[n++] = (struct opt_source){ia32_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
 	return n;
 }
@@ -279,7 +291,21 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	int c, rc = 0;
-	while (!rc && (c = getopt_long(argc, argv, sb_str(&shortopts), longopts, NULL)) != -1) {
+	for (;;) {
+		/* no abbreviations: `--host` must not quietly become --host-root (or another option's prefix) */
+		if (!rc && optind < argc && !strncmp(argv[optind], "--", 2) && argv[optind][2]) {
+			const char *typed = argv[optind] + 2;
+			size_t len = strcspn(typed, "="), i;
+			for (i = 0; longopts[i].name; i++)
+				if (strlen(longopts[i].name) == len && !strncmp(longopts[i].name, typed, len))
+					break;
+			if (!longopts[i].name) {
+				rc = gb_usage_error("unknown option %s", argv[optind]);
+				break;
+			}
+		}
+		if (rc || (c = getopt_long(argc, argv, sb_str(&shortopts), longopts, NULL)) == -1)
+			break;
 		if (c == '?' || c == ':') {
 			const char *what = c == '?' ? "unknown option" : "option needs an argument:";
 			if (optopt && optopt < GB_LONG_OPT)

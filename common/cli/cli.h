@@ -30,7 +30,9 @@ enum gb_common_groups {
 	GB_OPTS_TIMEOUT = 1 << 3,		     /* -t/--timeout */
 	GB_OPTS_BTF = 1 << 1,			     /* --btf, -v (snapshots: no timeout) */
 	GB_OPTS_BPF = GB_OPTS_BTF | GB_OPTS_TIMEOUT, /* --timeout, --btf, -v */
-	GB_OPTS_CONTAINERS = 1 << 2,		     /* -c, --k8s-*, -r, --host, --host-root */
+	GB_OPTS_CONTAINERS = 1 << 2,		     /* -c, --k8s-*, -r, --host-root */
+	GB_OPTS_HOST = 1 << 5,			     /* --host: host processes too */
+	GB_OPTS_IA32 = 1 << 6,			     /* --ia32: the 32-bit syscall programs too */
 };
 
 struct gb_applet {

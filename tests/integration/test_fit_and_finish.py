@@ -106,3 +106,34 @@ def test_seccomp_advise_output_does_not_start_with_an_empty_line():
         r = run(BINARY, "seccomp-advise", "-o", fmt, "--timeout", "1", "-c", "gbt-no-such-container")
         assert r.returncode == 0, r.stderr
         assert not r.stdout.startswith("\n"), (fmt, r.stdout[:40])
+
+
+@pytest.mark.parametrize("applet,flag", [
+    ("pssnap", ["--ia32"]), ("socksnap", ["--ia32"]), ("dnssnoop", ["--ia32"]), ("containers", ["--ia32"]),
+    ("seccomp-advise", ["--ia32"]),  # it records 32-bit syscalls always
+    ("pssnap", ["-t", "5"]), ("pssnap", ["--timeout", "5"]),  # a one-shot snapshot: nothing to time out
+    ("containers", ["--host"]), ("seccomp-advise", ["--host"]),  # they know containers only
+])
+def test_flags_that_did_nothing_are_gone(applet, flag):
+    """Accepted and ignored used to be the answer; now the option is unknown there, and --help does not list it."""
+    r = run(BINARY, applet, *flag)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.count("\n") == 1 and "unknown option " + flag[0] in r.stderr, r.stderr
+    long_name = {"-t": "--timeout"}.get(flag[0], flag[0])
+    assert f" {long_name} " not in run(BINARY, applet, "--help").stdout.replace("\n", " \n")
+
+
+@pytest.mark.parametrize("applet", ["execsnoop-k8s", "opensnoop-k8s"])
+def test_ia32_stays_where_it_works(applet):
+    r = run(BINARY, applet, "--ia32", "--timeout", "1", "-c", "gbt-no-such-container")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_long_option_is_never_abbreviated():
+    """getopt_long would take `containers --host` for --host-root and ask for its argument, and `--tim 1` for
+    --timeout: an option is its whole name or an error naming what was typed."""
+    r = run(BINARY, "containers", "--host")
+    assert r.returncode == 2 and r.stderr.startswith("containers: unknown option --host "), r.stderr
+    r = run(BINARY, "dnssnoop", "--time", "1")
+    assert r.returncode == 2 and "unknown option --time " in r.stderr, r.stderr
+    assert run(BINARY, "dnssnoop", "--timeout=1", "-c", "gbt-no-such-container").returncode == 0

@@ -133,6 +133,7 @@ def test_cri_pod_merged_profile_as_crd_and_localhost(container_runtimes, tmp_pat
     pod_name = f"gbt-scp-{uuid.uuid4().hex[:6]}"
     oci = Recorder("--merge", "--k8s-podname", pod_name)
     crd = Recorder("--merge", "-o", "crd", "--k8s-podname", pod_name)
+    each = Recorder("--k8s-podname", pod_name)  # a file per container: DIR/NAMESPACE/POD/CONTAINER.json
     c = cri()
     pod = c.run_pod(pod_name, "default")
     try:
@@ -147,12 +148,17 @@ def test_cri_pod_merged_profile_as_crd_and_localhost(container_runtimes, tmp_pat
         time.sleep(1)
         oci.stop()
         crd.stop()
+        each.stop()
         merged = json.load(open(os.path.join(oci.dir, "default", pod_name + ".json")))
+        assert sorted(os.listdir(os.path.join(each.dir, "default", pod_name))) == ["a.json", "b.json"], \
+            each.stderr()
+        assert "mkdir" in json.dumps(json.load(open(os.path.join(each.dir, "default", pod_name, "a.json"))))
         doc = yaml.safe_load(open(os.path.join(crd.dir, "default", pod_name + ".yaml")))
     finally:
         c.remove_pod(pod)
         oci_dir = oci.dir
         crd.close()
+        each.close()
     try:
         names = set(merged["syscalls"][0]["names"])
         assert {"mkdir" if "mkdir" in names else "mkdirat", "openat", "write", "execve"} <= names

@@ -42,7 +42,7 @@ static const struct gb_applet fake = {
 	.summary = "Trace fake things.",
 	.examples = "  fake -p 1     # things done by PID 1\n",
 	.opts = fake_opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_BPF | GB_OPTS_IA32,
 	.parse = record,
 };
 
@@ -390,6 +390,9 @@ TEST(test_parse_args_exits_2_on_unknown_options)
 	CHECK_USAGE_ERROR(&fake, "fake: unknown option -Z (see 'fake --help')\n", "fake", "--verbose", "-tZ");
 	CHECK_USAGE_ERROR(&fake, "fake: unknown option --bogus (see 'fake --help')\n", "fake", "--bogus");
 	CHECK_USAGE_ERROR(&fake, "fake: unknown option --bogus=1 (see 'fake --help')\n", "fake", "-t", "--bogus=1");
+	/* no abbreviations: a unique prefix of --max-things or --timeout is not that option */
+	CHECK_USAGE_ERROR(&fake, "fake: unknown option --max (see 'fake --help')\n", "fake", "--max", "3");
+	CHECK_USAGE_ERROR(&fake, "fake: unknown option --timeo=1 (see 'fake --help')\n", "fake", "--timeo=1");
 	/* without GB_OPTS_OUTPUT there is no -o and no --fields */
 	CHECK_USAGE_ERROR(&plain, "plain: unknown option -o (see 'plain --help')\n", "plain", "-o", "json");
 	CHECK_USAGE_ERROR(&plain, "plain: unknown option --fields (see 'plain --help')\n", "plain", "--fields", "pid");
