@@ -31,7 +31,7 @@ enum {
 };
 
 static const struct out_field fields[CF_COUNT - GBF_COUNT] = {
-	[CF_EVENT - GBF_COUNT] = {"event", "EVENT", 7, 0},
+	[CF_EVENT - GBF_COUNT] = {"event", "EVENT", 8, 0},
 	[CF_SHORT_ID - GBF_COUNT] = {"id", "ID", 12, OUT_F_COLONLY},
 	[CF_POD_UID - GBF_COUNT] = {"k8s.podUID", "PODUID", 36, 0},
 	[CF_NETNS - GBF_COUNT] = {"netnsid", "NETNS", 10, 0},
@@ -90,24 +90,19 @@ static int run(void)
 		return 2;
 	if (geteuid() != 0)
 		gb_cli_say("warning: not root: containers of other users are not visible");
-	/* a snapshot: sized to its content, like docker ps */
-	if (!env.watch)
-		output_snapshot_begin(out);
+	/* a snapshot sized to its content, like docker ps; with --watch, the ADDED/REMOVED rows that follow keep
+	 * its widths (and widen for a longer value) */
+	output_snapshot_begin(out);
 	if (!(ctx = gb_cli_ctx_new(env.watch, false))) {
 		output_free(out);
 		return 1;
 	}
-	if (!env.watch) {
-		gb_ctx__subscribe(ctx, on_container, out, GB_SUB_EXISTING);
-		output_snapshot_end(out);
+	gb_ctx__subscribe(ctx, on_container, out, GB_SUB_EXISTING);
+	output_snapshot_end(out);
+	if (!env.watch)
 		gb_cli_flush(out);
-	} else {
-		/* EXISTING rows, then ADDED/REMOVED as they come */
-		output_header(out);
-		gb_ctx__subscribe(ctx, on_container, out, GB_SUB_EXISTING);
-		output_flush(out);
+	else
 		rc = gb_cli_run(ctx, NULL, out);
-	}
 	gb_ctx__free(ctx);
 	output_free(out);
 	return rc;

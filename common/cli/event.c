@@ -13,7 +13,7 @@
 const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_TIME] = {"time", "TIME", 8, OUT_F_COLONLY},
 	[GBF_ELAPSED] = {"elapsed", "TIME(s)", 9, OUT_F_COLONLY},
-	[GBF_CONTAINER] = {"container", "CONTAINER", 14, OUT_F_COLONLY},
+	[GBF_CONTAINER] = {"container", "CONTAINER", 14, OUT_F_COLONLY | OUT_F_NOCUT},
 	[GBF_TIMESTAMP] = {"timestamp", "TIMESTAMP", 19, 0},
 	[GBF_MNTNS] = {"mountnsid", "MNTNS", 10, 0},
 	[GBF_PID] = {"pid", "PID", 7, 0},
@@ -23,13 +23,13 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_GID] = {"gid", "GID", 6, 0},
 	[GBF_COMM] = {"comm", "PCOMM", 16, 0},
 	[GBF_RUNTIME_NAME] = {"runtime.runtimeName", "RUNTIME", 10, 0},
-	[GBF_CONTAINER_ID] = {"runtime.containerId", "CONTAINERID", 13, 0},
-	[GBF_CONTAINER_NAME] = {"runtime.containerName", "CONTAINERNAME", 16, 0},
+	[GBF_CONTAINER_ID] = {"runtime.containerId", "CONTAINERID", 13, OUT_F_NOCUT},
+	[GBF_CONTAINER_NAME] = {"runtime.containerName", "CONTAINERNAME", 16, OUT_F_NOCUT},
 	[GBF_IMAGE] = {"runtime.containerImageName", "IMAGE", 24, 0},
 	[GBF_K8S_NODE] = {"k8s.node", "NODE", 12, 0},
-	[GBF_K8S_NAMESPACE] = {"k8s.namespace", "NAMESPACE", 12, 0},
-	[GBF_K8S_POD] = {"k8s.podName", "POD", 16, 0},
-	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, 0},
+	[GBF_K8S_NAMESPACE] = {"k8s.namespace", "NAMESPACE", 12, OUT_F_NOCUT},
+	[GBF_K8S_POD] = {"k8s.podName", "POD", 16, OUT_F_NOCUT},
+	[GBF_K8S_CONTAINER] = {"k8s.containerName", "K8SCONTAINER", 16, OUT_F_NOCUT},
 };
 
 static char time_buf[16], elapsed_buf[32];
@@ -183,6 +183,16 @@ static struct container_cache *cached(struct output *o, const struct gb_containe
 		out_json_members_of(o, GBF_RUNTIME_NAME, GBF_K8S_CONTAINER, fill_container,
 				    &(struct container_fill){c, e->display}, &e->json);
 	return e;
+}
+
+void gb_output_size_containers(struct output *o, struct gb_ctx *ctx)
+{
+	const struct gb_container *c;
+	char name[300];
+
+	for (unsigned i = 0; (c = gb_ctx__container(ctx, i)); i++)
+		if (c->selected && !c->sandbox)
+			output_min_width(o, GBF_CONTAINER, strlen(gb_container__display(c, name, sizeof(name))));
 }
 
 void gb_event_container(struct output *o, const struct gb_container *c)

@@ -43,6 +43,8 @@ extern const struct out_field gb_event_fields[GBF_COUNT];
  */
 struct output *gb_output_setup(const struct out_field *own, size_t nown, const char *default_cols);
 
+/* Columns: the CONTAINER column as wide as the longest name of the containers known now (before the header). */
+void gb_output_size_containers(struct output *o, struct gb_ctx *ctx);
 /* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
 void gb_event_container(struct output *o, const struct gb_container *c);
 

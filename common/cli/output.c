@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "escape.h"
@@ -52,6 +53,9 @@ struct output {
 	/* a snapshot's rows, kept: sized columns (fit), --sort and --max-entries */
 	bool keeping, fit;
 	size_t fit_width[OUT_MAX_FIELDS];
+	/* a stream's widths: the fields' own, widened by output_min_width() and by longer values as they come */
+	size_t width[OUT_MAX_FIELDS];
+	size_t term_cols; /* a terminal's width (0: not a terminal): rows are cut to it */
 	struct strbuf keep_buf;
 	struct kept_row *kept;
 	size_t nkept, kept_cap;
@@ -205,6 +209,18 @@ struct output *output_new(const char *prog, enum out_mode mode, int fd, const st
 	if (select_fields(o, select ? select : default_cols, select != NULL, err)) {
 		output_free(o);
 		return NULL;
+	}
+	for (size_t c = 0; c < o->ncols; c++)
+		o->width[c] = (size_t)output_field(o, o->cols[c])->width;
+	if (!o->json && isatty(fd)) {
+		struct winsize ws;
+		const char *cols = getenv("COLUMNS"); /* as ps and ls: $COLUMNS first */
+		char *end;
+		unsigned long env_cols = cols && *cols >= '1' && *cols <= '9' ? strtoul(cols, &end, 10) : 0;
+		if (env_cols && !*end && env_cols < 100000)
+			o->term_cols = env_cols;
+		else if (!ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col)
+			o->term_cols = ws.ws_col;
 	}
 	if (select)
 		return o;
@@ -482,7 +498,44 @@ static void json_value(struct strbuf *b, const struct out_value *v)
 
 static int col_width(const struct output *o, size_t c)
 {
-	return o->fit ? (int)o->fit_width[c] : output_field(o, o->cols[c])->width;
+	return (int)(o->fit ? o->fit_width[c] : o->width[c]);
+}
+
+/* A value longer than its column widens it for the rows after it, up to this; a longer one (a hostile name)
+ * only pushes its own row. */
+#define WIDEN_MAX 64
+
+void output_min_width(struct output *o, size_t idx, size_t cells)
+{
+	cells = cells > WIDEN_MAX ? WIDEN_MAX : cells;
+	for (size_t c = 0; c < o->ncols; c++)
+		if ((size_t)o->cols[c] == idx && o->width[c] < cells)
+			o->width[c] = cells;
+}
+
+void output_set_term_width(struct output *o, size_t cols)
+{
+	o->term_cols = cols;
+}
+
+/* On a terminal, the last column (free text: args, a path) is cut where the row reaches the terminal's edge,
+ * as ps does; never a container or number column, and never when writing to a pipe or file. @line_cells is the
+ * row's width before the last value, which starts at byte @from of @b. */
+static void cut_to_terminal(const struct output *o, struct strbuf *b, size_t from, size_t line_cells,
+			    size_t value_cells)
+{
+	const struct out_value *v = &o->row[o->cols[o->ncols - 1]];
+
+	if (!o->term_cols || line_cells + value_cells <= o->term_cols || (v->kind != OUT_STR && v->kind != OUT_STRV) ||
+	    (output_field(o, o->cols[o->ncols - 1])->flags & OUT_F_NOCUT))
+		return;
+	size_t keep = line_cells < o->term_cols ? o->term_cols - line_cells : 0, at = from;
+	/* a cell per character: escapes are ASCII, anything else valid UTF-8 (count its lead bytes) */
+	for (size_t cells = 0; at < b->len; at++)
+		if (((unsigned char)b->buf[at] & 0xc0) != 0x80 && cells++ == keep)
+			break;
+	b->len = at;
+	b->buf[at] = '\0';
 }
 
 /* The header line, with the columns' widths (fixed, or fitted to the rows). */
@@ -551,13 +604,21 @@ static void widen(struct output *o, size_t c, size_t cells, const char *s, size_
 		o->fit_width[c] = cells;
 }
 
+static size_t line_cells; /* the row being written: its width so far */
+
 static void write_cell(struct output *o, size_t c, size_t cells, const char *s, size_t len)
 {
+	size_t from = o->buf.len;
+
+	if (!c)
+		line_cells = 0;
 	sb_add(&o->buf, s, len);
 	if (c + 1 < o->ncols) {
 		pad(&o->buf, cells, col_width(o, c));
 		sb_addc(&o->buf, ' ');
+		line_cells += (cells > (size_t)col_width(o, c) ? cells : (size_t)col_width(o, c)) + 1;
 	} else {
+		cut_to_terminal(o, &o->buf, from, line_cells, cells);
 		sb_addc(&o->buf, '\n');
 	}
 }
@@ -629,6 +690,9 @@ void output_snapshot_end(struct output *o)
 		write_header(o);
 		for (size_t i = 0; i < n; i++)
 			kept_cells(o, o->kept[i].off, write_cell);
+		/* rows that follow (containers --watch) line up under the snapshot's */
+		for (size_t c = 0; c < o->ncols; c++)
+			o->width[c] = o->fit_width[c];
 	} else {
 		for (size_t i = 0; i < n; i++)
 			sb_add(&o->buf, o->keep_buf.buf + o->kept[i].off, o->kept[i].len);
@@ -642,12 +706,19 @@ static void render_columns(struct output *o)
 {
 	struct strbuf *b = &o->buf;
 
+	size_t used = 0;
+
 	output_header(o);
 	for (size_t c = 0; c < o->ncols; c++) {
-		size_t cells = column_value(b, &o->row[o->cols[c]]);
+		size_t from = b->len, cells = column_value(b, &o->row[o->cols[c]]);
 		if (c + 1 < o->ncols) {
 			pad(b, cells, col_width(o, c));
 			sb_addc(b, ' ');
+			used += (cells > o->width[c] ? cells : o->width[c]) + 1;
+			if (cells > o->width[c] && cells <= WIDEN_MAX) /* the rows after this one line up with it */
+				o->width[c] = cells;
+		} else {
+			cut_to_terminal(o, b, from, used, cells);
 		}
 	}
 	sb_addc(b, '\n');

@@ -33,6 +33,7 @@ enum out_kind {
 enum out_field_flags {
 	OUT_F_COLONLY = 1 << 0,	 /* a display form (e.g. HH:MM:SS); not in JSON */
 	OUT_F_JSONONLY = 1 << 1, /* not offered as a column */
+	OUT_F_NOCUT = 1 << 2,	 /* never cut to a terminal's width, even as the last column (a container) */
 };
 
 struct out_field {
@@ -100,6 +101,12 @@ int output_set_sort(struct output *o, const char *spec, size_t max_entries, stru
  * fixed widths and writes each row at once. */
 void output_snapshot_begin(struct output *o);
 void output_snapshot_end(struct output *o);
+/* Columns of a stream: make field @idx's column at least @cells wide (e.g. the longest container name known at
+ * start; capped), before the header. Values longer than their column widen it for the rows after them too. */
+void output_min_width(struct output *o, size_t idx, size_t cells);
+/* The terminal width rows are cut to (the last, free-text column is cut; 0: never). Set from the terminal
+ * (or $COLUMNS) when the output is one. */
+void output_set_term_width(struct output *o, size_t cols);
 /* Columns: buffer the header line (once). */
 void output_header(struct output *o);
 /* Columns: no header line (the caller writes a table of its own). */

@@ -14,8 +14,10 @@ int gb_cli_stream(const struct gb_cli_stream *s)
 		return 2;
 	if (!(ctx = gb_cli_ctx_new(true, true)) || !(t = s->open(ctx, out)))
 		rc = 1;
-	else
+	else {
+		gb_output_size_containers(out, ctx);
 		rc = gb_cli_run_every(ctx, t, out, s->interval, s->tick, out);
+	}
 	gb_tracer__free(t);
 	gb_ctx__free(ctx);
 	if (s->done)

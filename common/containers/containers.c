@@ -853,10 +853,11 @@ const char *gb_container__display(const struct gb_container *c, char *buf, size_
 {
 	if (*c->k8s_pod)
 		snprintf(buf, size, "%s/%s/%s", c->k8s_namespace, c->k8s_pod, c->k8s_container);
-	else if (*c->name && strcmp(c->name, c->id)) /* named by its id (ctr, plain runc): the short id */
+	else if (*c->name && strcmp(c->name, c->id))
 		snprintf(buf, size, "%s", c->name);
-	else
-		snprintf(buf, size, "%.12s", c->id);
+	else /* named by its id: a generated one (64 hex digits) as docker shortens it; one a user chose (ctr run
+	      * IMAGE web, runc run web) whole, as docker's and podman's names are */
+		snprintf(buf, size, "%.*s", strspn(c->id, "0123456789abcdef") >= 32 ? 12 : (int)sizeof(c->id), c->id);
 	return buf;
 }
 

@@ -773,6 +773,10 @@ TEST(test_container_display_prefers_kubernetes_then_name_then_short_id)
 	c.name = "";
 	CHECK_STR_EQ(gb_container__display(&c, buf, sizeof(buf)), "4b5e57f6eb2f");
 	CHECK_STR_EQ(gb_container__display(&c, buf, 5), "4b5e");
+	/* ctr and runc: the id is the name the user chose, shown whole, as docker's names are */
+	snprintf(c.id, sizeof(c.id), "gbt-ctr-a-long-name-of-31-chars");
+	c.name = c.id;
+	CHECK_STR_EQ(gb_container__display(&c, buf, sizeof(buf)), "gbt-ctr-a-long-name-of-31-chars");
 }
 
 /* ---- damaged, hostile and stale files ---- */

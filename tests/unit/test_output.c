@@ -205,6 +205,101 @@ TEST(test_output_columns_value_longer_than_width_pushes_next_column)
 	finish(o);
 }
 
+TEST(test_output_columns_a_longer_value_widens_its_column_for_the_rows_after_it)
+{
+	struct output *o;
+	char hostile[100];
+
+	REQUIRE(o = start(OUT_COLUMNS, "pid,comm,ret"));
+	const char *comms[] = {"sh", "a-very-long-command-name", "sh"};
+	for (size_t i = 0; i < 3; i++) {
+		out_begin(o);
+		out_u64(o, F_PID, i + 1);
+		out_str(o, F_COMM, comms[i]);
+		out_s64(o, F_RET, 0);
+		out_end(o);
+	}
+	CHECK_WRITTEN(o, "PID     PCOMM            RET\n"
+			 "1       sh               0\n"
+			 "2       a-very-long-command-name 0\n"
+			 "3       sh                       0\n");
+	/* a value past the cap pushes its own row only */
+	memset(hostile, 'x', sizeof(hostile) - 1);
+	hostile[sizeof(hostile) - 1] = '\0';
+	out_begin(o);
+	out_u64(o, F_PID, 4);
+	out_str(o, F_COMM, hostile);
+	out_end(o);
+	out_begin(o);
+	out_u64(o, F_PID, 5);
+	out_str(o, F_COMM, "sh");
+	out_end(o);
+	struct strbuf got = {0};
+	written(o, &got);
+	CHECK(strstr(sb_str(&got), "\n5       sh                       -\n") != NULL);
+	sb_free(&got);
+	finish(o);
+}
+
+TEST(test_output_columns_min_width_sizes_a_column_before_the_header)
+{
+	struct output *o;
+
+	REQUIRE(o = start(OUT_COLUMNS, "comm,pid"));
+	output_min_width(o, F_COMM, 20);
+	output_min_width(o, F_COMM, 3); /* never narrower */
+	out_begin(o);
+	out_str(o, F_COMM, "sh");
+	out_u64(o, F_PID, 1);
+	out_end(o);
+	CHECK_WRITTEN(o, "PCOMM                PID\n"
+			 "sh                   1\n");
+	finish(o);
+}
+
+TEST(test_output_columns_a_terminal_cuts_the_last_text_column_only)
+{
+	struct output *o;
+
+	REQUIRE(o = start(OUT_COLUMNS, NULL));
+	output_set_term_width(o, 44);
+	struct out_strv args = STRV("cat\0/etc/a-rather-long-path\0", 2);
+	out_begin(o);
+	out_u64(o, F_PID, 42);
+	out_str(o, F_COMM, "cat");
+	out_s64(o, F_RET, 0);
+	out_strv(o, F_ARGS, &args);
+	out_end(o);
+	/* 39 cells before ARGS: 5 of it fit a 44-column terminal */
+	CHECK_WRITTEN(o, HEADER "-        42      cat              0    cat /\n");
+	/* a number as the last column is never cut */
+	finish(o);
+	REQUIRE(o = start(OUT_COLUMNS, "comm,args,pid"));
+	output_set_term_width(o, 10);
+	out_begin(o);
+	out_str(o, F_COMM, "cat");
+	out_u64(o, F_PID, 123456789);
+	out_end(o);
+	CHECK_WRITTEN(o, "PCOMM            ARGS PID\n"
+			 "cat              - 123456789\n");
+	finish(o);
+}
+
+TEST(test_output_columns_a_terminal_cut_counts_characters_not_bytes)
+{
+	struct output *o;
+
+	REQUIRE(o = start(OUT_COLUMNS, "ret,args"));
+	output_set_term_width(o, 8);
+	struct out_strv args = STRV("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\0", 1);
+	out_begin(o);
+	out_s64(o, F_RET, 0);
+	out_strv(o, F_ARGS, &args);
+	out_end(o);
+	CHECK_WRITTEN(o, "RET  ARGS\n0    \xc3\xa9\xc3\xa9\xc3\xa9\n");
+	finish(o);
+}
+
 TEST(test_output_columns_escape_strings_and_pad_by_display_cells)
 {
 	struct output *o;
@@ -240,7 +335,7 @@ TEST(test_output_columns_render_integers_and_booleans)
 	out_bool(o, F_ARGS, false);
 	out_end(o);
 	CHECK_WRITTEN(o, HEADER "-        18446744073709551615 -                -2   true\n"
-				"-        -       -                -9223372036854775808 false\n");
+				"-        -                    -                -9223372036854775808 false\n");
 	finish(o);
 }
 
@@ -1266,12 +1361,12 @@ TEST(test_output_snapshot_with_filter_and_a_second_snapshot)
 	output_snapshot_end(o);
 	CHECK_WRITTEN(o, "PID   PCOMM POD\n"
 			 "12345 x     -\n");
-	/* after a snapshot, a stream's rows have the fixed widths again */
+	/* rows that follow a snapshot (containers --watch) keep its widths, so they line up under it */
 	out_begin(o);
 	out_u64(o, F_PID, 1);
 	out_str(o, F_COMM, "y");
 	out_end(o);
-	CHECK_WRITTEN(o, "1       y                -\n");
+	CHECK_WRITTEN(o, "1     y     -\n");
 	finish(o);
 	sb_free(&err);
 }
