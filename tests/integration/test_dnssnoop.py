@@ -304,6 +304,39 @@ def test_summary_per_container(server):
     assert not [r for r in recs if "qr" in r]  # no messages, only the table
 
 
+def test_name_and_latency_filters(server):
+    """--name SUFFIX keeps the names at or under SUFFIX; --latency-min MS keeps responses slower than MS (and
+    timeouts): of a fast, a slow and a silent lookup under the tag and one outside it, only the slow answer
+    and the silent timeout remain."""
+    tag = uuid.uuid4().hex[:8]
+    t = Tracer("dnssnoop", "--ports", str(PORT), "--name", f"{tag}.test", "--latency-min", "100",
+               "--query-timeout", "1", probe=lambda m: dig(f"slow.{m}.{tag}.test"))
+    with t:
+        for n in (f"ok.{tag}.test", f"slow.{tag}.test", f"slow.other{tag}.test", f"silent.{tag}.test"):
+            dig(n, "+time=2")
+        wait_for(lambda: of_name(t, f"silent.{tag}.test"), timeout=10, what="the timeout")
+        evs = [e for e in t.events() if t.marker not in e.get("name", "")]
+    got = sorted((e["name"], e["qr"], e["pktType"]) for e in evs)
+    assert got == sorted([(f"slow.{tag}.test", "R", "HOST"), (f"slow.{tag}.test", "R", "OUTGOING"),
+                          (f"silent.{tag}.test", "timeout", "HOST"), (f"silent.{tag}.test", "timeout", "OUTGOING")]), got
+    for e in evs:
+        assert e["qr"] == "timeout" or e["latency"] >= 100e6, e
+
+
+def test_summary_with_messages(server):
+    """--summary --messages: each message as it comes, and the table too."""
+    tag = uuid.uuid4().hex[:8]
+    with tracer("--summary=0.3", "--messages") as t:
+        dig(f"a.{tag}.test")
+        wait_for(lambda: len(of_name(t, f"a.{tag}.test")) >= 4, what="the exchange")
+        t.stop()
+        recs = t.records()
+    assert [r for r in recs if r.get("type") == "summary"], recs[-3:]
+    assert len([r for r in recs if r.get("name") == f"a.{tag}.test"]) == 4
+    r = subprocess.run(gadgetbox_cmd("dnssnoop", "--messages"), capture_output=True, timeout=20)
+    assert r.returncode == 2 and b"--messages goes with --summary" in r.stderr
+
+
 def test_bad_options():
     for args, msg in ((["--qtype", "BOGUS"], b"not a DNS type"), (["--rcode", "NOPE"], b"not an rcode"),
                       (["--ports", "0"], b"is not a port"), (["--ports", "1,2,3,4,5,6,7,8,9"], b"at most 8")):
