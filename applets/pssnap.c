@@ -292,14 +292,8 @@ static void take_snapshot(void *arg)
 		gb_ctx__stop(ctx);
 		return;
 	}
-	if (env.watch > 0 && !output_json(out)) {
-		char line[64];
-		struct tm tm;
-		time_t secs = (time_t)((snap.n ? snap.v[0].proc.timestamp : gb_clock_realtime_ns()) / 1000000000ull);
-		localtime_r(&secs, &tm);
-		size_t len = strftime(line, sizeof(line), "--- %H:%M:%S ---\n", &tm);
-		out_text(out, line, len);
-	}
+	if (env.watch > 0)
+		gb_cli_snapshot_time(out, snap.n ? snap.v[0].proc.timestamp : gb_clock_realtime_ns());
 	output_snapshot_begin(out);
 	print_all(ctx, out, &snap);
 	output_snapshot_end(out);

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -297,4 +298,17 @@ out:
 	if (ep >= 0)
 		close(ep);
 	return rc;
+}
+
+void gb_cli_snapshot_time(struct output *out, uint64_t ns)
+{
+	char line[64];
+	struct tm tm;
+	time_t secs = (time_t)(ns / 1000000000ull);
+
+	if (output_json(out))
+		return;
+	localtime_r(&secs, &tm);
+	size_t len = strftime(line, sizeof(line), "--- %H:%M:%S ---\n", &tm);
+	out_text(out, line, len);
 }

@@ -29,6 +29,9 @@ int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
 /* The same, calling @tick every @interval seconds (a snapshot's --interval, a periodic summary). */
 int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out, double interval,
 		     void (*tick)(void *arg), void *arg);
+/* Columns: the line before each snapshot of a periodic one (--interval, --watch) saying when it was taken,
+ * as top -b starts each of its own: "--- 23:01:02 ---" (@ns: since the epoch). JSON rows carry timestamp. */
+void gb_cli_snapshot_time(struct output *out, uint64_t ns);
 /* Write what is buffered, warnings from the library's threads (as JSON records) included. */
 void gb_cli_flush(struct output *out);
 /* A gb_lost_fn for tracers (cb_ctx: the struct output). */
