@@ -58,6 +58,7 @@ enum {
 	PSF_RSS,
 	PSF_CPU,
 	PSF_CPU_TIME,
+	PSF_ARGS_TRUNCATED,
 	PSF_COUNT,
 };
 
@@ -75,6 +76,7 @@ static const struct out_field fields[PSF_COUNT - GBF_COUNT] = {
 	F(PSF_RSS) = {"rss", "RSS", 6, 0},
 	F(PSF_CPU) = {"cpu", "TIME", 8, OUT_F_COLONLY},
 	F(PSF_CPU_TIME) = {"cpuTime", "CPUTIME", 12, 0},
+	F(PSF_ARGS_TRUNCATED) = {"argsTruncated", "ARGSCUT", 5, OUT_F_JSONONLY},
 };
 
 static int parse(int key, const char *arg)
@@ -188,6 +190,8 @@ static void out_args(struct output *o, const struct gb_proc_entry *p)
 		}
 	}
 	out_strv(o, PSF_ARGS, &v);
+	if (p->args_truncated)
+		out_bool(o, PSF_ARGS_TRUNCATED, true);
 }
 
 static void print_entry(struct output *o, const struct gb_proc_entry *p, unsigned depth)

@@ -275,3 +275,19 @@ def test_count_and_timeout_without_watch_are_usage_errors():
     for args in (["--count", "2"], ["--timeout", "1"], ["--watch", "0"]):
         r = pssnap(*args, check=False)
         assert r.returncode == 2 and len(r.stderr.decode().splitlines()) == 1, (args, r.stderr)
+
+
+def test_a_command_line_longer_than_4096_bytes_is_cut_and_marked():
+    long_arg = "x" * 5000
+    p = subprocess.Popen(["/bin/sh", "-c", "read _", long_arg], stdin=subprocess.PIPE)
+    try:
+        wait_for(lambda: snap_json("--host", "-p", str(p.pid))[0]["args"][:1] == ["/bin/sh"], timeout=15,
+                 what="the shell's command line")
+        [e] = snap_json("--host", "-p", str(p.pid))
+        cols = pssnap("--host", "-w", "--fields", "args", "-p", str(p.pid)).stdout.decode().splitlines()
+    finally:
+        p.stdin.close()
+        p.wait(timeout=20)
+    assert e["argsTruncated"] is True and e["args"][:2] == ["/bin/sh", "-c"]
+    assert len("\0".join(e["args"])) + 1 >= 4095 and e["args"][3].startswith("xxxx") and len(e["args"][3]) < 5000
+    assert cols[1].endswith("x ...") and len(cols[1]) < 4200
