@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "escape.h"
 #include "event.h"
 #include "frontend.h"
@@ -59,7 +60,8 @@ static const struct gb_opt opts[] = {
 	{"port", OPT_PORT, "PORT", "only sockets whose local or peer port is PORT"},
 	{"interval", OPT_INTERVAL, "SECONDS", "take a snapshot every SECONDS until interrupted"},
 	{"count", OPT_COUNT, "N", "with --interval: stop after N snapshots"},
-	{"diff", OPT_DIFF, NULL, "with --interval: after the first, show only sockets that appeared (+) or went (-)"},
+	{"diff", OPT_DIFF, NULL,
+	 "with --interval: after the first (the baseline, =), only sockets that appeared (+) or went (-)"},
 	{0},
 };
 
@@ -574,20 +576,29 @@ static void snap_clear(struct snap *sn)
 static void take_snapshot(void *arg)
 {
 	(void)arg;
-	output_snapshot_begin(out);
+	uint64_t now = gb_clock_realtime_ns();
 	if (gb_tracer__snapshot(tracer) < 0) {
 		snapshot_failed = true;
 		gb_ctx__stop(ctx);
 		return;
 	}
+	if (cur.n)
+		now = cur.v[0].e.timestamp;
+	if (env.interval > 0)
+		gb_cli_snapshot_time(out, now);
+	output_snapshot_begin(out);
 	qsort(cur.v, cur.n, sizeof(*cur.v), cmp_sock);
 	bool diff = env.diff && snapshots > 0;
+	/* the first snapshot of a --diff is the baseline: "=" in columns (JSON keeps its rows without "change") */
+	const char *first = env.diff && !output_json(out) ? "=" : NULL;
 	for (size_t i = 0; i < cur.n; i++)
 		if (!diff || !contains(&prev, &cur.v[i]))
-			print_sock(&cur.v[i], diff ? "+" : NULL);
+			print_sock(&cur.v[i], diff ? "+" : first);
 	for (size_t i = 0; diff && i < prev.n; i++)
-		if (!contains(&cur, &prev.v[i]))
+		if (!contains(&cur, &prev.v[i])) {
+			prev.v[i].e.timestamp = now; /* seen gone by this snapshot */
 			print_sock(&prev.v[i], "-");
+		}
 	output_snapshot_end(out);
 	snap_clear(&prev);
 	struct snap t = prev;

@@ -164,6 +164,11 @@ int gb_ctx__run(struct gb_ctx *ctx, int timeout_ms);
 void gb_ctx__stop(struct gb_ctx *ctx);
 /* Whether gb_ctx__stop() was called. */
 bool gb_ctx__stopped(const struct gb_ctx *ctx);
+/* Whether this process sees the host's processes: false in a container with a pid namespace of its own (a debug
+ * container without --pid=host), where process snapshots see only that container's processes and socket owners
+ * are not found. Asked of the host root's procfs when the host root is not "/", else by whether this process is
+ * in the kernel's initial pid namespace. */
+bool gb_ctx__host_pids_visible(const struct gb_ctx *ctx);
 
 /* The i-th known container (sandboxes and unselected ones included), or NULL past the end. The table may
  * change in any gb_ctx__poll(): do not keep the pointers across calls without a subscription. */
@@ -294,13 +299,22 @@ struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *o
 /* -- procs: a snapshot of the node's processes (iter/task) -- */
 
 struct gb_proc_entry {
-	struct gb_event_proc proc; /* timestamp: when the snapshot was taken */
+	struct gb_event_proc proc; /* timestamp: when the snapshot was taken (after start_time, same clock) */
 	uint64_t start_time;	   /* the process's (or thread's) start, ns since the Unix epoch */
 	uint32_t nspid, nstid;	   /* pid and tid in the process's own pid namespace (the container's) */
 	uint64_t pidns;		   /* inode of that pid namespace */
 	char state;		   /* as ps shows it: R S D T t X Z P I */
 	uint32_t nthreads;
 	bool kthread;
+	/* CPU time (user + system) the scheduler accounted, ns: a thread's own, or a process's (every thread,
+	 * exited ones included), as ps's TIME */
+	uint64_t cpu_ns;
+	uint64_t rss_kib; /* resident memory (file + anon + shmem), KiB, as ps's RSS; 0 without an mm */
+	/* the argument area as /proc/PID/cmdline: NUL-separated strings, args_size bytes (valid during the
+	 * callback; 0 for kernel threads and zombies); at most 4096 bytes, args_truncated if it was longer */
+	const char *args;
+	size_t args_size;
+	bool args_truncated;
 };
 
 typedef void (*gb_proc_fn)(void *cb_ctx, const struct gb_proc_entry *p);

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -140,6 +141,13 @@ static void stop_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
+static bool need_host_pids;
+
+void gb_cli_need_host_pids(void)
+{
+	need_host_pids = true;
+}
+
 struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 {
 	GB_OPTS(gb_ctx_opts, o, .host_root = gb_opts.host_root, .btf_path = gb_opts.btf, .filter = &gb_opts.filter,
@@ -155,6 +163,17 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 	if (bpf && gb_check_bpf(gb_opts.btf))
 		return NULL;
 	cli_ctx = gb_ctx__new(&o);
+	/* a debug container without --pid=host: the kernel's task iterators see only its own processes */
+	if (cli_ctx && bpf && !gb_ctx__host_pids_visible(cli_ctx)) {
+		if (need_host_pids) {
+			gb_cli_say("not in the host's pid namespace: only this container's processes are visible; run "
+				   "the debug container with --pid=host");
+			gb_ctx__free(cli_ctx);
+			return cli_ctx = NULL;
+		}
+		log_line(GB_LOG_WARN, "not in the host's pid namespace: processes outside this container are not "
+				      "shown (nor as socket owners); run the debug container with --pid=host");
+	}
 	return cli_ctx;
 }
 
@@ -279,4 +298,17 @@ out:
 	if (ep >= 0)
 		close(ep);
 	return rc;
+}
+
+void gb_cli_snapshot_time(struct output *out, uint64_t ns)
+{
+	char line[64];
+	struct tm tm;
+	time_t secs = (time_t)(ns / 1000000000ull);
+
+	if (output_json(out))
+		return;
+	localtime_r(&secs, &tm);
+	size_t len = strftime(line, sizeof(line), "--- %H:%M:%S ---\n", &tm);
+	out_text(out, line, len);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -118,4 +119,36 @@ long gb_host_read(const char *path, struct strbuf *out, size_t max)
 	long n = gb_read_fd(fd, out, max);
 	close(fd);
 	return n;
+}
+
+/* The inode of the kernel's initial pid namespace, the same on every kernel (PROC_PID_INIT_INO) */
+#define PID_INIT_INO 0xEFFFFFFCu
+
+int gb_host_pids_visible(void)
+{
+	if (strcmp(root_path, "/") != 0) {
+		/* the host's procfs under the host root: "NSpid:" lists our pid in every pid namespace from that
+		 * procfs's down to our own, so one number means we are in the host's (measured in a docker container
+		 * with -v /:/host: "NSpid: 5123 1" without --pid=host, "NSpid: 5123" with it) */
+		struct strbuf sb = {0};
+		const char *at;
+		int visible = -1;
+		if (gb_host_read("/proc/self/status", &sb, 1 << 16) > 0 && (at = strstr(sb.buf, "\nNSpid:"))) {
+			at += strlen("\nNSpid:");
+			size_t len = strcspn(at, "\n"), numbers = 0;
+			for (size_t i = 0; i < len; i++)
+				numbers += (at[i] >= '0' && at[i] <= '9') &&
+					   (i == 0 || at[i - 1] == ' ' || at[i - 1] == '\t');
+			visible = numbers == 1;
+		}
+		sb_free(&sb);
+		if (visible >= 0)
+			return visible;
+	}
+	/* no host procfs to ask: the host's processes are in the kernel's initial pid namespace (a node that is
+	 * itself a container, as kind's, needs the host root for this) */
+	struct stat st;
+	if (stat("/proc/self/ns/pid", &st))
+		return 1; /* cannot tell: say nothing */
+	return st.st_ino == PID_INIT_INO;
 }

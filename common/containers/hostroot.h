@@ -22,5 +22,8 @@ DIR *gb_host_opendir(const char *path);
 /* Read a whole host file (at most @max bytes; larger is -EFBIG). Returns bytes read or -errno. */
 long gb_host_read(const char *path, struct strbuf *out, size_t max);
 long gb_read_fd(int fd, struct strbuf *out, size_t max);
+/* Whether this process is in the pid namespace of the host's processes (1) or in one below it (0: a debug
+ * container without --pid=host, where task iterators see only that container's tasks). */
+int gb_host_pids_visible(void);
 
 #endif

@@ -49,6 +49,12 @@ const struct gb_container *gb_ctx__container_by_mntns(struct gb_ctx *ctx, uint64
 	return gb_ctx_ready(ctx) ? NULL : gb_container_by_mntns(mntns);
 }
 
+bool gb_ctx__host_pids_visible(const struct gb_ctx *ctx)
+{
+	(void)ctx; /* the host root is set: gb_ctx__new() */
+	return gb_host_pids_visible() != 0;
+}
+
 /* ---- container subscriptions ---- */
 
 static bool pub_wants(const struct pub_sub *s, const struct gb_container *c)

@@ -21,8 +21,12 @@ int gb_decode_exec(const void *data, size_t size, unsigned max_args, struct gb_e
 /* An open record; @full_path: the tracer was asked for full paths (assembled in @scratch). */
 int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open_event *ev, struct strbuf *scratch);
 
-/* A pssnap record (bpf/pssnap.h); @now_ns: the snapshot's time. Returns 0 or -EINVAL. */
-int gb_decode_ps(const void *data, size_t size, uint64_t now_ns, struct gb_proc_entry *ev);
+/* The length of the pssnap record (bpf/pssnap.h) at @data: 0 if @avail bytes do not hold it whole yet,
+ * -EINVAL for one that is no pssnap record. */
+long gb_ps_record_len(const void *data, size_t avail);
+/* A pssnap task record of @size bytes (gb_ps_record_len); args point into @data; the snapshot's time
+ * (proc.timestamp) is the caller's to set. Returns 0 or -EINVAL. */
+int gb_decode_ps(const void *data, size_t size, struct gb_proc_entry *ev);
 /* The letter ps shows for a task's state (task->__state, task->exit_state). */
 char gb_task_state_letter(unsigned state, unsigned exit_state);
 

@@ -175,3 +175,119 @@ def test_unknown_flag_and_bad_pid_are_usage_errors():
     for args in (["--bogus"], ["-p", "0"], ["-u", "x"]):
         r = pssnap(*args, check=False)
         assert r.returncode == 2 and r.stderr.count(b"\n") == 1, (args, r.stderr)
+
+
+TIME_OF_DAY = re.compile(r"^\d\d:\d\d:\d\d$")
+
+
+def test_start_of_fresh_processes_is_a_time_never_a_date():
+    """Processes forked during the pass (a fork storm on the host) show their START as a time of day: start
+    times and the snapshot's "now" come from one clock, and "now" is read after the pass."""
+    storm = subprocess.Popen(["sh", "-c", "while :; do /bin/true & /bin/true; sleep 0.001 & done"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        fresh = 0
+        for _ in range(15):
+            out = pssnap("--host", "--fields", "pid,start,starttime").stdout.decode().splitlines()
+            now = time.time_ns()
+            for line in out[1:]:
+                pid, start, start_ns = line.split()
+                if now - int(start_ns) < 60e9:
+                    fresh += 1
+                    assert TIME_OF_DAY.match(start), line
+    finally:
+        os.killpg(storm.pid, signal.SIGKILL)
+        storm.wait()
+    assert fresh > 30
+
+
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return [a.decode("utf-8", "surrogateescape") for a in f.read().split(b"\0")[:-1]]
+
+
+def test_args_rss_and_cpu_time_like_ps(containers):
+    name = f"gbt-psa-{uuid.uuid4().hex[:8]}"
+    cid = containers.start("docker", name, FAMILY)
+    wait_family(containers, "docker", cid)
+    evs = snap_json("-c", name)
+    assert len(evs) >= 5
+    for e in evs:  # the command line as /proc/PID/cmdline has it (a process that exited since is skipped)
+        try:
+            want = cmdline(e["pid"])
+        except FileNotFoundError:
+            continue
+        assert e["args"] == want, (e, want)
+        assert e["rss"] > 0 and "cpuTime" in e
+    # a process of the host that burned CPU in two threads: TIME is its threads' total, RSS its VmRSS
+    burn = ("import threading,time,sys\n"
+            "def f():\n t=time.thread_time()\n while time.thread_time()-t<0.4: pass\n"
+            "ts=[threading.Thread(target=f) for _ in range(2)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n"
+            "print(flush=True)\nsys.stdin.read()\n")
+    p = subprocess.Popen(["/usr/bin/python3", "-c", burn, "gbt-marker-arg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        p.stdout.readline()
+        [e] = snap_json("--host", "-p", str(p.pid))
+        with open(f"/proc/{p.pid}/stat") as f:
+            ticks = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        with open(f"/proc/{p.pid}/status") as f:
+            vmrss = int([l.split()[1] for l in f if l.startswith("VmRSS:")][0])
+        cols = pssnap("--host", "-p", str(p.pid)).stdout.decode().splitlines()
+    finally:
+        p.stdin.close()
+        p.wait(timeout=20)
+    assert e["args"] == ["/usr/bin/python3", "-c", burn, "gbt-marker-arg"]
+    clk = os.sysconf("SC_CLK_TCK")
+    assert 0.7e9 <= e["cpuTime"] and abs(e["cpuTime"] / 1e9 - ticks / clk) < 0.3, (e["cpuTime"], ticks)
+    assert abs(e["rss"] - vmrss) < max(2048, vmrss * 0.25), (e["rss"], vmrss)
+    header, row = cols
+    assert header.split()[-4:] == ["RSS", "TIME", "THR", "ARGS"], header
+    assert re.search(r" 00:0[01] +1 +/usr/bin/python3 -c import threading", row), row
+    assert row.endswith(" ...") and len(row) < 160, row  # ARGS cut at 64 characters; -w shows them whole
+    wide = pssnap("--host", "-w", "--fields", "args", "-p", str(os.getpid())).stdout.decode().splitlines()
+    assert wide[1] == " ".join(cmdline(os.getpid())).replace("\n", "\\n")
+
+
+def test_kernel_threads_show_their_name_in_brackets():
+    out = pssnap("--host", "--fields", "pid,args", "-p", "2").stdout.decode().splitlines()
+    assert out[1].split() == ["2", "[kthreadd]"]
+    [e] = snap_json("--host", "-p", "2")
+    assert e["args"] == [] and e["rss"] == 0
+
+
+def test_watch_takes_a_snapshot_every_interval_each_with_its_time():
+    lines = pssnap("--host", "-p", str(os.getpid()), "--watch", "0.5", "--count", "3").stdout.decode().splitlines()
+    assert [bool(re.match(r"^--- \d\d:\d\d:\d\d ---$", l)) for l in lines[::3]] == [True] * 3, lines
+    assert len(lines) == 9 and all(l.split()[0] == "CONTAINER" for l in lines[1::3]), lines
+    recs = snap_json("--host", "-p", str(os.getpid()), "--watch", "0.3", "--count", "3")
+    stamps = [r["timestamp"] for r in recs]
+    assert len(recs) == 3 and stamps == sorted(stamps) and stamps[2] - stamps[0] >= 0.5e9, stamps
+    # --watch runs until interrupted: SIGINT ends it with exit 0
+    p = subprocess.Popen(gadgetbox_cmd("pssnap", "--host", "-p", str(os.getpid()), "--watch", "0.2"),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0 and out.decode().count("--- ") >= 2, err
+
+
+def test_count_and_timeout_without_watch_are_usage_errors():
+    for args in (["--count", "2"], ["--timeout", "1"], ["--watch", "0"]):
+        r = pssnap(*args, check=False)
+        assert r.returncode == 2 and len(r.stderr.decode().splitlines()) == 1, (args, r.stderr)
+
+
+def test_a_command_line_longer_than_4096_bytes_is_cut_and_marked():
+    long_arg = "x" * 5000
+    p = subprocess.Popen(["/bin/sh", "-c", "read _", long_arg], stdin=subprocess.PIPE)
+    try:
+        wait_for(lambda: snap_json("--host", "-p", str(p.pid))[0]["args"][:1] == ["/bin/sh"], timeout=15,
+                 what="the shell's command line")
+        [e] = snap_json("--host", "-p", str(p.pid))
+        cols = pssnap("--host", "-w", "--fields", "args", "-p", str(p.pid)).stdout.decode().splitlines()
+    finally:
+        p.stdin.close()
+        p.wait(timeout=20)
+    assert e["argsTruncated"] is True and e["args"][:2] == ["/bin/sh", "-c"]
+    assert len("\0".join(e["args"])) + 1 >= 4095 and e["args"][3].startswith("xxxx") and len(e["args"][3]) < 5000
+    assert cols[1].endswith("x ...") and len(cols[1]) < 4200

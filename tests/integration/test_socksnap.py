@@ -299,3 +299,45 @@ def test_interval_diff_shows_sockets_that_come_and_go(containers, workload_dir):
     assert sorted(r["src"]["port"] for r in first) == [PORT + 70, PORT + 71]
     changes = [(r["change"], r["src"]["port"]) for r in recs if "change" in r]
     assert changes == [("+", PORT + 79), ("-", PORT + 79)], (changes, err)
+
+
+TIME_LINE = re.compile(r"^--- \d\d:\d\d:\d\d ---$")
+
+
+def test_diff_baseline_shows_equals_and_each_snapshot_its_time(containers, workload_dir):
+    """--diff's first snapshot is the baseline: "=" in the +/- column (never "-", which reads as gone); every
+    snapshot of --interval starts with a "--- HH:MM:SS ---" line in columns, and in JSON its rows share one
+    timestamp, a gone socket's row the snapshot that saw it gone."""
+    name, cid, pid = start_workload(containers, "docker", workload_dir, "many", "2", str(PORT + 90))
+    lines = socksnap("-a", "--interval", "0.3", "--count", "2", "--diff", "-c", name).stdout.decode().splitlines()
+    assert [bool(TIME_LINE.match(l)) for l in lines if l.startswith("---")] == [True, True], lines
+    first = lines[:next(i for i, l in enumerate(lines) if i and TIME_LINE.match(l))]
+    assert TIME_LINE.match(first[0]) and first[1].split()[:2] == ["CONTAINER", "+/-"], lines
+    assert len(first) == 4 and all(l.split()[:2] == [name, "="] for l in first[2:]), lines
+    # JSON: a socket that goes between two snapshots
+    helper = subprocess.Popen(["nsenter", "-t", str(pid), "-n", "python3", "-c",
+                               f"import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',{PORT + 99}));"
+                               "s.listen(); print(flush=True); sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    helper.stdout.readline()
+    p = subprocess.Popen(gadgetbox_cmd("socksnap", "-a", "-o", "json", "--interval", "1", "--count", "2", "--diff",
+                                       "-c", name), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first_line = p.stdout.readline()  # the first snapshot is out: the socket goes
+        helper.stdin.close()
+        helper.wait(timeout=20)
+        out = p.stdout.read()  # the file object may hold more of the first snapshot already
+        err = p.stderr.read()
+        p.wait(timeout=60)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+        if p.poll() is None:
+            p.kill()
+    recs = [json.loads(l) for l in (first_line + out).decode().splitlines()]
+    base = [r for r in recs if "change" not in r]
+    assert sorted(r["src"]["port"] for r in base) == [PORT + 90, PORT + 91, PORT + 99], recs
+    assert len({r["timestamp"] for r in base}) == 1
+    [gone] = [r for r in recs if "change" in r]
+    assert (gone["change"], gone["src"]["port"]) == ("-", PORT + 99), (recs, err)
+    assert gone["timestamp"] > base[0]["timestamp"] + 0.5e9  # the second snapshot's time, not the first's

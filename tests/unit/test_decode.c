@@ -9,6 +9,7 @@
 
 #include "bpf/execsnoop.h"
 #include "bpf/opensnoop.h"
+#include "bpf/pssnap.h"
 #include "decode.h"
 #include "unit.h"
 
@@ -699,4 +700,49 @@ TEST(test_decode_open_syscall_out_of_range_reads_as_openat)
 	CHECK_STR_EQ(gb_open_syscall_name((enum gb_open_syscall)9), "?");
 	free(o);
 	sb_free(&sb);
+}
+
+/* pssnap: records of two kinds and sizes follow each other unaligned in the iterator's file */
+TEST(test_ps_records_are_measured_before_they_are_decoded)
+{
+	static const char args[] = "sleep\0"
+				   "1001";
+	size_t size = PS_RECORD_FIXED + sizeof(args);
+	struct ps_record *r = calloc(1, sizeof(*r));
+	struct ps_thread_cpu tc = {.kind = PS_RECORD_THREAD_CPU, .tgid = 7, .cpu_ns = 5};
+	struct gb_proc_entry ev;
+
+	REQUIRE(r);
+	fill_proc(&r->proc, "sleep");
+	r->proc.kind = PS_RECORD_TASK;
+	r->nspid = 8;
+	r->cpu_ns = 2500000000ull;
+	r->rss_pages = 250;
+	r->args_size = sizeof(args);
+	r->ps_flags = PS_ARGS_TRUNCATED;
+	memcpy(r->args, args, sizeof(args));
+	char *buf = malloc(size + sizeof(tc));
+	REQUIRE(buf);
+	memcpy(buf, r, size);
+	memcpy(buf + size, &tc, sizeof(tc));
+	CHECK_INT_EQ(gb_ps_record_len(buf, 2), 0);
+	CHECK_INT_EQ(gb_ps_record_len(buf, size - 1), 0); /* its arguments are not all there yet */
+	CHECK_INT_EQ(gb_ps_record_len(buf, size + sizeof(tc)), (long)size);
+	CHECK_INT_EQ(gb_ps_record_len(buf + size, sizeof(tc) - 1), 0);
+	CHECK_INT_EQ(gb_ps_record_len(buf + size, sizeof(tc)), (long)sizeof(tc));
+	REQUIRE(gb_decode_ps(buf, size, &ev) == 0);
+	CHECK_UINT_EQ(ev.nspid, 8);
+	CHECK_UINT_EQ(ev.cpu_ns, 2500000000ull);
+	CHECK(ev.rss_kib >= 250 * 4);
+	CHECK_MEM_EQ(ev.args, ev.args_size, args, sizeof(args));
+	CHECK(ev.args_truncated);
+	CHECK_INT_EQ(gb_decode_ps(buf, size - 1, &ev), -EINVAL); /* shorter than its arguments say */
+	r->args_size = PS_ARGS_MAX + 1;
+	memcpy(buf, r, PS_RECORD_FIXED);
+	CHECK_INT_EQ(gb_ps_record_len(buf, size), -EINVAL);
+	uint32_t bad = 99;
+	memcpy(buf, &bad, sizeof(bad));
+	CHECK_INT_EQ(gb_ps_record_len(buf, size), -EINVAL);
+	free(buf);
+	free(r);
 }
