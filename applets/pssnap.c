@@ -351,7 +351,7 @@ const struct gb_applet pssnap_applet = {
 		    "  pssnap --watch 2 --count 3      # three snapshots, two seconds apart, each with its time\n"
 		    "  pssnap --fields pid,args -w     # every container's full command lines\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BTF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_SNAPSHOT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
 	.parse = parse,
 	.run = run,
 };

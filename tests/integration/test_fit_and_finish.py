@@ -111,7 +111,6 @@ def test_seccomp_advise_output_does_not_start_with_an_empty_line():
 @pytest.mark.parametrize("applet,flag", [
     ("pssnap", ["--ia32"]), ("socksnap", ["--ia32"]), ("dnssnoop", ["--ia32"]), ("containers", ["--ia32"]),
     ("seccomp-advise", ["--ia32"]),  # it records 32-bit syscalls always
-    ("pssnap", ["-t", "5"]), ("pssnap", ["--timeout", "5"]),  # a one-shot snapshot: nothing to time out
     ("containers", ["--host"]), ("seccomp-advise", ["--host"]),  # they know containers only
 ])
 def test_flags_that_did_nothing_are_gone(applet, flag):
@@ -121,6 +120,14 @@ def test_flags_that_did_nothing_are_gone(applet, flag):
     assert r.stderr.count("\n") == 1 and "unknown option " + flag[0] in r.stderr, r.stderr
     long_name = {"-t": "--timeout"}.get(flag[0], flag[0])
     assert f" {long_name} " not in run(BINARY, applet, "--help").stdout.replace("\n", " \n")
+
+
+def test_pssnap_timeout_only_ends_a_watch():
+    """`pssnap -t 5` was accepted and did nothing: a single snapshot does not wait. It ends a --watch."""
+    r = run(BINARY, "pssnap", "-t", "5")
+    assert r.returncode == 2 and "--timeout needs --watch" in r.stderr, r.stderr
+    r = run(BINARY, "pssnap", "--watch", "0.2", "-t", "1", "-o", "json")
+    assert r.returncode == 0 and r.stdout, r.stderr
 
 
 @pytest.mark.parametrize("applet", ["execsnoop-k8s", "opensnoop-k8s"])
