@@ -115,6 +115,7 @@ static const struct {
 } option_words[] = {
 	{"(btf_path)", "with --btf PATH"},
 	{"(libbpf_debug shows libbpf's messages)", "(run with -v for libbpf's messages)"},
+	{"(tree_pid)", "(--tree)"},
 };
 
 /* @msg with the library's option words turned into the command line's: @msg itself, or the text in @sb. */

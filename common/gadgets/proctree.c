@@ -29,7 +29,7 @@ int gb_proctree_check(const char *fn, uint32_t tree_pid)
 	char buf[512];
 
 	if (tree_pid && gb_proc_read(tree_pid, "stat", buf, sizeof(buf)) < 0) {
-		gb_err("%s: tree_pid %u: no such process", fn, tree_pid);
+		gb_err("%s: no process %u to follow (tree_pid)", fn, tree_pid);
 		return -ESRCH;
 	}
 	return 0;
