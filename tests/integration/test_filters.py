@@ -93,13 +93,22 @@ def test_exec_ppid_reports_the_child_and_not_the_grandchild(workdir):
     assert all(e["ppid"] == sh.pid for e in t.events())
 
 
-def test_open_tree_reports_a_grandchilds_open_and_not_an_unrelated_one(workdir):
-    mine, other = os.path.join(workdir, unique()), os.path.join(workdir, unique())
-    for p in (mine, other):
+def new_files(workdir, n):
+    paths = [os.path.join(workdir, unique()) for _ in range(n)]
+    for p in paths:
         open(p, "w").close()
+    return paths
+
+
+def open_tracer(sh, workdir, *args):
+    """opensnoop-k8s with ARGS, ready once an open made by the shell's child shows."""
+    return Tracer("opensnoop-k8s", *args, probe=lambda m: sh.run(f"cat {workdir}/{m} 2>/dev/null"))
+
+
+def test_open_tree_reports_a_grandchilds_open_and_not_an_unrelated_one(workdir):
+    mine, other = new_files(workdir, 2)
     with ControlShell() as sh:
-        with Tracer("opensnoop-k8s", "--tree", str(sh.pid),
-                    probe=lambda m: sh.run(f"cat {workdir}/{m} 2>/dev/null")) as t:
+        with open_tracer(sh, workdir, "--tree", str(sh.pid)) as t:
             subprocess.run(["cat", other])
             sh.run(f"sh -c 'sh -c \"cat {mine}; :\"; :'")
             wait_for(lambda: opens_of(t, mine), timeout=20, what="the grandchild's open")
@@ -110,12 +119,9 @@ def test_open_tree_reports_a_grandchilds_open_and_not_an_unrelated_one(workdir):
 
 
 def test_open_ppid_reports_the_childs_open_and_not_the_grandchilds(workdir):
-    first, second = os.path.join(workdir, unique()), os.path.join(workdir, unique())
-    for p in (first, second):
-        open(p, "w").close()
+    first, second = new_files(workdir, 2)
     with ControlShell() as sh:
-        with Tracer("opensnoop-k8s", "--ppid", str(sh.pid),
-                    probe=lambda m: sh.run(f"cat {workdir}/{m} 2>/dev/null")) as t:
+        with open_tracer(sh, workdir, "--ppid", str(sh.pid)) as t:
             # the child shell opens FIRST itself (a redirection), its child cat opens SECOND
             sh.run(f"sh -c 'read x < {first}; cat {second}; :'")
             wait_for(lambda: opens_of(t, first), timeout=20, what="the child's open")
