@@ -175,6 +175,12 @@ def test_container_name_patterns_select_in_the_kernel_and_in_snapshots(container
         assert r.returncode == 0, r.stderr
         return {json.loads(l)["runtime"]["containerName"] for l in r.stdout.splitlines()}
 
+    # --filter's == and != stay exact: a value with a pattern character is not pushed into the kernel's filter
+    with Tracer("execsnoop-k8s", "--filter", f"runtime.containerName!={prefix}-*", host=False,
+                probe=lambda m: subprocess.run(["docker", "exec", web, "/bin/true", m])) as t:
+        t.stop()
+    assert any(e["runtime"]["containerName"] == web for e in t.events())
+
     assert names("-c", prefix + "-*") == {web, db}
     assert names("-c", prefix + "-*,!*-db") == {web}
     assert names("-c", prefix + "-[d]?") == {db}
