@@ -20,6 +20,8 @@ static struct env {
 	bool print_uid;
 	unsigned long uid;
 	unsigned long pid;
+	unsigned long ppid;
+	unsigned long tree;
 	const char *name;
 	const char *line;
 	unsigned long max_args;
@@ -30,6 +32,8 @@ static struct env {
 
 enum {
 	OPT_MAX_ARGS = GB_LONG_OPT,
+	OPT_PPID,
+	OPT_TREE,
 };
 
 static const struct gb_opt opts[] = {
@@ -38,6 +42,8 @@ static const struct gb_opt opts[] = {
 	{"fails", 'x', NULL, "include failed exec()s"},
 	{"uid", 'u', "UID", "trace this UID only"},
 	{"pid", 'p', "PID", "trace this process only"},
+	{"ppid", OPT_PPID, "PID", "trace the children of this process only (not their descendants)"},
+	{"tree", OPT_TREE, "PID", "trace this process and all its descendants, followed in the kernel as they fork"},
 	{"quote", 'q', NULL, "add quotemarks (\") around arguments"},
 	{"name", 'n', "NAME", "only print commands whose name contains NAME"},
 	{"line", 'l', "TEXT", "only print commands where an argument contains TEXT"},
@@ -79,6 +85,8 @@ static int parse(int key, const char *arg)
 	case 'l': env.line = arg; break;
 	case 'u': return gb_parse_uid_opt(arg, &env.uid);
 	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
+	case OPT_PPID: return gb_parse_pid_opt(arg, "PID", &env.ppid);
+	case OPT_TREE: return gb_parse_pid_opt(arg, "PID", &env.tree);
 	case OPT_MAX_ARGS:
 		if (gb_parse_ulong(arg, EXEC_MAX_ARGS_LIMIT, &env.max_args) || !env.max_args)
 			return gb_usage_error("invalid --max-args '%s' (1..%d)", arg, EXEC_MAX_ARGS_LIMIT);
@@ -136,7 +144,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed = env.fails, .max_args = env.max_args,
-		.ia32 = gb_opts.ia32);
+		.ia32 = gb_opts.ia32, .ppid = env.ppid, .tree_pid = env.tree);
 	return gb_exec__open(ctx, &eo);
 }
 
@@ -158,6 +166,8 @@ const struct gb_applet execsnoop_applet = {
 		    "  execsnoop-k8s -o json        # one JSON object per line\n"
 		    "  execsnoop-k8s -Tq -u 1000    # time column, quoted args, UID 1000 only\n"
 		    "  execsnoop-k8s -l --verbose   # commands with an argument containing --verbose\n"
+		    "  execsnoop-k8s --host --tree $$  # this shell and everything it starts\n"
+		    "  execsnoop-k8s -c 'web-*'     # containers whose name starts with web-\n"
 		    "  execsnoop-k8s --fields comm,pid,args --timeout 10\n",
 	.opts = opts,
 	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,

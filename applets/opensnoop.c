@@ -17,6 +17,8 @@ static struct env {
 	bool extended;
 	bool full_path;
 	unsigned long pid;
+	unsigned long ppid;
+	unsigned long tree;
 	unsigned long tid;
 	unsigned long uid;
 	const char *name;
@@ -28,6 +30,8 @@ static struct env {
 enum {
 	OPT_FULL_PATH = GB_LONG_OPT,
 	OPT_PREFIX,
+	OPT_PPID,
+	OPT_TREE,
 };
 
 static const struct gb_opt opts[] = {
@@ -36,6 +40,8 @@ static const struct gb_opt opts[] = {
 	{"failed", 'x', NULL, "only show failed opens"},
 	{"pid", 'p', "PID", "trace this process only"},
 	{"tid", 't', "TID", "trace this thread only"},
+	{"ppid", OPT_PPID, "PID", "trace the children of this process only (not their descendants)"},
+	{"tree", OPT_TREE, "PID", "trace this process and all its descendants, followed in the kernel as they fork"},
 	{"uid", 'u', "UID", "trace this UID only"},
 	{"name", 'n', "NAME", "only print processes whose name contains NAME"},
 	{"extended-fields", 'e', NULL, "show decoded open flags"},
@@ -109,6 +115,8 @@ static int parse(int key, const char *arg)
 		break;
 	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
 	case 't': return gb_parse_pid_opt(arg, "TID", &env.tid);
+	case OPT_PPID: return gb_parse_pid_opt(arg, "PID", &env.ppid);
+	case OPT_TREE: return gb_parse_pid_opt(arg, "PID", &env.tree);
 	case 'u': return gb_parse_uid_opt(arg, &env.uid);
 	}
 	return 0;
@@ -178,7 +186,8 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.tid = env.tid, .uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed_only = env.failed,
-		.full_path = env.full_path, .prefixes = env.prefixes, .ia32 = gb_opts.ia32);
+		.full_path = env.full_path, .prefixes = env.prefixes, .ia32 = gb_opts.ia32, .ppid = env.ppid,
+		.tree_pid = env.tree);
 	return gb_open__open(ctx, &oo);
 }
 
@@ -210,6 +219,7 @@ const struct gb_applet opensnoop_applet = {
 		    "  opensnoop-k8s --host -x            # failed opens anywhere, host included\n"
 		    "  opensnoop-k8s --full-path -e       # absolute paths and decoded flags\n"
 		    "  opensnoop-k8s --prefix /etc,/var/run -o json\n"
+		    "  opensnoop-k8s --host --tree $$          # this shell and everything it starts\n"
 		    "  opensnoop-k8s --k8s-namespace default --k8s-podname web\n",
 	.opts = opts,
 	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,

@@ -14,6 +14,7 @@
  */
 #include "gadget.bpf.h"
 #include "execsnoop.h"
+#include "proctree.bpf.h"
 
 const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_uid = GB_INVALID_UID;
@@ -160,6 +161,8 @@ static __always_inline int exec_enter(const char *filename, const char *const *a
 	if (targ_tgid && (pid_tgid >> 32) != targ_tgid)
 		return 0;
 	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return 0;
+	if (!gb_tree_allowed(task, pid_tgid >> 32))
 		return 0;
 	struct mnt_namespace *mnt = gb_task_mnt(task);
 	mntns_id = mnt->ns.inum;

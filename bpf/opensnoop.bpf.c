@@ -10,6 +10,7 @@
 #include "gadget.bpf.h"
 #include "opensnoop.h"
 #include "path.bpf.h"
+#include "proctree.bpf.h"
 
 #define AT_FDCWD -100
 
@@ -63,6 +64,8 @@ static __always_inline int enter(__u16 sys, int dirfd, const char *path, __u64 f
 	if (targ_tid && (__u32)pid_tgid != targ_tid)
 		return 0;
 	if (targ_uid != GB_INVALID_UID && (__u32)bpf_get_current_uid_gid() != targ_uid)
+		return 0;
+	if (!gb_tree_allowed(task, pid_tgid >> 32))
 		return 0;
 	struct mnt_namespace *mnt = gb_task_mnt(task);
 	if (!gb_ns_allowed(mnt, mnt->ns.inum))

@@ -98,8 +98,9 @@ struct gb_container {
 	/* the library keeps more after these members: a struct gb_container is only ever the library's */
 };
 
-/* Filters over the container table (comma lists; "!x" excludes x; NULL: no filter). Different members
- * combine with AND. Tracers apply them in the kernel, through the mount-namespace filter. */
+/* Filters over the container table (comma lists; "!x" excludes x; NULL: no filter). An item is a name or a
+ * shell pattern ("web-*", "kube-?", "[ab]*": fnmatch(3), matched in user space whenever the table changes).
+ * Different members combine with AND. Tracers apply them in the kernel, through the mount-namespace filter. */
 struct gb_container_filter {
 	const char *names; /* the runtime's container name, or the container name in the pod spec */
 	const char *k8s_namespaces;
@@ -176,6 +177,23 @@ const struct gb_container *gb_ctx__container(struct gb_ctx *ctx, unsigned i);
 /* The container of a mount namespace, or NULL (a host process, or unknown). */
 const struct gb_container *gb_ctx__container_by_mntns(struct gb_ctx *ctx, uint64_t mntns);
 
+/* An item of the context's container filters (a name or a pattern) that no container matches. */
+#define GB_MAX_SUGGESTIONS 3
+struct gb_unmatched {
+	const char
+		*filter;  /* its gb_container_filter member: "names", "k8s_namespaces", "k8s_pods", "k8s_containers" */
+	const char *item; /* as given */
+	/* the existing values closest to it, best first, NULL past the last: those within an edit distance of 2,
+	 * then those it is a prefix of (or that are a prefix of it); none for a pattern */
+	const char *suggestions[GB_MAX_SUGGESTIONS];
+};
+typedef void (*gb_unmatched_fn)(void *cb_ctx, const struct gb_unmatched *u);
+/* Call @fn for each positive item of the context's filters (names, k8s_namespaces, k8s_pods, k8s_containers;
+ * each member on its own; not "!x") that no container of the table matches now, sandboxes aside: a typo, or
+ * a container not started yet. Waits for the first scan. Returns how many, or a negative errno. The pointers
+ * are valid during the call. */
+int gb_ctx__unmatched_names(struct gb_ctx *ctx, gb_unmatched_fn fn, void *cb_ctx);
+
 enum gb_container_event {
 	GB_CONTAINER_EXISTING, /* known when subscribing (only with GB_SUB_EXISTING) */
 	GB_CONTAINER_ADDED,
@@ -248,6 +266,11 @@ struct gb_exec_opts {
 	unsigned max_args;    /* 1..128 (0: 20) */
 	bool ia32;	      /* also 32-bit syscalls: a program on every syscall of the node */
 	size_t ringbuf_bytes; /* 0: 1 MiB */
+	/* only the children of this process: events of processes whose parent is @ppid at the event (0: any) */
+	uint32_t ppid;
+	/* only this process and its descendants, followed in the kernel as they fork (0: any; it must exist
+	 * when the tracer opens, else ESRCH). Costs a program on every fork and exit of the node. */
+	uint32_t tree_pid;
 };
 
 /* Load and attach the exec tracer; events flow from when this returns. NULL (errno set, reason logged). */
@@ -292,6 +315,8 @@ struct gb_open_opts {
 	const char *prefixes; /* comma list: only paths as passed starting with one (in the kernel; 8 x 255) */
 	bool ia32;
 	size_t ringbuf_bytes;
+	uint32_t ppid;	   /* as in gb_exec_opts: only children of this process */
+	uint32_t tree_pid; /* as in gb_exec_opts: only this process and its descendants */
 };
 
 struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *opts);

@@ -87,8 +87,9 @@ static void push_down(const struct filter *f)
 		int field;
 		enum filter_op op;
 		const char *value;
+		/* a list item with a pattern character would be a shell pattern there: an exact == is not pushed */
 		if (!filter_term(f, i, &field, &op, &value) || (op != FILTER_EQ && op != FILTER_NE) || !*value ||
-		    strchr(value, ','))
+		    strpbrk(value, ",*?[\\"))
 			continue;
 		for (size_t k = 0; k < sizeof(pushed) / sizeof(pushed[0]); k++) {
 			if ((size_t)field != pushed[k].field || *pushed[k].list)

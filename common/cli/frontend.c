@@ -19,6 +19,7 @@
 
 static struct output *log_out;
 static struct gb_ctx *cli_ctx;
+static bool cli_watch; /* cli_ctx follows the runtimes (not a snapshot's) */
 static pthread_t main_thread;
 /* warnings from the runtime watcher's thread, written into the output by the main thread */
 static pthread_mutex_t pending_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -56,8 +57,55 @@ static void flush_pending(void)
 	pthread_mutex_unlock(&pending_lock);
 }
 
+/* A filter item that matched no container: "no container named 'wbe' yet; waiting for one; did you mean
+ * 'web'?" (a snapshot: without the waiting). */
+static void say_unmatched(void *arg, const struct gb_unmatched *u)
+{
+	static const struct {
+		const char *filter, *what;
+	} whats[] = {{"names", "container"},
+		     {"k8s_namespaces", "Kubernetes namespace"},
+		     {"k8s_pods", "pod"},
+		     {"k8s_containers", "Kubernetes container"}};
+	const char *what = "container";
+	struct strbuf sb = {0};
+
+	(void)arg;
+	for (size_t i = 0; i < sizeof(whats) / sizeof(whats[0]); i++)
+		if (!strcmp(u->filter, whats[i].filter))
+			what = whats[i].what;
+	if (strpbrk(u->item, "*?["))
+		sb_addf(&sb, "no %s matches '%s'", what, u->item);
+	else
+		sb_addf(&sb, "no %s named '%s'", what, u->item);
+	sb_adds(&sb, cli_watch ? " yet; waiting for one" : "");
+	for (int i = 0; i < GB_MAX_SUGGESTIONS && u->suggestions[i]; i++)
+		sb_addf(&sb, "%s'%s'",
+			!i							? "; did you mean "
+			: (i + 1 < GB_MAX_SUGGESTIONS && u->suggestions[i + 1]) ? ", "
+										: " or ",
+			u->suggestions[i]);
+	if (u->suggestions[0])
+		sb_adds(&sb, "?");
+	gb_cli_say("%s", sb_str(&sb));
+	sb_free(&sb);
+}
+
+/* Once per command, when the table is read: the filter items that match no container. */
+static void hint_unmatched(struct gb_ctx *ctx)
+{
+	static bool done;
+
+	if (done || !ctx)
+		return;
+	done = true;
+	gb_ctx__unmatched_names(ctx, say_unmatched, NULL);
+}
+
 void gb_cli_flush(struct output *out)
 {
+	if (!cli_watch) /* a snapshot's output is complete: say why it is empty */
+		hint_unmatched(cli_ctx);
 	flush_pending();
 	output_flush(out);
 }
@@ -68,6 +116,7 @@ static const struct {
 } option_words[] = {
 	{"(btf_path)", "with --btf PATH"},
 	{"(libbpf_debug shows libbpf's messages)", "(run with -v for libbpf's messages)"},
+	{"(tree_pid)", "(--tree)"},
 };
 
 /* @msg with the library's option words turned into the command line's: @msg itself, or the text in @sb. */
@@ -174,6 +223,7 @@ struct gb_ctx *gb_cli_ctx_new(bool watch, bool bpf)
 		log_line(GB_LOG_WARN, "not in the host's pid namespace: processes outside this container are not "
 				      "shown (nor as socket owners); run the debug container with --pid=host");
 	}
+	cli_watch = watch;
 	return cli_ctx;
 }
 
@@ -250,6 +300,7 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev);
 	output_header(out);
 	output_flush(out);
+	hint_unmatched(ctx); /* the tracer waited for the first scan: the table is there */
 	for (bool done = output_closed(out); !done;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +285,19 @@ static void remove_at(unsigned i)
 	container_free(c);
 }
 
+/* Whether @value matches one item of a filter list (@len bytes at @item): a shell pattern (fnmatch(3): *, ?,
+ * [...]); without any of those, the same as comparing. */
+static bool item_matches(const char *item, size_t len, const char *value)
+{
+	char pat[512];
+
+	if (len >= sizeof(pat)) /* no name is this long: compared as it is */
+		return strlen(value) == len && !strncmp(value, item, len);
+	memcpy(pat, item, len);
+	pat[len] = '\0';
+	return fnmatch(pat, value, 0) == 0;
+}
+
 bool gb_list_matches(const char *list, const char *value)
 {
 	bool any_positive = false, positive_hit = false;
@@ -294,7 +309,7 @@ bool gb_list_matches(const char *list, const char *value)
 		bool neg = len && *p == '!';
 		const char *item = p + neg;
 		size_t ilen = len - neg;
-		bool eq = strlen(value) == ilen && !strncmp(value, item, ilen);
+		bool eq = item_matches(item, ilen, value);
 		if (neg && eq)
 			return false;
 		if (!neg && ilen) {
@@ -327,6 +342,117 @@ static bool matches(const struct gb_container *c)
 	       gb_list_matches(filter.k8s_namespaces, c->k8s_namespace) &&
 	       gb_list_matches(filter.k8s_pods, c->k8s_pod) &&
 	       gb_list_matches(filter.k8s_containers, c->k8s_container) && gb_list_matches(filter.runtimes, c->runtime);
+}
+
+/* ---- filter items that match no container (gb_ctx__unmatched_names) ---- */
+
+#define CLOSE_PREFIX 3 /* closeness of a value that the item is a prefix of, or the reverse */
+
+/* How close an existing @value is to a filter @item that matched nothing: the edit distance (a swap of two
+ * neighbours counts one) when it is 2 or less, CLOSE_PREFIX when one is a prefix of the other, -1 when it is
+ * no likely meant name. */
+static int closeness(const char *item, const char *value)
+{
+	size_t n = strlen(item), m = strlen(value);
+	unsigned rows[3][256]; /* the rows of i-2, i-1 and i */
+	bool prefix = n && m && !strncmp(item, value, n < m ? n : m);
+
+	if (!n || !m || n >= 256 || m >= 256 || (n > m ? n - m : m - n) > 2)
+		return prefix ? CLOSE_PREFIX : -1;
+	for (size_t j = 0; j <= m; j++)
+		rows[0][j] = j;
+	for (size_t i = 1; i <= n; i++) {
+		unsigned *pp = rows[(i + 1) % 3], *prev = rows[(i + 2) % 3], *row = rows[i % 3];
+		row[0] = i;
+		for (size_t j = 1; j <= m; j++) {
+			unsigned best = prev[j - 1] + (item[i - 1] != value[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			if (i > 1 && j > 1 && item[i - 1] == value[j - 2] && item[i - 2] == value[j - 1] &&
+			    pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			row[j] = best;
+		}
+	}
+	unsigned d = rows[n % 3][m];
+	return d <= 2 ? (int)d : prefix ? CLOSE_PREFIX : -1;
+}
+
+/* Keep @value among the best @u->suggestions (closeness in @score, best first, no repeats). */
+static void suggest(struct gb_unmatched *u, int score[GB_MAX_SUGGESTIONS], const char *value, int close)
+{
+	unsigned i = 0;
+
+	for (unsigned k = 0; k < GB_MAX_SUGGESTIONS && u->suggestions[k]; k++)
+		if (!strcmp(u->suggestions[k], value))
+			return;
+	while (i < GB_MAX_SUGGESTIONS && u->suggestions[i] && score[i] <= close)
+		i++;
+	if (i == GB_MAX_SUGGESTIONS)
+		return;
+	for (unsigned k = GB_MAX_SUGGESTIONS - 1; k > i; k--) {
+		u->suggestions[k] = u->suggestions[k - 1];
+		score[k] = score[k - 1];
+	}
+	u->suggestions[i] = value;
+	score[i] = close;
+}
+
+/* One item (@len bytes at @item) of the member @u->filter, whose values are at @field_off of each record:
+ * told to @fn if no container matches it. Returns 1 if so. */
+static int check_item(struct gb_unmatched *u, const char *item, size_t len, size_t field_off, gb_unmatched_fn fn,
+		      void *cb_ctx)
+{
+	char buf[512];
+	int score[GB_MAX_SUGGESTIONS];
+	bool glob = false;
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, item);
+	glob = strpbrk(buf, "*?[") != NULL;
+	memset(u->suggestions, 0, sizeof(u->suggestions));
+	for (unsigned i = 0; i < ncontainers; i++) {
+		const char *value = *(char *const *)((const char *)table[i] + field_off);
+		if (table[i]->sandbox)
+			continue;
+		if (item_matches(item, len, value))
+			return 0;
+		int close = glob ? -1 : closeness(buf, value);
+		if (close >= 0)
+			suggest(u, score, value, close);
+	}
+	u->item = buf;
+	fn(cb_ctx, u);
+	return 1;
+}
+
+int gb_containers_unmatched(gb_unmatched_fn fn, void *cb_ctx)
+{
+	static const struct {
+		const char *name;
+		size_t filter_off, field_off;
+	} members[] = {
+		{"names", offsetof(struct gb_container_filter, names), offsetof(struct gb_container, name)},
+		{"k8s_namespaces", offsetof(struct gb_container_filter, k8s_namespaces),
+		 offsetof(struct gb_container, k8s_namespace)},
+		{"k8s_pods", offsetof(struct gb_container_filter, k8s_pods), offsetof(struct gb_container, k8s_pod)},
+		{"k8s_containers", offsetof(struct gb_container_filter, k8s_containers),
+		 offsetof(struct gb_container, k8s_container)},
+	};
+	int n = 0;
+
+	for (size_t m = 0; m < sizeof(members) / sizeof(members[0]); m++) {
+		const char *list = *(const char *const *)((const char *)&filter + members[m].filter_off);
+		struct gb_unmatched u = {.filter = members[m].name};
+		for (const char *p = list; p && *p;) {
+			size_t len = strcspn(p, ",");
+			if (len && *p != '!')
+				n += check_item(&u, p, len, members[m].field_off, fn, cb_ctx);
+			p += len + (p[len] == ',');
+		}
+	}
+	return n;
 }
 
 static unsigned generations; /* the last record version handed out */

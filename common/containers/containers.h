@@ -102,7 +102,10 @@ const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id);
 uint64_t gb_host_netns(void);
 /* Iterate: returns the i-th container or NULL past the end. */
 const struct gb_container *gb_container_at(unsigned i);
-/* Whether a comma list with "!" exclusions matches @value (NULL list matches everything). */
+/* Whether a comma list of names or shell patterns (fnmatch(3)), with "!" exclusions, matches @value (NULL list
+ * matches everything). */
 bool gb_list_matches(const char *list, const char *value);
+/* gb_ctx__unmatched_names() over the table as it is. */
+int gb_containers_unmatched(gb_unmatched_fn fn, void *cb_ctx);
 
 #endif

@@ -55,6 +55,13 @@ bool gb_ctx__host_pids_visible(const struct gb_ctx *ctx)
 	return gb_host_pids_visible() != 0;
 }
 
+int gb_ctx__unmatched_names(struct gb_ctx *ctx, gb_unmatched_fn fn, void *cb_ctx)
+{
+	int err = gb_ctx_ready(ctx);
+
+	return err ? err : gb_containers_unmatched(fn, cb_ctx);
+}
+
 /* ---- container subscriptions ---- */
 
 static bool pub_wants(const struct pub_sub *s, const struct gb_container *c)

@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "diag.h"
 #include "execsnoop.skel.h"
+#include "proctree.h"
 #include "tracer.h"
 
 struct exec_kind {
@@ -44,7 +45,9 @@ static int exec_attach(struct gb_tracer *t)
 	struct exec_kind *k = t->kind;
 	static const char *const enters[] = {"sys_enter_execve", "sys_enter_execveat", NULL};
 	static const char *const exits[] = {"sys_exit_execve", "sys_exit_execveat", NULL};
-	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_exec, enters);
+	int err = gb_proctree_seed(t, k->opts.tree_pid);
+
+	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_exec, enters);
 
 	return err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_exit_exec, exits);
 }
@@ -65,6 +68,11 @@ struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *o
 			opts ? (const void *)opts->on_event : NULL, sizeof(*k), offsetof(struct exec_kind, opts));
 	if (!k)
 		return NULL;
+	if (gb_proctree_check("gb_exec__open", k->opts.tree_pid)) {
+		exec_destroy(&(struct gb_tracer){.kind = k});
+		errno = ESRCH;
+		return NULL;
+	}
 	if (!k->opts.max_args)
 		k->opts.max_args = EXEC_DEFAULT_MAX_ARGS;
 	if (!(k->skel = GB_SKEL_OPEN(ctx, execsnoop_bpf)))
@@ -74,6 +82,7 @@ struct gb_tracer *gb_exec__open(struct gb_ctx *ctx, const struct gb_exec_opts *o
 	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
 	k->skel->rodata->ignore_failed = !k->opts.failed;
 	k->skel->rodata->max_args = k->opts.max_args;
+	GB_PROCTREE_CONFIGURE(k->skel, k->opts.ppid, k->opts.tree_pid);
 	/* before Linux 6.10 there is no sched_prepare_exec: argv then comes from the new program's argv area
 	 * (asked of tracefs: parsing the kernel's BTF a second time would double the start-up time) */
 	k->skel->rodata->nr_execve = SYS_execve;

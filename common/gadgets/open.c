@@ -8,6 +8,7 @@
 #include "decode.h"
 #include "diag.h"
 #include "opensnoop.skel.h"
+#include "proctree.h"
 #include "tracer.h"
 
 struct open_kind {
@@ -45,7 +46,9 @@ static int open_attach(struct gb_tracer *t)
 	static const char *const enters[] = {"sys_enter_openat", "sys_enter_openat2", NULL};
 	static const char *const exits[] = {"sys_exit_open", "sys_exit_creat", "sys_exit_openat", "sys_exit_openat2",
 					    NULL};
-	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_at, enters);
+	int err = gb_proctree_seed(t, k->opts.tree_pid);
+
+	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_at, enters);
 
 	return err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_exit, exits);
 }
@@ -83,6 +86,11 @@ struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *o
 
 	if (!k)
 		return NULL;
+	if (gb_proctree_check("gb_open__open", k->opts.tree_pid)) {
+		open_destroy(&(struct gb_tracer){.kind = k});
+		errno = ESRCH;
+		return NULL;
+	}
 	if (!(k->skel = GB_SKEL_OPEN(ctx, opensnoop_bpf)))
 		return gb_kind_open_failed(&open_ops, k);
 	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes, k->opts.ia32);
@@ -91,6 +99,7 @@ struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *o
 	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
 	k->skel->rodata->failed_only = k->opts.failed_only;
 	k->skel->rodata->full_path = k->opts.full_path;
+	GB_PROCTREE_CONFIGURE(k->skel, k->opts.ppid, k->opts.tree_pid);
 #ifdef SYS_openat2
 	k->skel->rodata->nr_openat2 = SYS_openat2;
 #endif

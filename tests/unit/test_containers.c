@@ -730,6 +730,62 @@ TEST(test_containers_filters_select_by_name_kubernetes_fields_and_runtime)
 	host_down();
 }
 
+TEST(test_containers_filters_take_shell_patterns)
+{
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	CHECK_SELECTED("cache,web", .names = "[cw]*");
+	CHECK_SELECTED("nginx,web", .names = "?e?,ng*");
+	CHECK_SELECTED("api,nginx", .names = "!*e*,!" ID_CTR12 "*,!" ID_PLAIN12 "*");
+	CHECK_SELECTED("nginx", .k8s_namespaces = "sh*");
+	CHECK_SELECTED("api", .k8s_pods = "api-*");
+	CHECK_SELECTED("api,nginx", .k8s_containers = "*i*");
+	CHECK_SELECTED("", .names = "web-*");
+	host_down();
+}
+
+static void add_unmatched(void *arg, const struct gb_unmatched *u)
+{
+	char *got = arg;
+	size_t len = strlen(got);
+
+	snprintf(got + len, 512 - len, "%s%s %s:", *got ? "; " : "", u->filter, u->item);
+	for (int i = 0; i < GB_MAX_SUGGESTIONS && u->suggestions[i]; i++)
+		snprintf(got + strlen(got), 512 - strlen(got), " %s", u->suggestions[i]);
+}
+
+TEST(test_containers_unmatched_filter_items_come_with_the_closest_names)
+{
+	char got[512] = "";
+
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	REQUIRE(start(&(struct gb_container_filter){.names = "wbe,web,nosuch,ngin,!gone,w*,x*,cach,apo",
+						    .k8s_namespaces = "shp",
+						    .k8s_pods = "api-5f6d8",
+						    .k8s_containers = "nginx"}));
+	CHECK_INT_EQ(gb_containers_unmatched(add_unmatched, got), 8);
+	CHECK_STR_EQ(got,
+		     "names wbe: web; names nosuch:; names ngin: nginx; names x*:; names cach: cache; names apo: api; "
+		     "k8s_namespaces shp: shop; k8s_pods api-5f6d8: api-5f6d9");
+	host_down();
+}
+
+TEST(test_list_matches_shell_patterns)
+{
+	CHECK(gb_list_matches("web-*", "web-1"));
+	CHECK(!gb_list_matches("web-*", "web"));
+	CHECK(gb_list_matches("kube-?", "kube-a"));
+	CHECK(!gb_list_matches("kube-?", "kube-ab"));
+	CHECK(gb_list_matches("[ab]*", "api"));
+	CHECK(!gb_list_matches("[ab]*", "cache"));
+	CHECK(!gb_list_matches("!web-*", "web-2"));
+	CHECK(gb_list_matches("!web-*", "db"));
+	CHECK(gb_list_matches("db,web-*", "web-2"));
+	CHECK(!gb_list_matches("*,!web-*", "web-2")); /* an exclusion still wins */
+	CHECK(gb_list_matches("*", ""));
+}
+
 TEST(test_containers_visibility_of_host_processes_follows_the_host_flag)
 {
 	REQUIRE(host_up());
