@@ -49,6 +49,13 @@ const struct gb_container *gb_ctx__container_by_mntns(struct gb_ctx *ctx, uint64
 	return gb_ctx_ready(ctx) ? NULL : gb_container_by_mntns(mntns);
 }
 
+int gb_ctx__foreach_exited(struct gb_ctx *ctx, gb_exited_fn fn, void *cb_ctx)
+{
+	int err = gb_ctx_ready(ctx);
+
+	return err ? err : gb_containers_foreach_exited(fn, cb_ctx);
+}
+
 /* ---- container subscriptions ---- */
 
 static bool pub_wants(const struct pub_sub *s, const struct gb_container *c)
