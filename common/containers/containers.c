@@ -332,19 +332,26 @@ static bool matches(const struct gb_container *c)
 
 static unsigned generations; /* the last record version handed out */
 
-static void add(struct gb_container *c)
+/* The strings nobody set become "" (never NULL, as gadgetbox.h promises). false: out of memory. */
+static bool fill_strings(struct gb_container *c)
 {
-	static char empty[] = "";
 	char **strs[] = {&c->name,	    &c->image,	     &c->k8s_namespace, &c->k8s_pod, &c->k8s_pod_uid,
 			 &c->k8s_container, &c->cgroup_path, &c->sandbox_id,	&c->log_path};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (!*strs[i] && !(*strs[i] = strdup(empty))) {
-			/* out of memory: left out now, found again at a later scan */
-			gb_warn_once("out of memory: a container was left out of the table for now");
-			container_free(c);
-			return;
-		}
+		if (!*strs[i] && !(*strs[i] = strdup("")))
+			return false;
+	return true;
+}
+
+static void add(struct gb_container *c)
+{
+	if (!fill_strings(c)) {
+		/* out of memory: left out now, found again at a later scan */
+		gb_warn_once("out of memory: a container was left out of the table for now");
+		container_free(c);
+		return;
+	}
 	c->selected = matches(c);
 	c->generation = ++generations;
 	/* the same container described again (renamed, or its state appeared): update it in place; the hooks
@@ -937,13 +944,7 @@ static void from_store(void *ctx, const char *id, const char *runtime)
 	 * deleted */
 	if (c->state == GB_STATE_UNKNOWN)
 		c->state = GB_STATE_CREATED;
-	char **strs[] = {&c->name,	    &c->image,	     &c->k8s_namespace, &c->k8s_pod, &c->k8s_pod_uid,
-			 &c->k8s_container, &c->cgroup_path, &c->sandbox_id,	&c->log_path};
-	bool complete = true;
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (!*strs[i] && !(*strs[i] = strdup("")))
-			complete = false;
-	if (complete && c->state != GB_STATE_RUNNING && c->state != GB_STATE_PAUSED) {
+	if (fill_strings(c) && c->state != GB_STATE_RUNNING && c->state != GB_STATE_PAUSED) {
 		c->selected = matches(c);
 		w->fn(w->ctx, c);
 		w->count++;
