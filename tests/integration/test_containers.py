@@ -187,7 +187,8 @@ def expected_labels(runtime, name, cid=None, pod_id=None):
         assert rname == name
     elif runtime == "ctr":
         assert name in run("ctr", "-n", "default", "containers", "ls", "-q").stdout.split()
-        cid2, image = name, ""  # containerd keeps the image in its bolt database only
+        # containerd keeps the image in its bolt database, which gadgetbox reads too
+        cid2, image = name, json.loads(run("ctr", "-n", "default", "containers", "info", name).stdout)["Image"]
     else:
         matches = [k for k in cri().list_containers(pod_id=pod_id) if k.metadata.name == name]
         assert len(matches) == 1, matches
