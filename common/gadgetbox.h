@@ -76,6 +76,17 @@ const char *gb_version_deps(void);
 /* One container of the node, as read from its runtime's files. Strings are never NULL ("" when unknown). */
 #define GB_CONTAINER_ID_MAX 128 /* bytes of an id, without its NUL */
 
+/* Where a container is in its life, as its runtime's files tell (crictl's and docker's states). */
+enum gb_container_state {
+	GB_STATE_UNKNOWN,
+	GB_STATE_CREATED, /* made, never started (or a task-less containerd container) */
+	GB_STATE_RUNNING,
+	GB_STATE_PAUSED, /* frozen (docker/podman pause, its cgroup frozen) */
+	GB_STATE_EXITED,
+};
+/* "unknown", "created", "running", "paused", "exited" */
+const char *gb_container_state_name(enum gb_container_state state);
+
 struct gb_container {
 	char id[GB_CONTAINER_ID_MAX + 1]; /* full container id (64 hex digits for every runtime seen so far) */
 	const char *runtime;		  /* "docker", "containerd", "cri-o", "podman", "runc", "crun" */
@@ -95,6 +106,16 @@ struct gb_container {
 	char *sandbox_id;    /* the pod sandbox this container belongs to (from annotations), "" if none */
 	unsigned generation; /* changes whenever this record's contents do (e.g. a rename): for caches */
 	uint64_t mntns_uid;  /* the mount namespace's never-reused id (Linux 6.9+; 0: unknown), as in events */
+	/* Its life, from the engine's files (Docker's config.v2.json, podman's and containerd's databases, CRI's
+	 * status file), else from its init process: */
+	enum gb_container_state state;
+	uint64_t started_at;  /* ns since the epoch (0: unknown): the engine's record, else its init's start */
+	uint64_t finished_at; /* exited ones: when (0: unknown) */
+	int32_t exit_code;    /* exited ones, if exit_code_known */
+	bool exit_code_known;
+	int32_t restart_count; /* the kubelet's restartCount annotation, else CRI's attempt, else the engine's
+				* count of restarts (Docker); -1: unknown */
+	char *log_path;	       /* the file the runtime writes its output to ("" unknown); it may be gone */
 	/* the library keeps more after these members: a struct gb_container is only ever the library's */
 };
 
@@ -193,6 +214,16 @@ typedef void (*gb_unmatched_fn)(void *cb_ctx, const struct gb_unmatched *u);
  * a container not started yet. Waits for the first scan. Returns how many, or a negative errno. The pointers
  * are valid during the call. */
 int gb_ctx__unmatched_names(struct gb_ctx *ctx, gb_unmatched_fn fn, void *cb_ctx);
+
+/*
+ * The containers whose state is still on the node but that run no more: exited ones (`docker ps -a`, a
+ * crash-looping pod's earlier attempts) and ones created and never started, read from the node's files now.
+ * They are for listing only: never in the table, the tracers' filters or events. @fn gets each (sandboxes
+ * and ones the filters leave out too: see ->sandbox and ->selected), valid until it returns. Returns how
+ * many, or a negative errno.
+ */
+typedef void (*gb_exited_fn)(void *cb_ctx, const struct gb_container *c);
+int gb_ctx__foreach_exited(struct gb_ctx *ctx, gb_exited_fn fn, void *cb_ctx);
 
 enum gb_container_event {
 	GB_CONTAINER_EXISTING, /* known when subscribing (only with GB_SUB_EXISTING) */

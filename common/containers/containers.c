@@ -269,6 +269,7 @@ static void container_free(struct gb_container *c)
 	free(c->k8s_container);
 	free(c->cgroup_path);
 	free(c->sandbox_id);
+	free(c->log_path);
 	free(c);
 }
 
@@ -457,19 +458,26 @@ int gb_containers_unmatched(gb_unmatched_fn fn, void *cb_ctx)
 
 static unsigned generations; /* the last record version handed out */
 
-static void add(struct gb_container *c)
+/* The strings nobody set become "" (never NULL, as gadgetbox.h promises). false: out of memory. */
+static bool fill_strings(struct gb_container *c)
 {
-	static char empty[] = "";
-	char **strs[] = {&c->name,	  &c->image,	     &c->k8s_namespace, &c->k8s_pod,
-			 &c->k8s_pod_uid, &c->k8s_container, &c->cgroup_path,	&c->sandbox_id};
+	char **strs[] = {&c->name,	    &c->image,	     &c->k8s_namespace, &c->k8s_pod, &c->k8s_pod_uid,
+			 &c->k8s_container, &c->cgroup_path, &c->sandbox_id,	&c->log_path};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (!*strs[i] && !(*strs[i] = strdup(empty))) {
-			/* out of memory: left out now, found again at a later scan */
-			gb_warn_once("out of memory: a container was left out of the table for now");
-			container_free(c);
-			return;
-		}
+		if (!*strs[i] && !(*strs[i] = strdup("")))
+			return false;
+	return true;
+}
+
+static void add(struct gb_container *c)
+{
+	if (!fill_strings(c)) {
+		/* out of memory: left out now, found again at a later scan */
+		gb_warn_once("out of memory: a container was left out of the table for now");
+		container_free(c);
+		return;
+	}
 	c->selected = matches(c);
 	c->generation = ++generations;
 	/* the same container described again (renamed, or its state appeared): update it in place; the hooks
@@ -526,10 +534,44 @@ static struct gb_container *describe_ended(struct gb_container *c, const struct 
 	c->mntns = w->mntns;
 	c->mntns_uid = w->uid;
 	gb_rec(c)->ended = true;
+	c->state = GB_STATE_EXITED;
 	if (!c->cgroup_path)
 		c->cgroup_path = strdup("");
 	c->runtime = c->runtime ? c->runtime : "";
 	return c->cgroup_path ? c : NULL;
+}
+
+/* Whether a cgroup (unified hierarchy) is frozen: docker/podman pause, a frozen pod. */
+static bool cgroup_frozen(const char *cgroup_path)
+{
+	char rel[4200], buf[512];
+	int root = gb_cgroup2_root();
+
+	if (root < 0 || !cgroup_path || cgroup_path[0] != '/')
+		return false;
+	snprintf(rel, sizeof(rel), "%s/cgroup.events", cgroup_path[1] ? cgroup_path + 1 : ".");
+	int fd = openat(root, rel, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, "frozen 1") != NULL;
+}
+
+/* A container whose init lives runs (or is paused), whatever an engine's file said of an earlier run; it
+ * started when its init did, if no engine recorded when. */
+static void set_live_facts(struct gb_container *c)
+{
+	c->state = cgroup_frozen(c->cgroup_path) ? GB_STATE_PAUSED : GB_STATE_RUNNING;
+	c->exit_code_known = false;
+	c->exit_code = 0;
+	c->finished_at = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	if (!c->started_at && c->pid_start && hz > 0)
+		c->started_at = gb_clock_boot_to_realtime(c->pid_start / (uint64_t)hz * 1000000000ull +
+							  c->pid_start % (uint64_t)hz * (1000000000ull / (uint64_t)hz));
 }
 
 /* Build a record for a container whose init process is @pid; NULL if that process is gone (unless @w, an
@@ -572,6 +614,7 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 		c->runtime = r ? r : "";
 	}
 	gb_rec(c)->meta_mtime = gb_runtime_meta_mtime(c);
+	set_live_facts(c);
 	return c;
 gone:
 	c->runtime = c->runtime ? c->runtime : "";
@@ -967,12 +1010,81 @@ void gb_containers_free(void)
 	nsubs = 0;
 	filter = (struct gb_container_filter){0};
 	nunknown = 0;
+	gb_runtime_free();
 	if (cgroup2_fd >= 0)
 		close(cgroup2_fd);
 	cgroup2_fd = -2;
 	if (proc_fd >= 0)
 		close(proc_fd);
 	proc_fd = -1;
+}
+
+const char *gb_container_state_name(enum gb_container_state state)
+{
+	static const char *const names[] = {"unknown", "created", "running", "paused", "exited"};
+
+	return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
+}
+
+/* ---- containers that run no more, for listing (never in the table) ---- */
+
+struct exited_walk {
+	void (*fn)(void *ctx, const struct gb_container *c);
+	void *ctx;
+	char (*seen)[GB_CONTAINER_ID_MAX + 1]; /* ids already given (an engine's and containerd's both list it) */
+	unsigned nseen, cap;
+	int count;
+};
+
+static bool exited_seen(struct exited_walk *w, const char *id)
+{
+	for (unsigned i = 0; i < w->nseen; i++)
+		if (!strcmp(w->seen[i], id))
+			return true;
+	if (w->nseen == w->cap) {
+		unsigned cap = w->cap ? w->cap * 2 : 64;
+		void *n = realloc(w->seen, cap * sizeof(*w->seen));
+		if (!n)
+			return false;
+		w->seen = n;
+		w->cap = cap;
+	}
+	snprintf(w->seen[w->nseen++], sizeof(*w->seen), "%s", id);
+	return false;
+}
+
+static void from_store(void *ctx, const char *id, const char *runtime)
+{
+	struct exited_walk *w = ctx;
+
+	if (find_id(id) || exited_seen(w, id))
+		return; /* a live one (or already listed) */
+	struct gb_container_rec *rec = calloc(1, sizeof(*rec));
+	struct gb_container *c = &rec->pub;
+	if (!rec)
+		return;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	gb_runtime_describe(c, NULL, runtime);
+	/* an engine that still says running, for a container the table does not know: one starting right now,
+	 * or a runtime whose init is gone unnoticed; a containerd container without state: created, or its task
+	 * deleted */
+	if (c->state == GB_STATE_UNKNOWN)
+		c->state = GB_STATE_CREATED;
+	if (fill_strings(c) && c->state != GB_STATE_RUNNING && c->state != GB_STATE_PAUSED) {
+		c->selected = matches(c);
+		w->fn(w->ctx, c);
+		w->count++;
+	}
+	container_free(c);
+}
+
+int gb_containers_foreach_exited(void (*fn)(void *ctx, const struct gb_container *c), void *ctx)
+{
+	struct exited_walk w = {.fn = fn, .ctx = ctx};
+
+	gb_runtime_stored_foreach(from_store, &w);
+	free(w.seen);
+	return w.count;
 }
 
 const char *gb_container__display(const struct gb_container *c, char *buf, size_t size)

@@ -100,6 +100,9 @@ int gb_cgroup2_root(void);
 const struct gb_container *gb_container_by_cgroup(uint64_t cgroup_id);
 /* The inode of the host's network namespace (0 if unknown). */
 uint64_t gb_host_netns(void);
+/* The containers the engines keep that run no more (exited, created), described from their files, for
+ * listing only; @fn's record is freed after it returns. Returns how many. */
+int gb_containers_foreach_exited(void (*fn)(void *ctx, const struct gb_container *c), void *ctx);
 /* Iterate: returns the i-th container or NULL past the end. */
 const struct gb_container *gb_container_at(unsigned i);
 /* Whether a comma list of names or shell patterns (fnmatch(3)), with "!" exclusions, matches @value (NULL list

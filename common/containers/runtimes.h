@@ -3,6 +3,7 @@
 #define GADGETBOX_RUNTIMES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "gadgetbox.h"
 
@@ -17,6 +18,13 @@ int gb_runtime_describe(struct gb_container *c, const char *root, const char *ru
 /* Modification time (ns) of the engine's own file for this container (e.g. Docker's config.v2.json, which a
  * rename rewrites), or 0 where the engine keeps no per-container file. */
 long long gb_runtime_meta_mtime(const struct gb_container *c);
+/* Calls @fn for every container the engines keep on the node, running or not (Docker's container directories,
+ * podman's and containerd's databases), with the runtime it belongs to. */
+void gb_runtime_stored_foreach(void (*fn)(void *ctx, const char *id, const char *runtime), void *ctx);
+/* Release what the engines' databases were mapped into (the table is freed). */
+void gb_runtime_free(void);
+/* RFC 3339 time to ns since the epoch (0: not one, or before 1970). */
+uint64_t gb_parse_rfc3339(const char *s);
 /* Guess the runtime from how a cgroup path wraps the id (docker-, crio-, libpod-, cri-containerd-). */
 const char *gb_runtime_from_cgroup(const char *cgroup_path);
 

@@ -62,6 +62,13 @@ int gb_ctx__unmatched_names(struct gb_ctx *ctx, gb_unmatched_fn fn, void *cb_ctx
 	return err ? err : gb_containers_unmatched(fn, cb_ctx);
 }
 
+int gb_ctx__foreach_exited(struct gb_ctx *ctx, gb_exited_fn fn, void *cb_ctx)
+{
+	int err = gb_ctx_ready(ctx);
+
+	return err ? err : gb_containers_foreach_exited(fn, cb_ctx);
+}
+
 /* ---- container subscriptions ---- */
 
 static bool pub_wants(const struct pub_sub *s, const struct gb_container *c)

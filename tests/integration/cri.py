@@ -158,12 +158,13 @@ class CRI:
     # ---- containers
 
     def create_container(self, pod_id, pod_config, name, image, command, args=(), labels=None, annotations=None,
-                         env=None, log_path=None, mounts=(), seccomp=None):
+                         env=None, log_path=None, mounts=(), seccomp=None, attempt=0):
         """Create a container in a pod; returns its id. pod_config None: the one run_pod used (same CRI object).
 
         command is the entrypoint (Kubernetes `command`), args its arguments (Kubernetes `args`).
         stdout/stderr go to <pod log_directory>/<name>/0.log in the CRI log format (see logs()).
         seccomp: None (the runtime's default), "unconfined", or the path of a Localhost profile on the node.
+        attempt: the kubelet's restart number (its restartCount annotation and the log file <name>/<attempt>.log).
         """
         if pod_config is None:
             pod_config = self._pod_configs[pod_id]
@@ -171,20 +172,20 @@ class CRI:
         lab = {CONTAINER_NAME: name, POD_NAME: md.name, POD_NAMESPACE: md.namespace, POD_UID: md.uid}
         lab.update(labels or {})
         ann = {"io.kubernetes.container.hash": hashlib.sha256(name.encode()).hexdigest()[:8],
-               "io.kubernetes.container.restartCount": "0",
+               "io.kubernetes.container.restartCount": str(attempt),
                "io.kubernetes.container.terminationMessagePath": "/dev/termination-log",
                "io.kubernetes.container.terminationMessagePolicy": "File",
                "io.kubernetes.pod.terminationGracePeriod": "30"}
         ann.update(annotations or {})
         ns = pod_config.linux.security_context.namespace_options
         config = pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name=name, attempt=0),
+            metadata=pb.ContainerMetadata(name=name, attempt=attempt),
             image=pb.ImageSpec(image=image),
             command=list(command), args=list(args),
             envs=[pb.KeyValue(key=k, value=v) for k, v in (env or {}).items()],
             mounts=[pb.Mount(host_path=h, container_path=c) for h, c in mounts],
             labels=lab, annotations=ann,
-            log_path=log_path or os.path.join(name, "0.log"),
+            log_path=log_path or os.path.join(name, f"{attempt}.log"),
             linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
                 namespace_options=pb.NamespaceOption(network=ns.network, pid=ns.pid, ipc=ns.ipc),
                 seccomp=_seccomp_profile(seccomp))))

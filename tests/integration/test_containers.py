@@ -187,7 +187,8 @@ def expected_labels(runtime, name, cid=None, pod_id=None):
         assert rname == name
     elif runtime == "ctr":
         assert name in run("ctr", "-n", "default", "containers", "ls", "-q").stdout.split()
-        cid2, image = name, ""  # containerd keeps the image in its bolt database only
+        # containerd keeps the image in its bolt database, which gadgetbox reads too
+        cid2, image = name, json.loads(run("ctr", "-n", "default", "containers", "info", name).stdout)["Image"]
     else:
         matches = [k for k in cri().list_containers(pod_id=pod_id) if k.metadata.name == name]
         assert len(matches) == 1, matches
@@ -910,3 +911,91 @@ def test_execsnoop_json_keys_are_unique(fleet):
         t.stop()
     evs = parse_json_lines(t.raw(), strict=True)
     assert evs and all(labels(e) == box.expected for e in evs)
+
+
+# ---- state, start and end, exit code, restart count, log path; --all (exited containers) ------------------
+
+# a container's own record of its start may come before its init's exec (the engine writes it first): allow
+# this much either side of the window the test measured, on a loaded machine
+CLOCK_SLACK_NS = 5 * 10**9
+LOGGED = {"docker", "docker-crun", "podman", "cri"}  # runtimes that record where the output goes
+
+
+def rows_by_id(*args):
+    return {r["runtime"]["containerId"]: r for r in gadgetbox_containers(*args)}
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_containers_shows_state_and_start_time_of_a_running_container(containers, runtime):
+    before = time.time_ns()
+    cid = containers.start(runtime, unique("gbt-ct-run"), ["sleep", "600"])
+    pid = wait_for(lambda: containers.pid(runtime, cid), timeout=30, what="the container's pid")
+    after = time.time_ns()
+    r = wait_for(lambda: rows_by_id().get(cid), timeout=30, what="the container listed")
+    assert r["state"] == "running" and r["pid"] == pid
+    assert before - CLOCK_SLACK_NS <= r["startedAt"] <= after + CLOCK_SLACK_NS
+    assert "exitCode" not in r and "finishedAt" not in r
+    if runtime in LOGGED:
+        assert os.path.isfile(r["logPath"]), r
+    if runtime == "cri":
+        assert r["restartCount"] == 0
+    # the columns show it as docker ps does
+    out = subprocess.run(gadgetbox_cmd("containers", "--fields", "runtime.containerId,status"), capture_output=True,
+                         text=True, timeout=30).stdout
+    assert re.search(rf"^{cid}\s+Up\b", out, re.M), out
+
+
+@pytest.mark.parametrize("runtime", ["docker", "docker-crun", "podman"])
+def test_containers_all_lists_an_exited_container_with_its_exit_code(containers, runtime):
+    before = time.time_ns()
+    cid = containers.start(runtime, unique("gbt-ct-exit"), ["sh", "-c", "echo bye; exit 3"])
+    assert containers.wait(runtime, cid) == 3
+    # the engine writes the exit down after its waiters hear of it: poll
+    def exited():
+        r = rows_by_id("--all").get(cid)
+        return r if r and "exitCode" in r else None
+    r = wait_for(exited, timeout=30, what="the exited container with its exit code")
+    assert r["state"] == "exited" and r["exitCode"] == 3
+    assert "pid" not in r and r["mountnsid"] == 0
+    # Docker writes StartedAt once its start call returns: after the end of a container this short
+    assert before - CLOCK_SLACK_NS <= r["startedAt"] <= r["finishedAt"] + CLOCK_SLACK_NS
+    assert before - CLOCK_SLACK_NS <= r["finishedAt"] <= time.time_ns() + CLOCK_SLACK_NS
+    assert os.path.isfile(r["logPath"]) and "bye" in open(r["logPath"], errors="replace").read()
+    assert r["runtime"]["containerName"].startswith("gbt-ct-exit")
+    assert cid not in rows_by_id(), "an exited container is listed without --all"
+    out = subprocess.run(gadgetbox_cmd("containers", "-a", "--fields", "runtime.containerId,status"),
+                         capture_output=True, text=True, timeout=30).stdout
+    assert re.search(rf"^{cid}\s+Exited \(3\) ", out, re.M), out
+
+
+def test_containers_all_lists_the_earlier_attempt_of_a_restarted_cri_container(containers):
+    """A crash-looping pod's container: attempt 0 exited with 7 and the kubelet made attempt 1 (restartCount 1)."""
+    name = unique("gbt-ct-crash")
+    first = containers.start("cri", name, ["sh", "-c", "echo crashed; exit 7"], namespace="gbt-ct")
+    assert containers.wait("cri", first) == 7
+    pod_id = cri_pod(first)
+    second = cri().create_container(pod_id, None, name, "gadgetbox-test/busybox:1", ["sleep", "600"], attempt=1)
+    cri().start(second)
+    wait_for(lambda: cri().pid(second), timeout=30, what="attempt 1 running")
+    rows = rows_by_id("--all", "--k8s-pod", name)
+    assert set(rows) == {first, second}, rows  # its pod's sandbox is never shown
+    old, new = rows[first], rows[second]
+    assert old["state"] == "exited" and old["exitCode"] == 7 and old["restartCount"] == 0
+    assert new["state"] == "running" and new["restartCount"] == 1 and "exitCode" not in new
+    for r in (old, new):
+        assert r["k8s"]["containerName"] == name and r["k8s"]["namespace"] == "gbt-ct"
+        assert r["k8s"]["podName"] == name and r["runtime"]["containerImageName"].endswith(BUSYBOX_FQ)
+    assert old["logPath"].endswith(f"/{name}/0.log") and new["logPath"].endswith(f"/{name}/1.log")
+    assert os.path.isfile(old["logPath"]) and "crashed" in open(old["logPath"]).read()
+    assert old["finishedAt"] <= new["startedAt"] + CLOCK_SLACK_NS
+    assert set(rows_by_id("--k8s-pod", name)) == {second}
+
+
+def test_containers_all_lists_a_ctr_container_without_a_task_as_created(containers):
+    cid = containers.start("ctr", unique("gbt-ct-ctr"), ["sh", "-c", "exit 0"])
+    assert containers.wait("ctr", cid) == 0  # and its task is deleted: only containerd's record is left
+    r = wait_for(lambda: rows_by_id("-a").get(cid), timeout=30, what="the task-less container")
+    assert r["state"] == "created" and "pid" not in r
+    assert r["runtime"]["containerImageName"] == BUSYBOX_FQ  # from containerd's database
+    assert cid not in rows_by_id()
+

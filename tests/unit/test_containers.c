@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "containers.h"
+#include "boltdb.h"
 #include "hostroot.h"
+#include "runtimes.h"
 #include "unit.h"
 
 #define HOST_MNTNS 4026531841ull
@@ -1218,4 +1220,219 @@ TEST(test_containers_by_ns_tells_apart_namespaces_that_share_an_inode)
 	CHECK(gb_container_by_ns(4026532260, 9002) == find(ID_LATE));
 	CHECK(gb_container_by_ns(4026532260, 9010) == find(ID_REUSED));
 	host_down();
+}
+
+/* ---- lifecycle facts and containers that run no more ---- */
+
+TEST(test_containers_a_running_docker_container_has_its_state_start_and_log)
+{
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	REQUIRE(start(NULL));
+	const struct gb_container *c = find(ID_WEB);
+	REQUIRE(c);
+	CHECK_INT_EQ(c->state, GB_STATE_RUNNING);
+	CHECK_STR_EQ(gb_container_state_name(c->state), "running");
+	CHECK_UINT_EQ(c->started_at, 1796157668500000000ull); /* State.StartedAt, 2026-12-01T20:41:08.5Z */
+	CHECK_UINT_EQ(c->finished_at, 0);
+	CHECK(!c->exit_code_known);
+	CHECK_INT_EQ(c->restart_count, 0);
+	CHECK_STR_EQ(c->log_path, "/var/lib/docker/containers/" ID_WEB "/" ID_WEB "-json.log");
+	host_down();
+}
+
+static void collect_exited(void *ctx, const struct gb_container *c)
+{
+	struct gb_container *out = ctx;
+
+	if (!strcmp(c->id, ID_GONE)) {
+		*out = *c;
+		out->log_path = strdup(c->log_path);
+		out->name = strdup(c->name);
+	}
+}
+
+TEST(test_containers_an_exited_docker_container_is_listed_with_its_exit_code_but_not_in_the_table)
+{
+	struct gb_container got = {0};
+
+	REQUIRE(host_up());
+	node_with_every_runtime();
+	put("var/lib/docker/containers/" ID_GONE "/config.v2.json",
+	    "{\"State\":{\"Running\":false,\"Paused\":false,\"Pid\":0,\"ExitCode\":3,"
+	    "\"StartedAt\":\"2026-12-01T20:41:08.5+01:00\",\"FinishedAt\":\"2026-12-01T20:41:09.123456789Z\"},"
+	    "\"ID\":\"" ID_GONE "\",\"Config\":{\"Image\":\"busybox\"},\"Name\":\"/gone\",\"RestartCount\":2,"
+	    "\"LogPath\":\"/var/lib/docker/containers/" ID_GONE "/" ID_GONE "-json.log\"}");
+	REQUIRE(start(NULL));
+	CHECK(!find(ID_GONE));
+	CHECK(gb_containers_foreach_exited(collect_exited, &got) >= 1);
+	CHECK(!find(ID_GONE)); /* for listing only */
+	CHECK_STR_EQ(got.id, ID_GONE);
+	CHECK_INT_EQ(got.state, GB_STATE_EXITED);
+	CHECK(got.exit_code_known);
+	CHECK_INT_EQ(got.exit_code, 3);
+	CHECK_UINT_EQ(got.started_at, 1796154068500000000ull);
+	CHECK_UINT_EQ(got.finished_at, 1796157669123456789ull);
+	CHECK_INT_EQ(got.restart_count, 2);
+	CHECK_UINT_EQ(got.pid, 0);
+	CHECK(got.selected);
+	CHECK_STR_EQ(got.name, "gone");
+	CHECK_STR_EQ(got.log_path, "/var/lib/docker/containers/" ID_GONE "/" ID_GONE "-json.log");
+	free(got.log_path);
+	free(got.name);
+	host_down();
+}
+
+TEST(test_rfc3339_times_as_the_engines_write_them)
+{
+	CHECK_UINT_EQ(gb_parse_rfc3339("1970-01-01T00:00:01Z"), 1000000000ull);
+	CHECK_UINT_EQ(gb_parse_rfc3339("2026-12-02T22:31:27.443772004Z"), 1796250687443772004ull);
+	CHECK_UINT_EQ(gb_parse_rfc3339("2026-12-02T23:31:27.4437Z"), 1796254287443700000ull);
+	CHECK_UINT_EQ(gb_parse_rfc3339("2026-12-02T23:31:27-01:00"), 1796257887000000000ull);
+	CHECK_UINT_EQ(gb_parse_rfc3339("0001-01-01T00:00:00Z"), 0); /* Go's zero time: never */
+	CHECK_UINT_EQ(gb_parse_rfc3339("2026-12-02 23:31:27"), 0);
+	CHECK_UINT_EQ(gb_parse_rfc3339(""), 0);
+}
+
+/* ---- the bbolt reader, over a file made here ---- */
+
+#define PS 4096
+
+struct elem {
+	const char *key;
+	const void *val;
+	size_t vlen;
+	bool bucket;
+};
+
+static void le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A leaf page at @p (header, elements, then keys and values); returns its length. */
+static size_t leaf(uint8_t *p, uint64_t id, const struct elem *e, int n)
+{
+	size_t data = 16 + 16 * (size_t)n;
+
+	le(p, id, 8);
+	le(p + 8, 0x02, 2);
+	le(p + 10, (uint64_t)n, 2);
+	for (int i = 0; i < n; i++) {
+		uint8_t *el = p + 16 + 16 * i;
+		size_t kl = strlen(e[i].key);
+		le(el, e[i].bucket ? 1 : 0, 4);
+		le(el + 4, data - (size_t)(el - p), 4);
+		le(el + 8, kl, 4);
+		le(el + 12, e[i].vlen, 4);
+		memcpy(p + data, e[i].key, kl);
+		memcpy(p + data + kl, e[i].val, e[i].vlen);
+		data += kl + e[i].vlen;
+	}
+	return data;
+}
+
+static void meta(uint8_t *p, uint64_t id, uint64_t root, uint64_t txid)
+{
+	uint8_t *m = p + 16;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	le(p, id, 8);
+	le(p + 8, 0x04, 2);
+	le(m, 0xED0CDAED, 4);
+	le(m + 4, 2, 4);
+	le(m + 8, PS, 4);
+	le(m + 16, root, 8);
+	le(m + 40, 6, 8);
+	le(m + 48, txid, 8);
+	for (int i = 0; i < 56; i++)
+		h = (h ^ m[i]) * 0x100000001b3ull;
+	le(m + 56, h, 8);
+}
+
+struct seen {
+	char keys[256];
+};
+
+static int note_key(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen, bool is_bucket)
+{
+	struct seen *s = ctx;
+
+	(void)val;
+	(void)vlen;
+	snprintf(s->keys + strlen(s->keys), sizeof(s->keys) - strlen(s->keys), "%.*s%s,", (int)klen, key,
+		 is_bucket ? "/" : "");
+	return 0;
+}
+
+TEST(test_bolt_reads_nested_inline_and_branch_buckets_of_the_newer_meta)
+{
+	static uint8_t db[6 * PS];
+	uint8_t inl[256], sub[16] = {0}, any[64];
+	const uint8_t *v;
+	size_t vlen;
+	struct gb_bolt b;
+	struct gb_bolt_bucket root, ctr, ns;
+	struct seen s = {{0}};
+
+	/* an inline bucket: its header (root 0), then a leaf page */
+	memset(inl, 0, sizeof(inl));
+	size_t inl_len = 16 + leaf(inl + 16, 0, (struct elem[]){{"a", "1", 1, false}, {"b", "22", 2, false}}, 2);
+	/* containerd's way: spec as a protobuf Any whose value is JSON */
+	size_t any_len = 0;
+	any[any_len++] = 0x0a, any[any_len++] = 3, memcpy(any + any_len, "t/x", 3), any_len += 3;
+	any[any_len++] = 0x12, any[any_len++] = 7, memcpy(any + any_len, "{\"a\":1}", 7), any_len += 7;
+	le(sub, 4, 8); /* a bucket on page 4 */
+	leaf(db + 4 * PS, 4, (struct elem[]){{"spec", any, any_len, false}}, 1);
+	leaf(db + 3 * PS, 3, (struct elem[]){{"ctr", inl, inl_len, true}, {"ns", sub, 16, true}, {"v", "x", 1, false}},
+	     3);
+	/* page 5: a branch over page 3 */
+	le(db + 5 * PS, 5, 8);
+	le(db + 5 * PS + 8, 0x01, 2);
+	le(db + 5 * PS + 10, 1, 2);
+	le(db + 5 * PS + 16, 16, 4);
+	le(db + 5 * PS + 20, 3, 4);
+	memcpy(db + 5 * PS + 32, "ctr", 3);
+	le(db + 5 * PS + 24, 3, 8);
+	leaf(db + 2 * PS, 2, (struct elem[]){{"old", "1", 1, false}}, 1);
+	meta(db, 0, 2, 7);	/* older */
+	meta(db + PS, 1, 5, 8); /* newer: the branch */
+
+	REQUIRE(gb_bolt_open(&b, db, sizeof(db), &root) == 0);
+	CHECK_UINT_EQ(b.page_size, PS);
+	gb_bolt_foreach(&b, &root, note_key, &s);
+	CHECK_STR_EQ(s.keys, "ctr/,ns/,v,");
+	REQUIRE(gb_bolt_sub(&b, &root, "ctr", &ctr));
+	REQUIRE(gb_bolt_get(&b, &ctr, "b", &v, &vlen, NULL));
+	CHECK(vlen == 2 && !memcmp(v, "22", 2));
+	REQUIRE(gb_bolt_sub(&b, &root, "ns", &ns));
+	REQUIRE(gb_bolt_get(&b, &ns, "spec", &v, &vlen, NULL));
+	REQUIRE(gb_proto_any_value(v, vlen, &v, &vlen));
+	CHECK(vlen == 7 && !memcmp(v, "{\"a\":1}", 7));
+	CHECK(!gb_bolt_sub(&b, &root, "v", &ns)); /* a value, no bucket */
+	CHECK(!gb_bolt_sub(&b, &root, "ctr/a", &ns));
+
+	/* a broken checksum: the other meta */
+	db[PS + 16 + 48] ^= 1;
+	REQUIRE(gb_bolt_open(&b, db, sizeof(db), &root) == 0);
+	memset(&s, 0, sizeof(s));
+	gb_bolt_foreach(&b, &root, note_key, &s);
+	CHECK_STR_EQ(s.keys, "old,");
+	/* cut short, or pointing past the end: fewer entries, never a read out of bounds */
+	db[PS + 16 + 48] ^= 1;
+	REQUIRE(gb_bolt_open(&b, db, 4 * PS + 20, &root) == 0);
+	memset(&s, 0, sizeof(s));
+	gb_bolt_foreach(&b, &root, note_key, &s);
+	CHECK_STR_EQ(s.keys, "");
+	CHECK(gb_bolt_open(&b, db, 60, &root) != 0);
+}
+
+TEST(test_go_binary_time_as_containerd_stores_it)
+{
+	/* 1970-01-01T00:00:01.5Z: version 1, 62135596801 s since year 1, 500000000 ns, UTC */
+	const uint8_t t[15] = {1, 0, 0, 0, 0x0e, 0x77, 0x91, 0xf7, 0x01, 0x1d, 0xcd, 0x65, 0x00, 0xff, 0xff};
+
+	CHECK_UINT_EQ(gb_go_time_binary(t, sizeof(t)), 1500000000ull);
+	CHECK_UINT_EQ(gb_go_time_binary(t, 10), 0);
 }
