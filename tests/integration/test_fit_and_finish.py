@@ -126,7 +126,7 @@ def test_pssnap_timeout_only_ends_a_watch():
     """`pssnap -t 5` was accepted and did nothing: a single snapshot does not wait. It ends a --watch."""
     r = run(BINARY, "pssnap", "-t", "5")
     assert r.returncode == 2 and "--timeout needs --watch" in r.stderr, r.stderr
-    r = run(BINARY, "pssnap", "--watch", "0.2", "-t", "1", "-o", "json")
+    r = run(BINARY, "pssnap", "--watch", "0.2", "-t", "1", "--host", "-o", "json")
     assert r.returncode == 0 and r.stdout, r.stderr
 
 

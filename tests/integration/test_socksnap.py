@@ -150,7 +150,8 @@ def test_default_listening_and_filters(containers, workload_dir):
     assert {r["state"] for r in snap_json("--state", "time-wait,syn-sent", "-c", name)} == {"TIME-WAIT", "SYN-SENT"}
     port = snap_json("-a", "--port", str(PORT + 2), "-c", name)
     assert port and all(PORT + 2 in (r["src"]["port"], r["dst"]["port"]) for r in port)
-    assert all(r["family"] == "IPv4" for r in snap_json("-a", "-4", "-c", name))
+    four = snap_json("-a", "-4", "-c", name)
+    assert four and all(r["family"] == "IPv4" for r in four)
     # another container's sockets are not this one's
     assert not snap_json("-a", "-c", "gbt-no-such-container")
     # -i: TCP's counters on full TCP sockets
@@ -341,3 +342,22 @@ def test_diff_baseline_shows_equals_and_each_snapshot_its_time(containers, workl
     [gone] = [r for r in recs if "change" in r]
     assert (gone["change"], gone["src"]["port"]) == ("-", PORT + 99), (recs, err)
     assert gone["timestamp"] > base[0]["timestamp"] + 0.5e9  # the second snapshot's time, not the first's
+
+
+def test_ipv4_and_ipv6_only():
+    """-4 and -6, on the host's namespace: an IPv6 listener on [::1] and an IPv4 one on the same port."""
+    import socket
+    six, four = socket.socket(socket.AF_INET6), socket.socket(socket.AF_INET)
+    try:
+        six.bind(("::1", 0))
+        port = six.getsockname()[1]
+        four.bind(("127.0.0.1", port))
+        six.listen()
+        four.listen()
+        rows6 = snap_json("--host", "-l", "-6", "--port", str(port))
+        rows4 = snap_json("--host", "-l", "-4", "--port", str(port))
+    finally:
+        six.close()
+        four.close()
+    assert [(r["family"], r["src"]["addr"]) for r in rows6] == [("IPv6", "::1")], rows6
+    assert [(r["family"], r["src"]["addr"]) for r in rows4] == [("IPv4", "127.0.0.1")], rows4
