@@ -977,7 +977,7 @@ def test_containers_all_lists_the_earlier_attempt_of_a_restarted_cri_container(c
     second = cri().create_container(pod_id, None, name, "gadgetbox-test/busybox:1", ["sleep", "600"], attempt=1)
     cri().start(second)
     wait_for(lambda: cri().pid(second), timeout=30, what="attempt 1 running")
-    rows = rows_by_id("--all", "--k8s-pod", name)
+    rows = rows_by_id("--all", "--k8s-podname", name)
     assert set(rows) == {first, second}, rows  # its pod's sandbox is never shown
     old, new = rows[first], rows[second]
     assert old["state"] == "exited" and old["exitCode"] == 7 and old["restartCount"] == 0
@@ -988,7 +988,7 @@ def test_containers_all_lists_the_earlier_attempt_of_a_restarted_cri_container(c
     assert old["logPath"].endswith(f"/{name}/0.log") and new["logPath"].endswith(f"/{name}/1.log")
     assert os.path.isfile(old["logPath"]) and "crashed" in open(old["logPath"]).read()
     assert old["finishedAt"] <= new["startedAt"] + CLOCK_SLACK_NS
-    assert set(rows_by_id("--k8s-pod", name)) == {second}
+    assert set(rows_by_id("--k8s-podname", name)) == {second}
 
 
 def test_containers_all_lists_a_ctr_container_without_a_task_as_created(containers):
