@@ -40,7 +40,7 @@ enum {
 
 static const struct gb_opt opts[] = {
 	{"pid", 'p', "PID", "this process only"},
-	{"syscall", OPT_SYSCALL, "NAMES", "only these syscalls (comma list: mkdir,unshare)"},
+	{"syscall", OPT_SYSCALL, "SYSCALLS", "only these syscalls (comma list: mkdir,unshare)"},
 	{"action", OPT_ACTION, "ACTIONS",
 	 "only these actions (comma list of errno, kill, kill_process, kill_thread, trap, log); each costs its own "
 	 "hook, errno one on every syscall of the node"},
@@ -332,6 +332,8 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *o)
 		.pid = (uint32_t)env.pid, .actions = env.actions);
 	struct gb_tracer *t = gb_seccomp_audit__open(ctx, &ao);
 	traced = t != NULL;
+	if (t && env.suggest)
+		gb_cli_say("watching; stop with ^C (or --timeout) for the suggestions");
 	return t;
 }
 
