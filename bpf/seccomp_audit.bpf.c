@@ -48,19 +48,19 @@ struct {
 } sa_gone SEC(".maps");
 
 /* x86-64 keeps the syscall's number in orig_ax, arm64 in syscallno */
-struct pt_regs___x86 {
+struct pt_regs___sa_x86 {
 	unsigned long orig_ax;
 } __attribute__((preserve_access_index));
 
-struct pt_regs___arm64 {
+struct pt_regs___sa_arm64 {
 	int syscallno;
 } __attribute__((preserve_access_index));
 
 static __always_inline __u32 regs_syscall_nr(void *regs)
 {
-	if (bpf_core_field_exists(((struct pt_regs___x86 *)regs)->orig_ax))
-		return (__u32)BPF_CORE_READ((struct pt_regs___x86 *)regs, orig_ax);
-	return (__u32)BPF_CORE_READ((struct pt_regs___arm64 *)regs, syscallno);
+	if (bpf_core_field_exists(((struct pt_regs___sa_x86 *)regs)->orig_ax))
+		return (__u32)BPF_CORE_READ((struct pt_regs___sa_x86 *)regs, orig_ax);
+	return (__u32)BPF_CORE_READ((struct pt_regs___sa_arm64 *)regs, syscallno);
 }
 
 static __always_inline void report(struct task_struct *task, __u32 nr, bool compat, __u32 action, __s32 data)
