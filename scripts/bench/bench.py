@@ -55,7 +55,8 @@ def build(tmp):
     os.chmod(d, 0o755)
     subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sockets"),
                     os.path.join(ROOT, "tests", "integration", "workloads", "sockets.c")], check=True)
-    subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sysloop"), os.path.join(HERE, "sysloop.c")],
+    subprocess.run(["musl-gcc", "-idirafter", os.path.join(ROOT, "build", "deps", "kernel-headers"), "-O2", "-static",
+                    "-o", os.path.join(d, "sysloop"), os.path.join(HERE, "sysloop.c")],
                    check=True)
     bins["sockets_dir"] = d
     # the reference for a program on every syscall: an empty raw_tp sys_enter/sys_exit pair and its loader
