@@ -11,6 +11,7 @@
 	X(socksnap)                                                                                                    \
 	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
+	X(seccomp_audit)                                                                                               \
 	X(containers)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;

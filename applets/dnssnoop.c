@@ -63,18 +63,6 @@ static const struct gb_opt opts[] = {
 	{0},
 };
 
-/* Split a comma list, calling @fn for each word; 0 or -1 after a usage error. */
-static int each_word(const char *list, const char *what, int (*fn)(const char *w, const char *what))
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
-		if (fn(w, what))
-			return -1;
-	return 0;
-}
-
 static int add_port(const char *w, const char *what)
 {
 	unsigned long v;
@@ -114,9 +102,9 @@ static int parse(int key, const char *arg)
 {
 	switch (key) {
 	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
-	case OPT_PORTS: return each_word(arg, "--ports", add_port);
-	case OPT_QTYPE: return each_word(arg, "--qtype", add_qtype);
-	case OPT_RCODE: return each_word(arg, "--rcode", add_rcode);
+	case OPT_PORTS: return gb_each_word(arg, "--ports", add_port);
+	case OPT_QTYPE: return gb_each_word(arg, "--qtype", add_qtype);
+	case OPT_RCODE: return gb_each_word(arg, "--rcode", add_rcode);
 	case 'x': env.failed = true; break;
 	case OPT_LATENCY_MIN:
 		if (gb_parse_seconds(arg, &env.latency_min_ms))
@@ -127,11 +115,7 @@ static int parse(int key, const char *arg)
 		if (gb_parse_seconds(arg, &env.query_timeout) || env.query_timeout <= 0 || env.query_timeout > 3600)
 			return gb_usage_error("--query-timeout: '%s' is not a number of seconds (up to 3600)", arg);
 		break;
-	case OPT_SUMMARY:
-		env.summary = true;
-		if (arg && (gb_parse_seconds(arg, &env.summary_interval) || env.summary_interval < 0.001))
-			return gb_usage_error("--summary: '%s' is not a number of seconds (0.001 or more)", arg);
-		break;
+	case OPT_SUMMARY: env.summary = true; return gb_parse_interval_opt("--summary", arg, &env.summary_interval);
 	case OPT_MESSAGES: env.messages = true; break;
 	}
 	return 0;
@@ -462,9 +446,7 @@ struct name_count {
 };
 
 struct stats {
-	const struct gb_container *c; /* looked up again by id: the record may go */
-	char id[129];
-	char display[300];
+	struct gb_cli_per_container who; /* by id: the record may go */
 	unsigned long queries, responses, nxdomain, servfail, other_errors, timeouts, malformed;
 	unsigned long lat_seen;
 	double *lat; /* ms of matched responses */
@@ -478,27 +460,7 @@ static size_t nstats, stats_cap;
 
 static struct stats *stats_of(const struct gb_container *c)
 {
-	const char *id = c ? c->id : "";
-
-	for (size_t i = 0; i < nstats; i++)
-		if (!strcmp(stats[i].id, id))
-			return &stats[i];
-	if (nstats == stats_cap) {
-		size_t cap = stats_cap ? 2 * stats_cap : 16;
-		struct stats *v = realloc(stats, cap * sizeof(*v));
-		if (!v)
-			abort();
-		stats = v;
-		stats_cap = cap;
-	}
-	struct stats *s = &stats[nstats++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	if (c)
-		gb_container__display(c, s->display, sizeof(s->display));
-	else
-		snprintf(s->display, sizeof(s->display), "-");
-	return s;
+	return gb_cli_entry_of((void **)&stats, &nstats, &stats_cap, sizeof(*stats), c, "-");
 }
 
 #define MAX_NAMES     4096   /* distinct names counted per container; later ones go uncounted */
@@ -612,7 +574,7 @@ static void print_summary(void *arg)
 			if (p99 >= 0)
 				snprintf(b, sizeof(b), "%.3f", p99);
 			struct strbuf name = {0};
-			esc_terminal(&name, s->display, strlen(s->display));
+			esc_terminal(&name, s->who.display, strlen(s->who.display));
 			sb_addf(&sb, "%-24s %7lu %7lu %8lu %8lu %8lu %9s %9s ", sb_str(&name), s->queries, s->responses,
 				s->nxdomain, s->servfail, s->timeouts, a, b);
 			sb_free(&name);
@@ -629,8 +591,8 @@ static void print_summary(void *arg)
 		jw_obj_begin(&w);
 		jw_member_str(&w, "type", "summary");
 		jw_member_u64(&w, "timestamp", now);
-		jw_member_str(&w, "container", s->display);
-		jw_member_str(&w, "containerId", s->id);
+		jw_member_str(&w, "container", s->who.display);
+		jw_member_str(&w, "containerId", s->who.id);
 		jw_member_u64(&w, "queries", s->queries);
 		jw_member_u64(&w, "responses", s->responses);
 		jw_member_u64(&w, "nxdomain", s->nxdomain);

@@ -13,6 +13,7 @@
 #include "escape.h"
 #include "frontend.h"
 #include "jsonw.h"
+#include "seccomp_profile.h"
 #include "gadgetbox.h"
 #include "strbuf.h"
 #include "applets.h"
@@ -64,55 +65,19 @@ static int parse(int key, const char *arg)
 	return 0;
 }
 
-/* A sorted set of syscall names. */
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static void names_add(struct names *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], name))
-			return;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			abort();
-		s->v = v;
-		s->cap = cap;
-	}
-	if (!(s->v[s->n++] = strdup(name)))
-		abort();
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void names_free(struct names *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	*s = (struct names){0};
-}
-
 /* A profile being made: for one container, or for a pod (--merge). */
 struct profile {
 	char key[400];	   /* what --merge groups by: "ns/pod", or "" for everything outside pods */
 	char display[300]; /* the container's (or pod's) name for messages and files */
 	char ns[128], name[260];
-	struct names native, compat;
+	struct sc_names native, compat;
 	const char *arch, *arch32;
 	bool written;
 };
 
 static struct profile *profiles;
 static size_t nprofiles, profiles_cap;
-static struct names base_names;
+static struct sc_names base_names;
 static struct output *out; /* columns and json rows */
 static int rc_write;
 
@@ -133,7 +98,7 @@ static struct profile *profile_for(const char *key)
 	memset(p, 0, sizeof(*p));
 	snprintf(p->key, sizeof(p->key), "%s", key);
 	for (size_t i = 0; i < base_names.n; i++)
-		names_add(&p->native, base_names.v[i]);
+		sc_names_add(&p->native, base_names.v[i]);
 	return p;
 }
 
@@ -153,26 +118,7 @@ static void sanitize(char *dst, size_t size, const char *src)
 		snprintf(dst, size, "container");
 }
 
-static void render_oci(struct strbuf *sb, const struct profile *p)
-{
-	sb_adds(sb, "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"defaultErrnoRet\": 1,\n  \"architectures\": [");
-	sb_addf(sb, "\"%s\"", p->arch);
-	if (p->compat.n)
-		sb_addf(sb, ", \"%s\"", p->arch32);
-	sb_adds(sb, "],\n  \"syscalls\": [");
-	for (int c = 0; c < 2; c++) {
-		const struct names *s = c ? &p->compat : &p->native;
-		if (!s->n)
-			continue;
-		sb_adds(sb, c && p->native.n ? ",\n    {\n      \"names\": [" : "\n    {\n      \"names\": [");
-		for (size_t i = 0; i < s->n; i++)
-			sb_addf(sb, "%s\n        \"%s\"", i ? "," : "", s->v[i]);
-		sb_adds(sb, "\n      ],\n      \"action\": \"SCMP_ACT_ALLOW\"\n    }");
-	}
-	sb_adds(sb, "\n  ]\n}\n");
-}
-
-static void render_crd(struct strbuf *sb, const struct profile *p)
+static void render_crd(struct strbuf *sb, struct profile *p)
 {
 	char name[260];
 
@@ -186,9 +132,10 @@ static void render_crd(struct strbuf *sb, const struct profile *p)
 		sb_addf(sb, "  - %s\n", p->arch32);
 	sb_adds(sb, "  syscalls:\n");
 	for (int c = 0; c < 2; c++) {
-		const struct names *s = c ? &p->compat : &p->native;
+		struct sc_names *s = c ? &p->compat : &p->native;
 		if (!s->n)
 			continue;
+		sc_names_sort(s);
 		sb_adds(sb, "  - action: SCMP_ACT_ALLOW\n    names:\n");
 		for (size_t i = 0; i < s->n; i++)
 			sb_addf(sb, "    - %s\n", s->v[i]);
@@ -197,12 +144,10 @@ static void render_crd(struct strbuf *sb, const struct profile *p)
 
 static void render(struct strbuf *sb, struct profile *p)
 {
-	qsort(p->native.v, p->native.n, sizeof(char *), cmp_str);
-	qsort(p->compat.v, p->compat.n, sizeof(char *), cmp_str);
 	if (env.format == FMT_CRD)
 		render_crd(sb, p);
 	else
-		render_oci(sb, p);
+		sc_render_oci(sb, &p->native, &p->compat, p->arch, p->arch32);
 }
 
 /* mkdir -p for the directories of @path (inside --output-dir). */
@@ -353,7 +298,7 @@ static void on_record(void *arg, const struct gb_seccomp_record *r)
 	snprintf(p->ns, sizeof(p->ns), "%s", c->k8s_namespace);
 	for (size_t i = 0; i < r->nsyscalls; i++)
 		if (r->syscalls[i].name)
-			names_add(r->syscalls[i].compat ? &p->compat : &p->native, r->syscalls[i].name);
+			sc_names_add(r->syscalls[i].compat ? &p->compat : &p->native, r->syscalls[i].name);
 	/* a file as soon as the container exits (merged profiles wait for the end: more may come) */
 	if (env.output_dir && r->exited && !env.merge)
 		write_file(p);
@@ -362,37 +307,16 @@ static void on_record(void *arg, const struct gb_seccomp_record *r)
 /* The allowed syscalls of an OCI profile (--base). 0, or 1 after saying why not. */
 static int read_base(const char *path)
 {
-	struct strbuf sb = {0};
-	char buf[65536];
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-	ssize_t n;
+	struct strbuf err = {0};
+	cJSON *j = sc_profile_read(path, &err);
 
-	if (fd < 0) {
-		gb_cli_say("--base: cannot open %s: %s", path, strerror(errno));
-		return 1;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sb_add(&sb, buf, (size_t)n);
-	close(fd);
-	cJSON *j = cJSON_ParseWithLength(sb.buf ? sb.buf : "", sb.len);
-	const cJSON *sys = j ? cJSON_GetObjectItemCaseSensitive(j, "syscalls") : NULL;
-	if (!cJSON_IsArray(sys)) {
-		gb_cli_say("--base: %s is not an OCI seccomp profile (no \"syscalls\" array)", path);
-		rc = 1;
-	}
-	const cJSON *e;
-	cJSON_ArrayForEach (e, sys) {
-		const cJSON *action = cJSON_GetObjectItemCaseSensitive(e, "action");
-		const cJSON *names = cJSON_GetObjectItemCaseSensitive(e, "names"), *nm;
-		if (!cJSON_IsString(action) || strcmp(action->valuestring, "SCMP_ACT_ALLOW"))
-			continue;
-		cJSON_ArrayForEach (nm, names)
-			if (cJSON_IsString(nm))
-				names_add(&base_names, nm->valuestring);
-	}
+	if (!j)
+		gb_cli_say("--base: %s", sb_str(&err));
+	else
+		sc_profile_allowed(j, &base_names);
 	cJSON_Delete(j);
-	sb_free(&sb);
-	return rc;
+	sb_free(&err);
+	return j ? 0 : 1;
 }
 
 /* At the end: the profiles not written yet, to files or to stdout. */
@@ -465,11 +389,11 @@ static int run(void)
 	gb_ctx__free(ctx);
 	output_free(out);
 	for (size_t i = 0; i < nprofiles; i++) {
-		names_free(&profiles[i].native);
-		names_free(&profiles[i].compat);
+		sc_names_free(&profiles[i].native);
+		sc_names_free(&profiles[i].compat);
 	}
 	free(profiles);
-	names_free(&base_names);
+	sc_names_free(&base_names);
 	return rc ? rc : rc_write;
 }
 

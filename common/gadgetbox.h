@@ -551,6 +551,75 @@ struct gb_seccomp_opts {
  */
 struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_opts *opts);
 
+/* -- seccomp_audit: every syscall a seccomp filter refused, killed, trapped or logged -- */
+
+/* What the filter did. The values are bits of gb_seccomp_audit_opts.actions as (1u << action). */
+enum gb_seccomp_action {
+	GB_SECCOMP_ERRNO = 1,	     /* SECCOMP_RET_ERRNO: the syscall did not run and returned an errno */
+	GB_SECCOMP_KILL_PROCESS = 2, /* the process was killed with SIGSYS (KILL_PROCESS, or KILL_THREAD of its
+				      * only thread: the kernel does the same for both) */
+	GB_SECCOMP_KILL_THREAD = 3,  /* KILL_THREAD: only the thread ended (do_exit(SIGSYS)), its process lives on */
+	GB_SECCOMP_TRAP = 4,	     /* SECCOMP_RET_TRAP: a SIGSYS the program may catch */
+	GB_SECCOMP_LOG = 5,	     /* SECCOMP_RET_LOG: the syscall ran; the kernel logged it (audit type 1326) */
+};
+#define GB_SECCOMP_ACTION_MAX GB_SECCOMP_LOG
+/* "errno", "kill_process", "kill_thread", "trap", "log" ("" for another value) */
+const char *gb_seccomp_action_name(enum gb_seccomp_action a);
+
+struct gb_seccomp_audit_event {
+	/* who: for log events as the kernel log names it (pid; tid = pid; comm) and the process's container,
+	 * looked up by its pid (it may have ended: its identity is kept a moment after it exits) */
+	struct gb_event_proc proc;
+	enum gb_seccomp_action action;
+	unsigned nr;	     /* the syscall's number in its table */
+	bool compat;	     /* a 32-bit syscall (x86-64: int $0x80 or the ia32 entry): the i386 table */
+	const char *syscall; /* its name ("mkdir"), NULL if the table does not know the number */
+	/* errno: the errno the syscall returned (EPERM: 1); trap and kill_process: the data the filter put in
+	 * the signal's si_errno (the low 16 bits of its SECCOMP_RET_TRAP); else 0 */
+	int errno_value;
+	/* the first event of this syscall (table and number) and action in this container (all host
+	 * processes count as one) since the tracer opened */
+	bool first;
+	const char *exe; /* log events: the program's path as the kernel log gives it; else NULL */
+};
+typedef void (*gb_seccomp_audit_fn)(void *cb_ctx, const struct gb_seccomp_audit_event *ev);
+
+struct gb_seccomp_audit_opts {
+	size_t sz;
+	gb_seccomp_audit_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid; /* only this process (0: any) */
+	/*
+	 * The actions wanted, as bits (1u << GB_SECCOMP_*); 0: all. Each costs its own hook: errno two programs
+	 * on every syscall of the node (sys_enter and sys_exit; for a task without a filter each returns after
+	 * one load), kill and trap one on every signal and task exit, log reading the kernel log (/dev/kmsg).
+	 */
+	unsigned actions;
+	size_t ringbuf_bytes; /* 0: 256 KiB */
+};
+
+/*
+ * Report every syscall of the selected containers (and with the host filter, of host processes) that a
+ * seccomp filter refused (errno), killed a thread or process for, trapped, or logged. No kprobes: errno is a
+ * syscall's exit without its entry (the filter runs before the sys_enter tracepoint), kill and trap the
+ * SIGSYS the filter sends and a thread's exit, log the kernel's audit record (type 1326) in /dev/kmsg, which
+ * the kernel rate-limits and which goes to auditd instead when one runs. Not seen: the first syscall of a
+ * thread that had made none since the tracer opened, if it was refused with an errno; SECCOMP_RET_USER_NOTIF
+ * answered with an error reads as errno, answered with CONTINUE as allowed; SECCOMP_RET_TRACE without a
+ * tracer reads as errno(ENOSYS).
+ */
+struct gb_tracer *gb_seccomp_audit__open(struct gb_ctx *ctx, const struct gb_seccomp_audit_opts *opts);
+
+/* -- syscall tables (this architecture's, from the kernel headers gadgetbox was built with) -- */
+
+/* The name of syscall @nr ("mkdir"), in the native table or the 32-bit one (@compat); NULL if unknown. */
+const char *gb_syscall_name(unsigned nr, bool compat);
+/* The number of syscall @name in that table, or -1. */
+int gb_syscall_nr(const char *name, bool compat);
+/* The table's architecture as seccomp profiles name it: "SCMP_ARCH_X86_64", "SCMP_ARCH_X86" ("": unknown) */
+const char *gb_syscall_arch(bool compat);
+
 /* -- every tracer -- */
 
 /* A snapshot tracer: iterate once and deliver every entry to the callback before returning (call it again for

@@ -133,6 +133,24 @@ int gb_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+int gb_parse_interval_opt(const char *opt, const char *arg, double *out)
+{
+	if (arg && (gb_parse_seconds(arg, out) || *out < 0.001))
+		return gb_usage_error("%s: '%s' is not a number of seconds (0.001 or more)", opt, arg);
+	return 0;
+}
+
+int gb_each_word(const char *list, const char *what, int (*fn)(const char *w, const char *what))
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		if (fn(w, what))
+			return -1;
+	return 0;
+}
+
 /* Common options whose short letter the applet has taken keep only their long form. */
 static bool short_taken(const struct gb_applet *a, int key)
 {

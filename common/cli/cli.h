@@ -71,6 +71,12 @@ int gb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict number parsing: the whole string, in range. */
 int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int gb_parse_seconds(const char *s, double *out);
+/* An optional "every SECONDS" argument (--summary[=SECONDS]): NULL leaves @out alone; 0, or -1 after
+ * gb_usage_error() naming @opt. */
+int gb_parse_interval_opt(const char *opt, const char *arg, double *out);
+/* Call @fn for each word of the comma list @list (an option's argument; @what names the option in messages);
+ * 0, or -1 once @fn returned it (after a usage error). */
+int gb_each_word(const char *list, const char *what, int (*fn)(const char *w, const char *what));
 /* -p/-t and -u: a pid or tid (@what) above 0, a uid below GB_NO_UID; 0, or -1 after gb_usage_error(). */
 int gb_parse_pid_opt(const char *s, const char *what, unsigned long *out);
 int gb_parse_uid_opt(const char *s, unsigned long *out);

@@ -281,3 +281,31 @@ void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 	proc_fields(o, p);
 	event_container(o, p->container);
 }
+
+void *gb_cli_entry_of(void **v, size_t *n, size_t *cap, size_t size, const struct gb_container *c,
+		      const char *host_name)
+{
+	const char *id = c ? c->id : "";
+
+	for (size_t i = 0; i < *n; i++) {
+		struct gb_cli_per_container *e = (void *)((char *)*v + i * size);
+		if (!strcmp(e->id, id))
+			return e;
+	}
+	if (*n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		void *nv = realloc(*v, ncap * size);
+		if (!nv)
+			abort();
+		*v = nv;
+		*cap = ncap;
+	}
+	struct gb_cli_per_container *e = (void *)((char *)*v + (*n)++ * size);
+	memset(e, 0, size);
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	if (c)
+		gb_container__display(c, e->display, sizeof(e->display));
+	else
+		snprintf(e->display, sizeof(e->display), "%s", host_name);
+	return e;
+}

@@ -51,4 +51,15 @@ void gb_event_container(struct output *o, const struct gb_container *c);
 /* Start a row and fill the common fields of an event from @p, with its container. */
 void gb_event_begin(struct output *o, const struct gb_event_proc *p);
 
+/* The head of an entry of a per-container table (a summary's): the container's full id ("" for host processes)
+ * and its display name, kept after the container record goes. */
+struct gb_cli_per_container {
+	char id[GB_CONTAINER_ID_MAX + 1];
+	char display[300];
+};
+/* The entry of @c (NULL: the host, shown as @host_name) in the array *@v of *@n entries of @size bytes, each
+ * starting with a struct gb_cli_per_container: found by id, or added zeroed at the end (the array grows). */
+void *gb_cli_entry_of(void **v, size_t *n, size_t *cap, size_t size, const struct gb_container *c,
+		      const char *host_name);
+
 #endif

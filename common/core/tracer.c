@@ -301,6 +301,22 @@ struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *o
 	return gb_tracer_start(ctx, ops, kind, *skel->obj, on_lost, cb_ctx);
 }
 
+struct gb_tracer *gb_kind_follow(struct gb_tracer *t, gb_container_fn fn, void *arg, unsigned flags, int *sub_id)
+{
+	int id = t ? gb_ctx__subscribe(t->ctx, fn, arg, flags) : -EINVAL;
+
+	if (!t)
+		return NULL;
+	if (id < 0) {
+		gb_err("cannot follow the containers: %s", strerror(-id));
+		gb_tracer__free(t);
+		errno = -id;
+		return NULL;
+	}
+	*sub_id = id;
+	return t;
+}
+
 /* ---- a running tracer ---- */
 
 #define HOLD_MAX (8u << 20) /* beyond this, events of namespaces not identified yet are delivered as they are */

@@ -116,6 +116,9 @@ void *gb_kind_new(struct gb_ctx *ctx, const char *fn, const void *opts, size_t m
 		  const void *callback, size_t kind_size, size_t opts_off);
 struct gb_tracer *gb_kind_load(struct gb_ctx *ctx, const struct gb_tracer_ops *ops, void *kind,
 			       struct bpf_object_skeleton *skel, gb_lost_fn on_lost, void *cb_ctx);
+/* A started tracer's kind follows the containers: @fn subscribed with @flags (gb_ctx__subscribe), its id in
+ * *@sub_id. Returns @t, or NULL (errno set, @t freed) after logging why. */
+struct gb_tracer *gb_kind_follow(struct gb_tracer *t, gb_container_fn fn, void *arg, unsigned flags, int *sub_id);
 /* A skeleton failed to open: log it, free the kind, set errno. Returns NULL. */
 struct gb_tracer *gb_kind_open_failed(const struct gb_tracer_ops *ops, void *kind);
 /* Open a skeleton NAME with the context's BTF: a struct NAME *, or NULL. */

@@ -21,6 +21,27 @@ int gb_decode_exec(const void *data, size_t size, unsigned max_args, struct gb_e
 /* An open record; @full_path: the tracer was asked for full paths (assembled in @scratch). */
 int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open_event *ev, struct strbuf *scratch);
 
+/* A seccomp-audit record (bpf/seccomp_audit.h): all but the syscall's name and the first mark. 0 or -EINVAL. */
+int gb_decode_seccomp_audit(const void *data, size_t size, struct gb_seccomp_audit_event *ev);
+
+/* The kernel's audit record of a seccomp action (type 1326), as one read of /dev/kmsg gives it:
+ * "PRI,SEQ,USEC,FLAGS;audit: type=1326 audit(SEC.MS:N): ... pid=.. comm=.. exe=.. sig=.. arch=.. syscall=..
+ * compat=.. ip=.. code=0x..". */
+struct gb_audit_seccomp {
+	uint64_t time_ns; /* since the epoch, to the millisecond (0: not given) */
+	uint32_t pid;	  /* the process (tgid), in the host's pid namespace */
+	uint32_t uid, gid;
+	char comm[16];
+	char exe[256];
+	int sig;
+	uint32_t arch; /* AUDIT_ARCH_* (0xc000003e x86-64, 0x40000003 i386) */
+	uint32_t syscall;
+	bool compat;
+	uint32_t code; /* the filter's return value: action (SECCOMP_RET_ACTION_FULL) and data */
+};
+/* 0 for a seccomp audit record with at least pid, syscall and code; -EINVAL for any other. */
+int gb_parse_audit_seccomp(const char *rec, size_t size, struct gb_audit_seccomp *out);
+
 /* The length of the pssnap record (bpf/pssnap.h) at @data: 0 if @avail bytes do not hold it whole yet,
  * -EINVAL for one that is no pssnap record. */
 long gb_ps_record_len(const void *data, size_t avail);

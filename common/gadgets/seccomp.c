@@ -20,11 +20,7 @@
 #include "containers.h"
 #include "diag.h"
 #include "seccomp.skel.h"
-#include "syscalls.h"
 #include "tracer.h"
-
-#define NAMES	(sizeof(gb_syscall_names) / sizeof(*gb_syscall_names))
-#define NAMES32 (sizeof(gb_syscall_names32) / sizeof(*gb_syscall_names32))
 
 struct tracked {
 	uint64_t mntns, uid; /* the namespace's inode (the record's key) and never-reused id */
@@ -90,24 +86,6 @@ static bool runtime_needs(const char *name)
 		if (!strcmp(runtime_after_filter[i], name))
 			return true;
 	return false;
-}
-
-static const char *syscall_name(unsigned nr, bool compat)
-{
-	if (compat)
-		return nr < NAMES32 ? gb_syscall_names32[nr] : NULL;
-	return nr < NAMES ? gb_syscall_names[nr] : NULL;
-}
-
-static int syscall_nr(const char *name, bool compat)
-{
-	size_t n = compat ? NAMES32 : NAMES;
-	for (size_t i = 0; i < n; i++) {
-		const char *s = compat ? gb_syscall_names32[i] : gb_syscall_names[i];
-		if (s && !strcmp(s, name))
-			return (int)i;
-	}
-	return -1;
 }
 
 static int by_name(const void *a, const void *b)
@@ -242,7 +220,7 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 			u->nr = nr;
 			u->compat = compat;
 			u->count = count[nr];
-			u->name = syscall_name(nr, compat);
+			u->name = gb_syscall_name(nr, compat);
 			if (!bpf_map_lookup_elem(first, &key, u->first_comm))
 				bpf_map_delete_elem(first, &key);
 			u->first_comm[sizeof(u->first_comm) - 1] = '\0';
@@ -250,7 +228,7 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 	}
 	/* the runtime's own, after its filter: those the program did not make itself */
 	for (unsigned nr = 0; nr < SC_MAX; nr++) {
-		const char *name = syscall_name(nr, false);
+		const char *name = gb_syscall_name(nr, false);
 		if (!(r.setup[nr / 64] & (1ull << (nr % 64))) || (r.seen[nr / 64] & (1ull << (nr % 64))) || !name ||
 		    !runtime_needs(name))
 			continue;
@@ -258,7 +236,7 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 		snprintf(v[n - 1].first_comm, sizeof(v[n - 1].first_comm), "(runtime)");
 	}
 	for (size_t i = 0; i < sizeof(runtime_at_create) / sizeof(*runtime_at_create); i++) {
-		int nr = syscall_nr(runtime_at_create[i], false);
+		int nr = gb_syscall_nr(runtime_at_create[i], false);
 		bool have = nr < 0;
 		for (size_t j = 0; j < n && !have; j++)
 			have = !v[j].compat && v[j].nr == (unsigned)nr;
@@ -276,8 +254,8 @@ static void harvest(struct seccomp_kind *k, const struct gb_container *c, bool e
 		.seccomp_mode = (int)r.seccomp_mode,
 		.syscalls = v,
 		.nsyscalls = n,
-		.arch = GB_SYSCALL_ARCH,
-		.arch32 = GB_SYSCALL_ARCH32,
+		.arch = gb_syscall_arch(false),
+		.arch32 = gb_syscall_arch(true),
 	};
 	bpf_map_delete_elem(recs, &c->mntns);
 	*tr = k->v[--k->n];
@@ -390,7 +368,7 @@ struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_o
 	if (!k)
 		return NULL;
 	k->sub_id = -1;
-	if (!*GB_SYSCALL_ARCH) {
+	if (!*gb_syscall_arch(false)) {
 		gb_err("seccomp profiles: this architecture's syscall numbers are not known (x86-64 only)");
 		free(k);
 		errno = ENOTSUP;
@@ -400,13 +378,13 @@ struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_o
 		return gb_kind_open_failed(&seccomp_ops, k);
 	GB_TRACER_CONFIGURE(ctx, k->skel, 64 << 10, false);
 	int n;
-	if ((n = syscall_nr("execve", false)) >= 0)
+	if ((n = gb_syscall_nr("execve", false)) >= 0)
 		k->skel->rodata->nr_execve = n;
-	if ((n = syscall_nr("execveat", false)) >= 0)
+	if ((n = gb_syscall_nr("execveat", false)) >= 0)
 		k->skel->rodata->nr_execveat = n;
-	if ((n = syscall_nr("execve", true)) >= 0)
+	if ((n = gb_syscall_nr("execve", true)) >= 0)
 		k->skel->rodata->nr_execve32 = n;
-	if ((n = syscall_nr("execveat", true)) >= 0)
+	if ((n = gb_syscall_nr("execveat", true)) >= 0)
 		k->skel->rodata->nr_execveat32 = n;
 	struct timespec boot;
 	clock_gettime(CLOCK_BOOTTIME, &boot);
@@ -414,15 +392,5 @@ struct gb_tracer *gb_seccomp__open(struct gb_ctx *ctx, const struct gb_seccomp_o
 	k->started_ticks = (uint64_t)boot.tv_sec * (uint64_t)(hz > 0 ? hz : 100) +
 			   (uint64_t)boot.tv_nsec / (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 	struct gb_tracer *t = gb_kind_load(ctx, &seccomp_ops, k, k->skel->skeleton, NULL, NULL);
-	if (!t)
-		return NULL;
-	int id = gb_ctx__subscribe(ctx, on_container, k, GB_SUB_EXISTING);
-	if (id < 0) {
-		gb_err("cannot follow the containers: %s", strerror(-id));
-		gb_tracer__free(t);
-		errno = -id;
-		return NULL;
-	}
-	k->sub_id = id;
-	return t;
+	return gb_kind_follow(t, on_container, k, GB_SUB_EXISTING, &k->sub_id);
 }

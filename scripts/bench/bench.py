@@ -8,12 +8,13 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
 written to OUTDIR/bench-start.json and OUTDIR/bench-start.md so that a full docs/bench.md is never overwritten.
-START_RUNS=0 leaves that phase out of a full run.
+START_RUNS=0 leaves that phase out of a full run. BENCH_ONLY=audit: only seccomp-audit's cost per syscall,
+ready time and memory (about a minute, no runtimes needed), to OUTDIR/bench-audit.json and OUTDIR/bench-audit.md.
 """
 import json
 import shutil
@@ -54,9 +55,19 @@ def build(tmp):
     os.chmod(d, 0o755)
     subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sockets"),
                     os.path.join(ROOT, "tests", "integration", "workloads", "sockets.c")], check=True)
-    subprocess.run(["musl-gcc", "-O2", "-static", "-o", os.path.join(d, "sysloop"), os.path.join(HERE, "sysloop.c")],
+    subprocess.run(["musl-gcc", "-idirafter", os.path.join(ROOT, "build", "deps", "kernel-headers"), "-O2", "-static",
+                    "-o", os.path.join(d, "sysloop"), os.path.join(HERE, "sysloop.c")],
                    check=True)
     bins["sockets_dir"] = d
+    # the reference for a program on every syscall: an empty raw_tp sys_enter/sys_exit pair and its loader
+    subprocess.run(["clang", "-O2", "-g", "-target", "bpf", "-D__TARGET_ARCH_x86", f"-I{ROOT}/build",
+                    f"-I{ROOT}/build/deps/prefix/include", "-c", os.path.join(HERE, "rawtp.bpf.c"), "-o",
+                    os.path.join(tmp, "rawtp.o")], check=True)
+    deps = os.path.join(ROOT, "build", "deps")
+    subprocess.run(["musl-gcc", "-idirafter", os.path.join(deps, "kernel-headers"), "-O2", "-static",
+                    f"-I{deps}/prefix/include", "-o", os.path.join(tmp, "rawtp"), os.path.join(HERE, "rawtp.c")] +
+                   [f"{deps}/prefix/lib/lib{lib}.a" for lib in ("bpf", "elf", "z")], check=True)
+    bins["rawtp"] = [os.path.join(tmp, "rawtp"), os.path.join(tmp, "rawtp.o")]
     return bins
 
 
@@ -352,6 +363,84 @@ def seccomp_cost(env, bins):
     return {"syscall_ns_none": med(rows["none"]), "syscall_ns_other": med(rows["other"]),
             "syscall_ns_recorded": med(rows["recorded"]), "syscall_overhead_other_ns": over["other"],
             "syscall_overhead_recorded_ns": over["recorded"]}
+
+
+def audit_phase(bins, tmp):
+    """seccomp-audit: ns per getppid of a loop on CPU 0 without a seccomp filter and under an allow-all one, with
+    no program, the empty raw_tp pair (bins["rawtp"]) and seccomp-audit attached, rounds rotating; its ready time
+    (start to its first event, a refused getppid on the host, --host) and peak RSS."""
+    n = str(int(os.environ.get("SYSCALLS", "3000000")))
+    sysloop = os.path.join(bins["sockets_dir"], "sysloop")
+    modes = {"none": None, "rawtp": bins["rawtp"], "audit": [GB, "seccomp-audit", "--suggest"]}
+    ns = {(m, f): [] for m in modes for f in ("plain", "filter")}
+    for rnd in range(RUNS):
+        order = list(modes)[rnd % 3:] + list(modes)[:rnd % 3]
+        for mode in order:
+            proc = None
+            if modes[mode]:
+                proc = subprocess.Popen(["taskset", "-c", "1"] + modes[mode], stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    line = proc.stdout.readline()
+                    if not line or "attached" in line or "watching" in line:
+                        break
+            try:
+                for f in ("plain", "filter"):
+                    r = subprocess.run(["taskset", "-c", "0", sysloop, n] + ([f] if f == "filter" else []),
+                                       capture_output=True, text=True, check=True)
+                    ns[(mode, f)].append(float(r.stdout.strip()))
+            finally:
+                if proc:
+                    proc.send_signal(signal.SIGINT)
+                    proc.wait(30)
+    res = {f"ns_{m}_{f}": med(v) for (m, f), v in ns.items()}
+    for f in ("plain", "filter"):
+        for m in ("rawtp", "audit"):
+            res[f"over_{m}_{f}"] = med([b - a for a, b in zip(ns[("none", f)], ns[(m, f)])])
+        res[f"over_audit_vs_rawtp_{f}"] = med([b - a for a, b in zip(ns[("rawtp", f)], ns[("audit", f)])])
+    ready, rss = [], []
+    for rnd in range(RUNS):
+        out = os.path.join(tmp, f"audit-ready-{rnd}")
+        t0 = time.monotonic()
+        with open(out, "wb") as o:
+            proc = subprocess.Popen(["taskset", "-c", "1", GB, "seccomp-audit", "--host", "-o", "json"], stdout=o,
+                                    stderr=subprocess.DEVNULL)
+        try:
+            while time.monotonic() < t0 + 30:
+                subprocess.run([sysloop, "1", "deny"], stdout=subprocess.DEVNULL)
+                if b'"getppid"' in open(out, "rb").read():
+                    ready.append((time.monotonic() - t0) * 1000)
+                    break
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+        r = subprocess.run([bins["maxrss"], GB, "seccomp-audit", "--timeout", "1"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+        m = re.search(r"maxrss_kb=(\d+)", r.stderr)
+        rss.append(int(m.group(1)) if m else None)
+    res["ready_ms"] = med(ready)
+    res["rss_kb"] = med(rss)
+    return res
+
+
+def audit_section(a):
+    """The markdown section of seccomp-audit's phase."""
+    lines = ["## seccomp-audit: cost per syscall of the node", ""]
+    if "error" in a:
+        return lines + [f"Not measured: {a['error']}"]
+    lines += [f"A getppid loop pinned to CPU 0 ({RUNS} rounds, the tracer on CPU 1), ns per syscall; overheads "
+              "are differences within a round. The empty raw_tp pair is a `sys_enter` and a `sys_exit` program "
+              "that return at once (scripts/bench/rawtp.bpf.c): what any program on every syscall costs here.", "",
+              "| task | no program | empty raw_tp pair | seccomp-audit | audit − none | audit − empty pair |",
+              "|---|---|---|---|---|---|"]
+    for f, label in (("plain", "without a filter"), ("filter", "under an allow-all filter")):
+        lines.append(f"| {label} | {fmt(a[f'ns_none_{f}'], 1)} | {fmt(a[f'ns_rawtp_{f}'], 1)} | "
+                     f"{fmt(a[f'ns_audit_{f}'], 1)} | {fmt(a[f'over_audit_{f}'], 1)} | "
+                     f"{fmt(a[f'over_audit_vs_rawtp_{f}'], 1)} |")
+    lines += ["", f"Goal: 30 ns or less beyond the empty pair for tasks without a filter. Ready (first event, "
+              f"`--host`): {fmt(a['ready_ms'])} ms; peak RSS: {fmt(a['rss_kb'])} KB."]
+    return lines
 
 
 def containers_phase(bins, tmp):
@@ -753,12 +842,15 @@ def markdown(results, idle, cont, start, size):
                       f"(+{fmt(cont['syscall_overhead_other_ns'])} ns); "
                       f"{fmt(cont['syscall_ns_recorded'])} ns while this one is "
                       f"(+{fmt(cont['syscall_overhead_recorded_ns'])} ns; goal: 70 ns or less)."]
+    if "seccomp_audit" in idle:
+        lines += [""] + audit_section(idle["seccomp_audit"])
     lines += [""] + start_section(start)
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
               "the mount-namespace filter, so its overhead is the cost of an event nobody asked for.", "",
               "Reproduce: `make bench` (RUNS, DURATION, CONTAINERS and START_RUNS may be set in the environment; "
-              "`BENCH_ONLY=start` runs the container-start phase alone, `GADGETBOX_BENCH_BINARY` picks the binary)."]
+              "`BENCH_ONLY=start` runs the container-start phase alone, `BENCH_ONLY=audit` seccomp-audit's, "
+              "`GADGETBOX_BENCH_BINARY` picks the binary)."]
     return "\n".join(lines) + "\n"
 
 
@@ -767,8 +859,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    if BENCH_ONLY not in ("", "start"):
-        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the only phase that runs alone is 'start'")
+    if BENCH_ONLY not in ("", "start", "audit"):
+        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are 'start' and 'audit'")
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
     try:
         if BENCH_ONLY == "start":
@@ -785,12 +877,26 @@ def main():
             print(md)
             return
         bins = build(tmp)
+        if BENCH_ONLY == "audit":
+            print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
+            audit = audit_phase(bins, tmp)
+            with open(os.path.join(out_dir, "bench-audit.json"), "w") as f:
+                json.dump({"seccomp_audit": audit}, f, indent=1)
+            head = (f"`BENCH_ONLY=audit` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel "
+                    f"{os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; each cell is the median (min–max).")
+            md = "\n".join(["# Benchmark: seccomp-audit", "", head, ""] + audit_section(audit)[2:])
+            with open(os.path.join(out_dir, "bench-audit.md"), "w") as f:
+                f.write(md + "\n")
+            print(md)
+            return
         results = {}
         for w in ("open", "exec"):
             print(f"workload {w}", file=sys.stderr)
             results[w], _ = bench_workload(w, bins, tmp)
         print("ready and memory of every applet, idle node", file=sys.stderr)
         idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
+        print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
+        idle["seccomp_audit"] = audit_phase(bins, tmp)
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
         print("container start and first-exec latency", file=sys.stderr)
         start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}
