@@ -11,7 +11,9 @@
 	X(socksnap)                                                                                                    \
 	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
-	X(containers)
+	X(containers)                                                                                                  \
+	X(exitsnoop)                                                                                                   \
+	X(sigsnoop)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)
