@@ -39,6 +39,7 @@ enum {
 	XF_SIGNAL,
 	XF_CORE,
 	XF_CAUSE,
+	XF_AFTER_SIGNAL,
 	XF_DETAIL,
 	XF_SIGNAL_CODE,
 	XF_SENDER_PID,
@@ -67,6 +68,7 @@ static const struct out_field fields[XF_COUNT - GBF_COUNT] = {
 	F(XF_SIGNAL) = {"signal", "SIGNAL", 9, 0},
 	F(XF_CORE) = {"coreDumped", "CORE", 4, 0},
 	F(XF_CAUSE) = {"cause", "CAUSE", 7, 0},
+	F(XF_AFTER_SIGNAL) = {"afterSignal", "AFTER", 9, 0},
 	F(XF_DETAIL) = {"detail", "DETAIL", 0, OUT_F_COLONLY},
 	F(XF_SIGNAL_CODE) = {"signalCode", "SICODE", 6, OUT_F_JSONONLY},
 	F(XF_SENDER_PID) = {"sender.pid", "SPID", 7, 0},
@@ -106,7 +108,13 @@ static const char *detail(const struct gb_exit_event *e, char *buf, size_t size)
 	buf[0] = '\0';
 	if (e->container_end)
 		n += snprintf(buf + n, size - n, "container ended after %.2fs", e->age_ns / 1e9);
-	if (e->signal && e->cause.sig) {
+	if (!e->signal && e->cause.sig) { /* a stop request it handled */
+		char sigbuf[16];
+		bool by_process = e->cause.origin == GB_SIGNAL_PROCESS || e->cause.origin == GB_SIGNAL_SELF;
+		n += snprintf(buf + n, size - n, "%s%.2fs after %s from %s", n ? "; " : "",
+			      (e->proc.boot_ns - e->sender.boot_ns) / 1e9, gb_signal_name(e->cause.sig, sigbuf),
+			      by_process ? gb_sig_proc_text(&e->sender, who, sizeof(who)) : "the kernel");
+	} else if (e->cause.sig) {
 		const char *sep = n ? "; " : "";
 		switch (e->cause.origin) {
 		case GB_SIGNAL_PROCESS:
@@ -145,6 +153,8 @@ static void on_exit_event(void *ctx, const struct gb_exit_event *e)
 		snprintf(exit_text, sizeof(exit_text), "%d", e->exit_code);
 		out_s64(o, XF_EXIT_CODE, e->exit_code);
 		out_str(o, XF_CAUSE, "exit");
+		if (e->cause.sig)
+			out_str(o, XF_AFTER_SIGNAL, gb_signal_name(e->cause.sig, sigbuf));
 	}
 	out_str(o, XF_EXIT, exit_text);
 	out_str(o, XF_DETAIL, detail(e, text, sizeof(text)));

@@ -23,7 +23,8 @@ static struct env {
 static const struct gb_opt opts[] = {
 	{"time", 'T', NULL, "include a time column (HH:MM:SS)"},
 	{"failed", 'x', NULL, "only failures: signals not delivered (ignored, pending already) and failed kill()s"},
-	{"kill", 'k', NULL, "only what kill(), tkill() and tgkill() send (and their failures)"},
+	{"kill", 'k', NULL,
+	 "only what kill(), tkill(), tgkill(), pidfd_send_signal() and sigqueue() send (and their failures)"},
 	{"signal", 's', "SIGNALS", "only these signals (comma list: TERM,KILL,SIGHUP,1)"},
 	{"pid", 'p', "PID", "only signals sent by or to this process"},
 	{"name", 'n', "NAME", "only signals whose sender's or target's name contains NAME"},

@@ -3,7 +3,8 @@
  * exitsnoop-k8s, kernel side: every process exit, with why it died.
  *
  * The cause is joined in the kernel. A signal that will end its target (SIGKILL, or one it leaves at a
- * default action that kills) is remembered per process as it is generated (signal_generate: the sender is
+ * default action that kills), or a stop request it handles (SIGTERM, SIGINT, SIGHUP, SIGQUIT: a graceful
+ * stop, when it exits afterwards) is remembered per process as it is generated (signal_generate: the sender is
  * the current task, or the kernel for a fault, a seccomp kill, the OOM killer); oom:mark_victim, which follows
  * the OOM killer's SIGKILL, adds the victim's memory and its cgroup's limit; the process's exit
  * (sched_process_exit, when its last thread goes) sends the event with the remembered signal if that is the
@@ -19,7 +20,7 @@ const volatile __u32 targ_tgid = 0;
 const volatile bool trace_threads = false;
 const volatile bool failed_only = false;
 
-/* tgid -> the last signal generated for it that would end it (deleted when it exits) */
+/* tgid -> the last signal generated for it that would end it or asked it to stop (deleted when it exits) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -34,7 +35,7 @@ int BPF_PROG(exit_signal, int sig, struct kernel_siginfo *info, struct task_stru
 	struct gb_sig_cause c = {};
 	__u32 tgid;
 
-	if (result != 0 || !gb_sig_would_kill(sig, task)) /* not delivered (ignored, pending already), or harmless */
+	if (result != 0 || !gb_sig_may_end(sig, task)) /* not delivered (ignored, pending already), or harmless */
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
 	if (targ_tgid && tgid != targ_tgid)
@@ -98,7 +99,8 @@ int BPF_PROG(exit_exit, struct task_struct *p)
 	gb_fill_proc(&e.proc, task, mnt);
 	e.age_ns = bpf_ktime_get_ns() - (last ? task->group_leader->start_time : task->start_time);
 	e.flags = last ? 0 : EXIT_THREAD;
-	if (c && (e.status & 0x7f) && (e.status & 0x7f) == c->f.sig) {
+	/* the signal it died of, or the stop request it handled before it exited */
+	if (c && ((e.status & 0x7f) ? (e.status & 0x7f) == c->f.sig : gb_sig_in(GB_SIG_STOP_MASK, c->f.sig))) {
 		e.cause = *c;
 		e.flags |= EXIT_CAUSE;
 		size = sizeof(e);

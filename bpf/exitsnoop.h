@@ -6,7 +6,7 @@
 
 enum exit_flags {
 	EXIT_THREAD = 1 << 0, /* a thread ended, not its process's last */
-	EXIT_CAUSE = 1 << 1,  /* the signal that ended it was seen: cause follows */
+	EXIT_CAUSE = 1 << 1,  /* the signal that ended it (or the stop request it handled) was seen: cause follows */
 };
 
 struct exit_event {

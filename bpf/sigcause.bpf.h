@@ -29,22 +29,34 @@ static __always_inline bool gb_sig_in(__u64 mask, int sig)
 	return sig >= 1 && sig <= 64 && (mask >> (sig - 1)) & 1;
 }
 
-/* Whether @sig, generated now for @task, will end its process unless something changes its disposition:
- * SIGKILL, or a signal whose default action kills and that @task's process leaves at the default. */
-static __always_inline bool gb_sig_would_kill(int sig, struct task_struct *task)
+/* SIGHUP, SIGINT, SIGQUIT, SIGTERM: what asks a process to stop (a process that handles one and then exits
+ * stopped on request) */
+#define GB_SIG_STOP_MASK ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14))
+
+/* The handler @task's process has for @sig: 0 SIG_DFL, 1 SIG_IGN, else a function. */
+static __always_inline unsigned long gb_sig_handler(int sig, struct task_struct *task)
 {
-	struct sighand_struct *sh;
+	struct sighand_struct *sh = BPF_CORE_READ(task, sighand);
 	unsigned long handler = 1;
+
+	if (sh && sig >= 1 && sig <= 64)
+		bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 63].sa.sa_handler);
+	return handler;
+}
+
+/* Whether @sig, generated now for @task, will end its process unless something changes its disposition
+ * (SIGKILL, or a signal whose default action kills and that @task's process leaves at the default), or asks
+ * it to stop and is handled (then an exit that follows is a stop on request). */
+static __always_inline bool gb_sig_may_end(int sig, struct task_struct *task)
+{
+	unsigned long handler;
 
 	if (sig == GB_SIGKILL)
 		return true;
 	if (sig < 1 || sig > 64 || gb_sig_in(GB_SIG_NONFATAL_MASK, sig))
 		return false;
-	sh = BPF_CORE_READ(task, sighand);
-	if (!sh)
-		return false;
-	bpf_core_read(&handler, sizeof(handler), &sh->action[(sig - 1) & 63].sa.sa_handler);
-	return handler == 0; /* SIG_DFL */
+	handler = gb_sig_handler(sig, task);
+	return handler == 0 || (handler != 1 && gb_sig_in(GB_SIG_STOP_MASK, sig));
 }
 
 /* The signal's facts from the tracepoint's arguments. @info may be the kernel's SEND_SIG_NOINFO (0: from a

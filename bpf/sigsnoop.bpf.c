@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * sigsnoop-k8s, kernel side: every signal generated (signal_generate: the sender is the current task), and
- * every kill(), tkill() and tgkill() that failed before generating one (their syscall tracepoints; they also
- * mark the signals a kill syscall generates, for -k).
+ * every kill syscall (kill, tkill, tgkill, pidfd_send_signal, rt_sigqueueinfo, rt_tgsigqueueinfo) that failed
+ * before generating one (their syscall tracepoints; they also mark the signals a kill syscall sends, for -k).
  *
  * The OOM killer's SIGKILL is generated just before oom:mark_victim names its victim: a SIGKILL from the
  * kernel is held here until mark_victim (sent with the reason oom) or the end of its target (sent as it was).
@@ -15,7 +15,8 @@ const volatile __u32 targ_tgid = 0; /* only signals sent by or to this process (
 const volatile __u64 targ_sigs = 0; /* bit N-1: only signal N (0: every signal) */
 const volatile bool failed_only = false;
 const volatile bool kill_only = false; /* only signals sent by kill(), tkill(), tgkill() */
-const volatile long nr_tkill = -1;
+/* this architecture's numbers of the kill syscalls that take (pid, sig, ...), set by user space */
+const volatile long nr_tkill = -1, nr_tgkill = -1, nr_pidfd_send_signal = -1, nr_rt_sigqueueinfo = -1;
 
 struct kill_call {
 	__u32 syscall; /* enum signal_kill_syscall */
@@ -131,18 +132,26 @@ static __always_inline int kill_enter(__u32 syscall, __s32 pid, __u32 sig)
 	return 0;
 }
 
-/* The call is remembered for the signal it generates and its exit. One program for kill and tkill (two
- * arguments), one for tgkill: a program attached to several tracepoints may not read past the shortest record. */
+/* The call is remembered for the signal it generates and its exit. One program for the calls whose pid and
+ * signal are their first two arguments, one for tgkill and rt_tgsigqueueinfo (tgid, tid, sig): a program
+ * attached to several tracepoints may not read past the shortest record. */
 SEC("tracepoint/syscalls/sys_enter_kill")
 int tp_enter_kill(struct trace_event_raw_sys_enter *ctx)
 {
-	return kill_enter(ctx->id == nr_tkill ? SIGNAL_SYS_TKILL : SIGNAL_SYS_KILL, ctx->args[0], ctx->args[1]);
+	long id = ctx->id;
+	__u32 syscall = id == nr_tkill		     ? SIGNAL_SYS_TKILL
+			: id == nr_pidfd_send_signal ? SIGNAL_SYS_PIDFD_SEND_SIGNAL
+			: id == nr_rt_sigqueueinfo   ? SIGNAL_SYS_RT_SIGQUEUEINFO
+						     : SIGNAL_SYS_KILL;
+
+	return kill_enter(syscall, ctx->args[0], ctx->args[1]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_tgkill")
 int tp_enter_tgkill(struct trace_event_raw_sys_enter *ctx)
 {
-	return kill_enter(SIGNAL_SYS_TGKILL, ctx->args[1], ctx->args[2]);
+	return kill_enter(ctx->id == nr_tgkill ? SIGNAL_SYS_TGKILL : SIGNAL_SYS_RT_TGSIGQUEUEINFO, ctx->args[1],
+			  ctx->args[2]);
 }
 
 /* A call that generated no signal and failed (ESRCH, EPERM, EINVAL) is an event of its own. */

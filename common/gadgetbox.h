@@ -594,7 +594,9 @@ struct gb_exit_event {
 	int exit_code;		   /* exit(N): 0..255 (signal 0) */
 	int signal;		   /* the signal that ended it (0: it exited) */
 	bool core_dumped;
-	/* what sent that signal, when it was seen (cause.sig == signal; else cause.origin GB_SIGNAL_UNSEEN) */
+	/* what sent that signal, when it was seen (cause.sig == signal); for an exit (signal 0), the stop request
+	 * (SIGHUP, SIGINT, SIGQUIT or SIGTERM) it handled last before exiting, if any: a graceful stop (its
+	 * sender.timestamp says how long before); cause.sig 0: none seen (origin GB_SIGNAL_UNSEEN) */
 	struct gb_signal_info cause;
 	/* the sender (origin PROCESS or SELF; for the kernel's origins, the task the kernel was running); its
 	 * timestamp is when the signal was generated; ppid and gid are 0 */
@@ -626,7 +628,7 @@ enum gb_signal_result {
 	GB_SIGNAL_ALREADY_PENDING, /* a standard signal pending already: merged */
 	GB_SIGNAL_OVERFLOW,	   /* a real-time signal the queue had no room for */
 	GB_SIGNAL_LOSE_INFO,	   /* queued without its siginfo */
-	GB_SIGNAL_FAILED,	   /* kill(), tkill() or tgkill() failed (kill_ret) before any signal was generated */
+	GB_SIGNAL_FAILED,	   /* a kill syscall failed (kill_ret) before any signal was generated */
 };
 /* "delivered", "ignored", "pending", "overflow", "lose-info", "failed" */
 const char *gb_signal_result_name(enum gb_signal_result r);
@@ -638,8 +640,9 @@ struct gb_signal_event {
 	struct gb_event_proc target; /* pid (0 for a failed kill()), tid, comm, mntns, container */
 	struct gb_signal_info info;
 	enum gb_signal_result result;
-	/* sent from kill(), tkill() or tgkill() (kill_syscall not NULL: "kill", "tkill", "tgkill"): the pid it
-	 * was given (kill(): 0 or negative for a process group) and what it returned (0 or -errno) */
+	/* sent from a kill syscall (kill_syscall not NULL: "kill", "tkill", "tgkill", "pidfd_send_signal",
+	 * "rt_sigqueueinfo", "rt_tgsigqueueinfo"): the pid it was given (kill(): 0 or negative for a process
+	 * group; pidfd_send_signal: the pidfd) and what it returned (0 or -errno) */
 	const char *kill_syscall;
 	int kill_pid, kill_ret;
 };
@@ -652,8 +655,8 @@ struct gb_signal_opts {
 	void *cb_ctx;
 	uint32_t pid;	      /* only signals sent by or to this process (0: any) */
 	uint64_t signals;     /* bit N-1: only signal N (0: every signal) */
-	bool failed_only;     /* only signals not delivered (ignored, pending already, ...) and failed kill()s */
-	bool kill_only;	      /* only what kill(), tkill() and tgkill() do */
+	bool failed_only;     /* only signals not delivered (ignored, pending already, ...) and failed kill syscalls */
+	bool kill_only;	      /* only what the kill syscalls do (kill_syscall) */
 	size_t ringbuf_bytes; /* 0: 1 MiB */
 };
 

@@ -7,6 +7,12 @@
 #include "bpf/exitsnoop.h"
 #include "clock.h"
 
+/* SIGHUP, SIGINT, SIGQUIT, SIGTERM */
+static bool is_stop_request(int sig)
+{
+	return sig == 1 || sig == 2 || sig == 3 || sig == 15;
+}
+
 int gb_decode_exit(const void *data, size_t size, struct gb_exit_event *ev)
 {
 	const struct exit_event *e = data;
@@ -21,7 +27,10 @@ int gb_decode_exit(const void *data, size_t size, struct gb_exit_event *ev)
 	ev->core_dumped = ev->signal && (e->status & 0x80);
 	ev->exit_code = ev->signal ? 0 : (e->status >> 8) & 0xff;
 	ev->cause.syscall = -1;
-	if (!(e->flags & EXIT_CAUSE) || size < sizeof(*e) || (int)e->cause.f.sig != ev->signal || !ev->signal)
+	if (!(e->flags & EXIT_CAUSE) || size < sizeof(*e))
+		return 0;
+	/* the signal it died of, or the stop request it handled before exiting */
+	if (ev->signal ? (int)e->cause.f.sig != ev->signal : !is_stop_request((int)e->cause.f.sig))
 		return 0;
 	const struct gb_sig_cause *c = &e->cause;
 	gb_decode_sig_facts(&c->f, c->sender_pid, e->proc.pid, &ev->cause);

@@ -44,13 +44,20 @@ static void signal_destroy(struct gb_tracer *t)
 	free(k);
 }
 
-/* Entry programs for kill and tkill, and for tgkill; one exit program for the three */
+/* Entry programs for the calls (pid, sig, ...) and (tgid, tid, sig, ...); one exit program for all */
 static int signal_attach(struct gb_tracer *t)
 {
 	struct signal_kind *k = t->kind;
-	static const char *const enters[] = {"sys_enter_kill", "sys_enter_tkill", NULL};
-	static const char *const tgkill[] = {"sys_enter_tgkill", NULL};
-	static const char *const exits[] = {"sys_exit_kill", "sys_exit_tkill", "sys_exit_tgkill", NULL};
+	static const char *const enters[] = {"sys_enter_kill", "sys_enter_tkill", "sys_enter_pidfd_send_signal",
+					     "sys_enter_rt_sigqueueinfo", NULL};
+	static const char *const tgkill[] = {"sys_enter_tgkill", "sys_enter_rt_tgsigqueueinfo", NULL};
+	static const char *const exits[] = {"sys_exit_kill",
+					    "sys_exit_tkill",
+					    "sys_exit_tgkill",
+					    "sys_exit_pidfd_send_signal",
+					    "sys_exit_rt_sigqueueinfo",
+					    "sys_exit_rt_tgsigqueueinfo",
+					    NULL};
 	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_kill, enters);
 
 	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_tgkill, tgkill);
@@ -78,6 +85,9 @@ struct gb_tracer *gb_signal__open(struct gb_ctx *ctx, const struct gb_signal_opt
 	k->skel->rodata->kill_only = k->opts.kill_only;
 	k->skel->rodata->gb_page_size = sysconf(_SC_PAGESIZE);
 	k->skel->rodata->nr_tkill = SYS_tkill;
+	k->skel->rodata->nr_tgkill = SYS_tgkill;
+	k->skel->rodata->nr_pidfd_send_signal = SYS_pidfd_send_signal;
+	k->skel->rodata->nr_rt_sigqueueinfo = SYS_rt_sigqueueinfo;
 	bpf_program__set_autoattach(k->skel->progs.tp_enter_kill, false); /* signal_attach */
 	bpf_program__set_autoattach(k->skel->progs.tp_enter_tgkill, false);
 	bpf_program__set_autoattach(k->skel->progs.tp_exit_kill, false);

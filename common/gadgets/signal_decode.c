@@ -6,8 +6,14 @@
 
 #include "bpf/sigsnoop.h"
 
-static const char *const kill_syscalls[] = {
-	[SIGNAL_SYS_KILL] = "kill", [SIGNAL_SYS_TKILL] = "tkill", [SIGNAL_SYS_TGKILL] = "tgkill"};
+static const char *const kill_syscalls[SIGNAL_SYS_COUNT] = {
+	[SIGNAL_SYS_KILL] = "kill",
+	[SIGNAL_SYS_TKILL] = "tkill",
+	[SIGNAL_SYS_TGKILL] = "tgkill",
+	[SIGNAL_SYS_PIDFD_SEND_SIGNAL] = "pidfd_send_signal",
+	[SIGNAL_SYS_RT_SIGQUEUEINFO] = "rt_sigqueueinfo",
+	[SIGNAL_SYS_RT_TGSIGQUEUEINFO] = "rt_tgsigqueueinfo",
+};
 
 int gb_decode_signal(const void *data, size_t size, struct gb_signal_event *ev)
 {
@@ -37,7 +43,7 @@ int gb_decode_signal(const void *data, size_t size, struct gb_signal_event *ev)
 	if (ev->result == GB_SIGNAL_FAILED) /* no signal was generated: the process asked, the kernel refused */
 		ev->from_kernel = false, ev->info.origin = GB_SIGNAL_PROCESS;
 	if (e->f.flags & GB_SIG_KILL_SYSCALL) {
-		ev->kill_syscall = e->kill_syscall < 3 ? kill_syscalls[e->kill_syscall] : "kill";
+		ev->kill_syscall = e->kill_syscall < SIGNAL_SYS_COUNT ? kill_syscalls[e->kill_syscall] : "kill";
 		ev->kill_pid = e->kill_pid;
 		ev->kill_ret = e->kill_ret;
 	}
