@@ -8,12 +8,13 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|exit)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
 written to OUTDIR/bench-start.json and OUTDIR/bench-start.md so that a full docs/bench.md is never overwritten.
-START_RUNS=0 leaves that phase out of a full run.
+START_RUNS=0 leaves that phase out of a full run. BENCH_ONLY=exit: only the fork+exit loop under exitsnoop and
+sigsnoop (exitbench.py), written to OUTDIR/bench-exit.json and OUTDIR/bench-exit.md.
 """
 import json
 import shutil
@@ -685,7 +686,7 @@ def goal(value, limit):
     return f" (goal ≤ {limit:,}: {'met' if value[0] <= limit else 'not met'})"
 
 
-def markdown(results, idle, cont, start, size):
+def markdown(results, idle, cont, start, size, exit_lines=()):
     lines = [
         "# Benchmark", "",
         f"`make bench` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel {os.uname().release}), "
@@ -711,6 +712,7 @@ def markdown(results, idle, cont, start, size):
             lines += [f"| {n} | {fmt(s['argv_complete_pct'], 1)} |" for n, s in results[w].items()
                       if n not in ("none", "gadgetbox-filtered")]
         lines.append("")
+    lines += list(exit_lines) + ([""] if exit_lines else [])
     lines += ["## Start-up and memory of every applet", "",
               "Ready: from the tracer's exec until the first marker event it shows was made (an open, an exec, a "
               "DNS query to 127.0.0.1:53), `--host`, pinned to one CPU. Peak RSS: VmHWM once ready.", "",
@@ -767,8 +769,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    if BENCH_ONLY not in ("", "start"):
-        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the only phase that runs alone is 'start'")
+    if BENCH_ONLY not in ("", "start", "exit"):
+        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are 'start' and 'exit'")
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
     try:
         if BENCH_ONLY == "start":
@@ -784,11 +786,27 @@ def main():
                 f.write(md + "\n")
             print(md)
             return
+        if BENCH_ONLY == "exit":
+            import exitbench
+            exits = exitbench.bench(tmp)
+            with open(os.path.join(out_dir, "bench-exit.json"), "w") as f:
+                json.dump({"exit": exits}, f, indent=1)
+            md = "\n".join(["# Benchmark: process exits", "", f"`BENCH_ONLY=exit` on {os.uname().nodename} "
+                            f"({os.cpu_count()} vCPUs, kernel {os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; "
+                            f"{RUNS} rounds of {DURATION:g} s; each cell is the median (min–max).", ""]
+                           + exitbench.markdown(exits)[2:])
+            with open(os.path.join(out_dir, "bench-exit.md"), "w") as f:
+                f.write(md + "\n")
+            print(md)
+            return
         bins = build(tmp)
         results = {}
         for w in ("open", "exec"):
             print(f"workload {w}", file=sys.stderr)
             results[w], _ = bench_workload(w, bins, tmp)
+        import exitbench
+        print("workload fork+exit (exitsnoop, sigsnoop)", file=sys.stderr)
+        exits = exitbench.bench(tmp)
         print("ready and memory of every applet, idle node", file=sys.stderr)
         idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
@@ -796,11 +814,11 @@ def main():
         start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}
         size = os.path.getsize(GB)
         with open(os.path.join(out_dir, "bench.json"), "w") as f:
-            json.dump({"results": results, "idle": idle, "containers": cont, "container_start": start,
-                       "binary_bytes": size}, f, indent=1)
+            json.dump({"results": results, "exit": exits, "idle": idle, "containers": cont,
+                       "container_start": start, "binary_bytes": size}, f, indent=1)
         chart(out_dir, results)
         with open(os.path.join(out_dir, "bench.md"), "w") as f:
-            f.write(markdown(results, idle, cont, start, size))
+            f.write(markdown(results, idle, cont, start, size, exitbench.markdown(exits)))
         print(open(os.path.join(out_dir, "bench.md")).read())
     finally:
         subprocess.run(["rm", "-rf", tmp])
