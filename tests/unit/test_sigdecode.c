@@ -1,7 +1,8 @@
 /*
- * The exit and signal record decoders (common/gadgets/exit_decode.c, signal_decode.c, sigcause_decode.c) and
- * signal names (common/util/signames.c): synthetic records built the way exitsnoop.bpf.c and sigsnoop.bpf.c fill
- * them, each in a heap block of exactly its size so that ASan reports a read past it.
+ * The exit and signal record decoders (common/gadgets/exit_decode.c, signal_decode.c, sigcause_decode.c), signal
+ * names (common/util/signames.c) and the words for them (common/cli/sigtext.c): synthetic records built the way
+ * exitsnoop.bpf.c and sigsnoop.bpf.c fill them, each in a heap block of exactly its size so that ASan reports a
+ * read past it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include "bpf/sigsnoop.h"
 #include "decode.h"
 #include "signames.h"
+#include "sigtext.h"
 #include "unit.h"
 
 static void fill_proc(struct gb_proc *p, unsigned pid, const char *comm)
@@ -326,4 +328,37 @@ TEST(test_signal_names_and_numbers)
 	CHECK_INT_EQ(gb_signal_number("RTMIN+33"), -1);
 	CHECK_INT_EQ(gb_signal_number("9x"), -1);
 	CHECK_INT_EQ(gb_signal_number("-9"), -1);
+}
+
+TEST(test_parse_signals_list_into_mask)
+{
+	unsigned long long mask;
+
+	CHECK_INT_EQ(gb_parse_signals("TERM,KILL,SIGHUP,1,RTMIN+3", &mask), 0);
+	CHECK_UINT_EQ(mask, (1ull << 14) | (1ull << 8) | 1ull | (1ull << 34));
+	CHECK_INT_EQ(gb_parse_signals("64", &mask), 0);
+	CHECK_UINT_EQ(mask, 1ull << 63);
+	CHECK_INT_EQ(gb_parse_signals("TERM,,KILL", &mask), -1);
+	CHECK_INT_EQ(gb_parse_signals("NOPE", &mask), -1);
+	CHECK_INT_EQ(gb_parse_signals("", &mask), -1);
+	CHECK_INT_EQ(gb_parse_signals("0", &mask), -1);
+}
+
+TEST(test_reason_text_of_oom_fault_and_seccomp)
+{
+	char buf[160];
+	struct gb_signal_info i = {
+		.origin = GB_SIGNAL_OOM, .oom_rss_kib = 33587, .memcg_limit = 32 << 20, .memcg_usage = 32 << 20};
+
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "rss 32.8MiB, memory limit 32.0MiB, usage 32.0MiB");
+	i.memcg_limit = 0;
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "rss 32.8MiB, no memory cgroup limit");
+	i = (struct gb_signal_info){.origin = GB_SIGNAL_FAULT, .addr = 0xdead};
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "at 0xdead");
+	i = (struct gb_signal_info){.origin = GB_SIGNAL_SECCOMP, .syscall = 83, .syscall_name = "mkdir"};
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "syscall mkdir (83)");
+	i.syscall_name = NULL;
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "syscall ? (83)");
+	i = (struct gb_signal_info){.origin = GB_SIGNAL_PROCESS};
+	CHECK_STR_EQ(gb_sig_reason_text(&i, buf, sizeof(buf)), "");
 }
