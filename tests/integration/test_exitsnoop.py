@@ -196,7 +196,7 @@ def test_abort_is_a_signal_of_its_own_making(containers, crashdir):
     assert e["signal"] == "SIGABRT" and e["cause"] == "self" and e["sender"]["pid"] == e["pid"]
 
 
-@pytest.mark.parametrize("runtime", ["docker", "podman"])
+@pytest.mark.parametrize("runtime", ["docker", "podman", "cri"])
 def test_seccomp_kill_process_is_sigsys_with_the_syscall(containers, workdir, runtime):
     name = unique("gbt-exit-sys")
     profile = os.path.join(workdir, "kill-mkdir.json")
@@ -204,8 +204,9 @@ def test_seccomp_kill_process_is_sigsys_with_the_syscall(containers, workdir, ru
         json.dump({"defaultAction": "SCMP_ACT_ALLOW",
                    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL_PROCESS"}]}, f)
     with exit_tracer("-c", name) as t:
-        cid = containers.start(runtime, name, ["sh", "-c", "sleep 0.3; exec mkdir /tmp/nope"],
-                               extra_args=["--security-opt", f"seccomp={profile}"])
+        profile_args = {"seccomp": profile} if runtime == "cri" else {
+            "extra_args": ["--security-opt", f"seccomp={profile}"]}
+        cid = containers.start(runtime, name, ["sh", "-c", "sleep 0.3; exec mkdir /tmp/nope"], **profile_args)
         containers.wait(runtime, cid)
         e = wait_end(t, name)
         t.stop()
