@@ -404,3 +404,18 @@ def test_bcc_name_runs_the_applet(workdir):
     os.symlink(os.path.abspath(gadgetbox_cmd("x")[0]), link)
     r = subprocess.run([link, "--help"], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0 and "--containers-only" in r.stdout
+
+
+def test_core_dump_is_shown(crashdir, workdir):
+    """A segfault with core dumps on (ulimit -c, core_pattern "core" here): coreDumped, and "(core)" in columns."""
+    with open("/proc/sys/kernel/core_pattern") as f:
+        if f.read().startswith("|"):
+            pytest.skip("core_pattern pipes cores to a program: whether one is written is its business")
+    crash = os.path.join(crashdir, "crash")
+    with exit_tracer(json_mode=False) as t:
+        subprocess.run(["sh", "-c", f"ulimit -c unlimited; cd {workdir}; exec {crash} segv"])
+        wait_for(lambda: re.search(rb"\bcrash\b.*SIGSEGV", t.raw()), what="the crash")
+        t.stop()
+    [line] = [l for l in t.lines() if re.search(r"\bcrash\b", l)]
+    assert re.search(r"SIGSEGV\(core\)\s+fault\s+at 0x0$", line), line
+    assert any(n.startswith("core") for n in os.listdir(workdir))
