@@ -9,6 +9,7 @@
 #include "sigtext.h"
 #include "signames.h"
 #include "stream.h"
+#include "strbuf.h"
 #include "applets.h"
 
 static struct env {
@@ -100,42 +101,36 @@ static int parse(int key, const char *arg)
 }
 
 /* DETAIL: the container's end, who sent the signal, and what the kernel knew of it */
-static const char *detail(const struct gb_exit_event *e, char *buf, size_t size)
+static const char *detail(const struct gb_exit_event *e, struct strbuf *sb)
 {
-	char who[400], why[160];
-	size_t n = 0;
+	char who[400], why[160], sigbuf[16];
+	const char *sep = "";
 
-	buf[0] = '\0';
-	if (e->container_end)
-		n += snprintf(buf + n, size - n, "container ended after %.2fs", e->age_ns / 1e9);
-	if (!e->signal && e->cause.sig) { /* a stop request it handled */
-		char sigbuf[16];
-		bool by_process = e->cause.origin == GB_SIGNAL_PROCESS || e->cause.origin == GB_SIGNAL_SELF;
-		n += snprintf(buf + n, size - n, "%s%.2fs after %s from %s", n ? "; " : "",
-			      (e->proc.boot_ns - e->sender.boot_ns) / 1e9, gb_signal_name(e->cause.sig, sigbuf),
-			      by_process ? gb_sig_proc_text(&e->sender, who, sizeof(who)) : "the kernel");
-	} else if (e->cause.sig) {
-		const char *sep = n ? "; " : "";
-		switch (e->cause.origin) {
-		case GB_SIGNAL_PROCESS:
-			n += snprintf(buf + n, size - n, "%sfrom %s", sep,
-				      gb_sig_proc_text(&e->sender, who, sizeof(who)));
-			break;
-		case GB_SIGNAL_PIDNS: n += snprintf(buf + n, size - n, "%sits pid namespace's init ended", sep); break;
-		default:
-			gb_sig_reason_text(&e->cause, why, sizeof(why));
-			if (why[0])
-				n += snprintf(buf + n, size - n, "%s%s", sep, why);
-		}
+	sb_reset(sb);
+	if (e->container_end) {
+		sb_addf(sb, "container ended after %.2fs", e->age_ns / 1e9);
+		sep = "; ";
 	}
-	(void)n;
-	return buf;
+	if (!e->signal && e->cause.sig) { /* a stop request it handled */
+		bool by_process = e->cause.origin == GB_SIGNAL_PROCESS || e->cause.origin == GB_SIGNAL_SELF;
+		sb_addf(sb, "%s%.2fs after %s from %s", sep, (e->proc.boot_ns - e->sender.boot_ns) / 1e9,
+			gb_signal_name(e->cause.sig, sigbuf),
+			by_process ? gb_sig_proc_text(&e->sender, who, sizeof(who)) : "the kernel");
+	} else if (e->cause.origin == GB_SIGNAL_PROCESS) {
+		sb_addf(sb, "%sfrom %s", sep, gb_sig_proc_text(&e->sender, who, sizeof(who)));
+	} else if (e->cause.origin == GB_SIGNAL_PIDNS) {
+		sb_addf(sb, "%sits pid namespace's init ended", sep);
+	} else if (*gb_sig_reason_text(&e->cause, why, sizeof(why))) {
+		sb_addf(sb, "%s%s", sep, why);
+	}
+	return sb_str(sb);
 }
 
 static void on_exit_event(void *ctx, const struct gb_exit_event *e)
 {
 	struct output *o = ctx;
-	static char age[32], exit_text[32], sigbuf[16], addr[32], text[800], scont[300];
+	static char age[32], exit_text[32], sigbuf[16], addr[32], scont[300];
+	static struct strbuf text;
 
 	if (env.containers_only && !e->container_end)
 		return;
@@ -157,7 +152,7 @@ static void on_exit_event(void *ctx, const struct gb_exit_event *e)
 			out_str(o, XF_AFTER_SIGNAL, gb_signal_name(e->cause.sig, sigbuf));
 	}
 	out_str(o, XF_EXIT, exit_text);
-	out_str(o, XF_DETAIL, detail(e, text, sizeof(text)));
+	out_str(o, XF_DETAIL, detail(e, &text));
 	if (e->cause.sig) {
 		out_s64(o, XF_SIGNAL_CODE, e->cause.code);
 		if (e->cause.origin == GB_SIGNAL_PROCESS || e->cause.origin == GB_SIGNAL_SELF) {
