@@ -182,6 +182,37 @@ def snapshot_rss(bins):
     return res
 
 
+def start_tracer(name, cmd, prober, out_path, err_path, res):
+    """Start a tracer on CPU 1, output to files, and probe until it shows a marker (res["ready_ms"]); a filtered
+    one, which shows nothing, is given 2 s to attach. Returns its process."""
+    t0 = time.monotonic()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
+    if name.endswith("filtered"):
+        time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
+    else:
+        caught = prober.wait(out_path, t0 + 30)
+        if caught is None:
+            raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
+        res["ready_ms"] = (prober.issued[caught] - t0) * 1000
+        time.sleep(0.2)
+    return proc
+
+
+def stop_tracer(proc, cpu_before, err_path, res):
+    """Let the tracer drain what is buffered, then its CPU time since @cpu_before, peak RSS and the events it
+    said it lost (res), and stop it."""
+    time.sleep(0.3)
+    res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
+    res["rss_kb"] = peak_rss_kb(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    err = open(err_path, errors="replace").read()
+    lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
+    lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
+    res["lost"] = max(lost) if lost else 0
+
+
 def run_one(workload, name, cmd, bins, tmp, rnd):
     out_path = os.path.join(tmp, f"{workload}-{name}-{rnd}.out")
     err_path = out_path + ".err"
@@ -191,29 +222,15 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
     res = {"tracer": name}
     proc = None
     if cmd:
-        prober = Prober(workload, bins["tiny"], f"gbready{rnd}{name.replace('-', '')}")
-        t0 = time.monotonic()
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
-        if name.endswith("filtered"):
-            time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
-        else:
-            caught = prober.wait(out_path, t0 + 30)
-            if caught is None:
-                raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
-            res["ready_ms"] = (prober.issued[caught] - t0) * 1000
-            time.sleep(0.2)
+        proc = start_tracer(name, cmd, Prober(workload, bins["tiny"], f"gbready{rnd}{name.replace('-', '')}"),
+                            out_path, err_path, res)
         cpu_before = cpu_ns(proc.pid)
     gen = bins["openloop"] if workload == "open" else bins["execloop"]
     r = subprocess.run([gen, "0", str(DURATION), target], capture_output=True, text=True, check=True)
     m = re.search(r"ops=(\d+) ns_per_op=([\d.]+)", r.stdout)
     res["ops"], res["ns_per_op"] = int(m.group(1)), float(m.group(2))
     if proc:
-        time.sleep(0.3)  # let the tracer drain what is buffered
-        res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
-        res["rss_kb"] = peak_rss_kb(proc.pid)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        stop_tracer(proc, cpu_before, err_path, res)
         with open(out_path, "rb") as f:
             data = f.read()
         key = os.path.basename(target).encode()
@@ -223,10 +240,6 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
             # argv is [tiny, "gb-bench-exec"]: did the tracer capture it whole?
             res["argv_complete_pct"] = (100.0 * sum(1 for line in lines if b"gb-bench-exec" in line) / len(lines)
                                         if lines else None)
-        err = open(err_path, errors="replace").read()
-        lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
-        lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
-        res["lost"] = max(lost) if lost else 0
         res["events_per_s"] = res["delivered"] / DURATION
         res["cpu_ns_per_event"] = res["cpu_ns"] / res["delivered"] if res["delivered"] else None
         os.unlink(out_path)

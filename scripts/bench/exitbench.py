@@ -8,7 +8,6 @@ or signalling itself).
 """
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -63,33 +62,15 @@ def run_one(name, cmd, forkloop, tmp, rnd):
     res, proc = {"tracer": name}, None
     if cmd:
         prober = Prober(kind(name), tmp, f"gbx{rnd}{name[:3]}{len(name)}")
-        t0 = time.monotonic()
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
-        if name.endswith("filtered"):
-            time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
-        else:
-            caught = prober.wait(out_path, t0 + 30)
-            if caught is None:
-                raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
-            res["ready_ms"] = (prober.issued[caught] - t0) * 1000
-            time.sleep(0.2)
+        proc = B.start_tracer(name, cmd, prober, out_path, err_path, res)
         cpu_before = B.cpu_ns(proc.pid)
     r = subprocess.run([forkloop, "0", str(B.DURATION)], capture_output=True, text=True, check=True)
     m = re.search(r"ops=(\d+) ns_per_op=([\d.]+)", r.stdout)
     res["ops"], res["ns_per_op"] = int(m.group(1)), float(m.group(2))
     if proc:
-        time.sleep(0.3)  # let the tracer drain what is buffered
-        res["cpu_ns"] = B.cpu_ns(proc.pid) - cpu_before
-        res["rss_kb"] = B.peak_rss_kb(proc.pid)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        B.stop_tracer(proc, cpu_before, err_path, res)
         with open(out_path, "rb") as f:
             res["delivered"] = sum(1 for line in f if b"forkloop" in line)
-        err = open(err_path, errors="replace").read()
-        lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
-        lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
-        res["lost"] = max(lost) if lost else 0
         res["events_per_s"] = res["delivered"] / B.DURATION
         res["cpu_ns_per_event"] = res["cpu_ns"] / res["delivered"] if res["delivered"] else None
         os.unlink(out_path)
