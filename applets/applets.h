@@ -12,7 +12,9 @@
 	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
 	X(seccomp_audit)                                                                                               \
-	X(containers)
+	X(containers)                                                                                                  \
+	X(exitsnoop)                                                                                                   \
+	X(sigsnoop)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)

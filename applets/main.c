@@ -36,8 +36,8 @@ static const struct {
 	{"tcptracer", NULL},
 	{"tcpconnect", NULL},
 	{"tcplife", NULL},
-	{"exitsnoop", NULL},
-	{"sigsnoop", NULL},
+	{"exitsnoop", "exitsnoop-k8s"},
+	{"sigsnoop", "sigsnoop-k8s"},
 	{"killsnoop", NULL},
 };
 

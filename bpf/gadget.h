@@ -79,4 +79,7 @@ struct gb_new_ns {
 	__u64 mntns_uid;
 };
 
+/* seccomp's si_arch (and seccomp_data.arch) of a 32-bit x86 syscall (include/uapi/linux/audit.h) */
+#define GB_AUDIT_ARCH_I386 0x40000003
+
 #endif

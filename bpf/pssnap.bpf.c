@@ -10,6 +10,7 @@
  * bpf_copy_from_user_task(), which may fault pages in, as /proc/PID/cmdline does.
  */
 #include "gadget.bpf.h"
+#include "mm.bpf.h"
 #include "pssnap.h"
 
 const volatile bool all_threads = false;
@@ -27,33 +28,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ps_record);
 } ps_scratch SEC(".maps");
-
-/* Before 6.2 the mm's counters were atomics */
-struct mm_rss_stat___old {
-	atomic_long_t count[4];
-} __attribute__((preserve_access_index));
-struct mm_struct___old {
-	struct mm_rss_stat___old rss_stat;
-} __attribute__((preserve_access_index));
-
-/* Resident pages as /proc/PID/status's VmRSS counts them: file + anon + shmem (MM_SWAPENTS, index 2, is not). */
-static __always_inline __u64 mm_rss_pages(struct mm_struct *mm)
-{
-	long file, anon, shmem;
-
-	if (bpf_core_field_exists(struct mm_struct___old, rss_stat.count)) {
-		struct mm_struct___old *old = (void *)mm;
-		file = BPF_CORE_READ(old, rss_stat.count[0].counter);
-		anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
-		shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
-	} else { /* percpu counters: their central count, as get_mm_counter() reads them */
-		file = BPF_CORE_READ(mm, rss_stat[0].count);
-		anon = BPF_CORE_READ(mm, rss_stat[1].count);
-		shmem = BPF_CORE_READ(mm, rss_stat[3].count);
-	}
-	long sum = (file > 0 ? file : 0) + (anon > 0 ? anon : 0) + (shmem > 0 ? shmem : 0);
-	return (__u64)sum;
-}
 
 /* The argument area (what /proc/PID/cmdline shows, setproctitle's changes included), at most PS_ARGS_MAX bytes. */
 static __always_inline void read_args(struct task_struct *task, struct mm_struct *mm, struct ps_record *r)
@@ -134,7 +108,7 @@ int ps_task(struct bpf_iter__task *ctx)
 	r->cpu_ns = all_threads ? cpu : cpu + BPF_CORE_READ(task, signal, sum_sched_runtime);
 	struct mm_struct *mm = task->mm;
 	if (mm) {
-		r->rss_pages = mm_rss_pages(mm);
+		r->rss_pages = gb_mm_rss_pages(mm);
 		read_args(task, mm, r);
 	}
 	r->proc.kind = PS_RECORD_TASK;

@@ -21,7 +21,6 @@
 #define SECCOMP_MODE_DEAD   3 /* kernel/seccomp.c: set before a kill */
 #define SIGSYS		    31
 #define SYS_SECCOMP	    1
-#define AUDIT_ARCH_I386	    0x40000003
 
 const volatile __u32 targ_tgid = 0;
 /* user space sets it when log events are wanted (sa_gone is filled only then) */
@@ -136,7 +135,7 @@ int BPF_PROG(sa_signal, int sig, struct kernel_siginfo *info, struct task_struct
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 nr = BPF_CORE_READ(info, _sifields._sigsys._syscall);
-	bool compat = BPF_CORE_READ(info, _sifields._sigsys._arch) == AUDIT_ARCH_I386;
+	bool compat = BPF_CORE_READ(info, _sifields._sigsys._arch) == GB_AUDIT_ARCH_I386;
 	__s32 data = BPF_CORE_READ(info, si_errno);
 	if (task->seccomp.mode == SECCOMP_MODE_DEAD) {
 		struct sa_task *s = bpf_task_storage_get(&sa_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -619,6 +619,118 @@ const char *gb_syscall_name(unsigned nr, bool compat);
 int gb_syscall_nr(const char *name, bool compat);
 /* The table's architecture as seccomp profiles name it: "SCMP_ARCH_X86_64", "SCMP_ARCH_X86" ("": unknown) */
 const char *gb_syscall_arch(bool compat);
+/* -- exit and signal: why a process died (exitsnoop), every signal (sigsnoop) -- */
+
+/* Where a signal came from. */
+enum gb_signal_origin {
+	GB_SIGNAL_UNSEEN,  /* not seen (generated before tracing began) */
+	GB_SIGNAL_PROCESS, /* sent by another process: kill(), tkill(), tgkill(), sigqueue() */
+	GB_SIGNAL_SELF,	   /* sent by the process to itself: abort(), raise(), kill(getpid()) */
+	GB_SIGNAL_OOM,	   /* the OOM killer's SIGKILL */
+	GB_SIGNAL_FAULT,   /* the kernel, for a fault of the process's own making: SIGSEGV, SIGBUS, SIGILL, SIGFPE */
+	GB_SIGNAL_SECCOMP, /* the kernel, for a syscall a seccomp filter kills for (SIGSYS) */
+	GB_SIGNAL_PIDNS,   /* the kernel, ending the rest of a pid namespace (a container) whose init exited */
+	GB_SIGNAL_CHILD,   /* the kernel: SIGCHLD, a child stopped or ended */
+	GB_SIGNAL_TIMER,   /* the kernel: an alarm or a timer (SIGALRM, SIGVTALRM, SIGPROF, timer_create) */
+	GB_SIGNAL_PIPE,	   /* the kernel: a write to a pipe or socket nobody reads (SIGPIPE) */
+	GB_SIGNAL_KERNEL,  /* the kernel, for another reason (SIGXCPU, SIGIO, a tty's SIGHUP, ...) */
+};
+/* "unseen", "kill", "self", "oom", "fault", "seccomp", "pidns", "child", "timer", "pipe", "kernel" */
+const char *gb_signal_origin_name(enum gb_signal_origin o);
+
+/* A signal as it was generated. */
+struct gb_signal_info {
+	int sig;  /* its number (0: none seen) */
+	int code; /* si_code: SI_USER 0, SI_TKILL -6, SI_QUEUE -1, SI_KERNEL 128, a fault's SEGV_MAPERR 1 ... */
+	int err;  /* si_errno */
+	enum gb_signal_origin origin;
+	bool blocked;		  /* the target blocked it (it stays pending); sigsnoop only */
+	bool group;		  /* sent to the whole process, not one thread */
+	uint64_t addr;		  /* GB_SIGNAL_FAULT: the faulting address */
+	int syscall;		  /* GB_SIGNAL_SECCOMP: the syscall's number in its table (-1 otherwise) */
+	bool syscall_compat;	  /* the 32-bit table's (gb_syscall_name(syscall, true)) */
+	const char *syscall_name; /* and its name ("mkdir"), NULL if not known */
+	/* GB_SIGNAL_OOM: the victim's resident memory, and the limit and usage of the nearest memory cgroup
+	 * (its own or a parent's) with a limit, at the kill (limit 0: no cgroup limit, a node-wide OOM) */
+	uint64_t oom_rss_kib;
+	uint64_t memcg_limit, memcg_usage; /* bytes */
+};
+
+struct gb_exit_event {
+	struct gb_event_proc proc; /* the process that ended (its last thread), or the thread */
+	uint64_t age_ns;	   /* how long it ran: since the process (the thread) started */
+	bool thread;		   /* a thread ended, not its process's last (only with threads) */
+	int exit_code;		   /* exit(N): 0..255 (signal 0) */
+	int signal;		   /* the signal that ended it (0: it exited) */
+	bool core_dumped;
+	/* what sent that signal, when it was seen (cause.sig == signal); for an exit (signal 0), the stop request
+	 * (SIGHUP, SIGINT, SIGQUIT or SIGTERM) it handled last before exiting, if any: a graceful stop (its
+	 * sender.timestamp says how long before); cause.sig 0: none seen (origin GB_SIGNAL_UNSEEN) */
+	struct gb_signal_info cause;
+	/* the sender (origin PROCESS or SELF; for the kernel's origins, the task the kernel was running); its
+	 * timestamp is when the signal was generated; ppid and gid are 0 */
+	struct gb_event_proc sender;
+	/* the process was its container's init: the container ended with it (after age_ns) */
+	bool container_end;
+};
+typedef void (*gb_exit_fn)(void *cb_ctx, const struct gb_exit_event *ev);
+
+struct gb_exit_opts {
+	size_t sz;
+	gb_exit_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	      /* only this process (0: any) */
+	bool threads;	      /* every thread's end, not only each process's */
+	bool failed_only;     /* only ends by a non-zero code or a signal */
+	size_t ringbuf_bytes; /* 0: 1 MiB */
+};
+
+/* Attach the exit tracer: an event when each process of the selected containers ends, with its cause. */
+struct gb_tracer *gb_exit__open(struct gb_ctx *ctx, const struct gb_exit_opts *opts);
+
+/* What became of a signal when it was generated (the kernel's signal_generate results), or of a kill()
+ * that generated none. */
+enum gb_signal_result {
+	GB_SIGNAL_DELIVERED,	   /* queued to the target (blocked says whether it must wait) */
+	GB_SIGNAL_IGNORED,	   /* ignored: its handler is SIG_IGN, the default ignores it, or the target is dying */
+	GB_SIGNAL_ALREADY_PENDING, /* a standard signal pending already: merged */
+	GB_SIGNAL_OVERFLOW,	   /* a real-time signal the queue had no room for */
+	GB_SIGNAL_LOSE_INFO,	   /* queued without its siginfo */
+	GB_SIGNAL_FAILED,	   /* a kill syscall failed (kill_ret) before any signal was generated */
+};
+/* "delivered", "ignored", "pending", "overflow", "lose-info", "failed" */
+const char *gb_signal_result_name(enum gb_signal_result r);
+
+struct gb_signal_event {
+	/* the sender: the task that generated the signal (from_kernel: the task the kernel was running) */
+	struct gb_event_proc proc;
+	bool from_kernel;	     /* generated by the kernel (origin OOM, FAULT, SECCOMP, PIDNS, CHILD, ...) */
+	struct gb_event_proc target; /* pid (0 for a failed kill()), tid, comm, mntns, container */
+	struct gb_signal_info info;
+	enum gb_signal_result result;
+	/* sent from a kill syscall (kill_syscall not NULL: "kill", "tkill", "tgkill", "pidfd_send_signal",
+	 * "rt_sigqueueinfo", "rt_tgsigqueueinfo"): the pid it was given (kill(): 0 or negative for a process
+	 * group; pidfd_send_signal: the pidfd) and what it returned (0 or -errno) */
+	const char *kill_syscall;
+	int kill_pid, kill_ret;
+};
+typedef void (*gb_signal_fn)(void *cb_ctx, const struct gb_signal_event *ev);
+
+struct gb_signal_opts {
+	size_t sz;
+	gb_signal_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	      /* only signals sent by or to this process (0: any) */
+	uint64_t signals;     /* bit N-1: only signal N (0: every signal) */
+	bool failed_only;     /* only signals not delivered (ignored, pending already, ...) and failed kill syscalls */
+	bool kill_only;	      /* only what the kill syscalls do (kill_syscall) */
+	size_t ringbuf_bytes; /* 0: 1 MiB */
+};
+
+/* Attach the signal tracer: an event for every signal sent to or by a process of the selected containers. */
+struct gb_tracer *gb_signal__open(struct gb_ctx *ctx, const struct gb_signal_opts *opts);
 
 /* -- every tracer -- */
 
@@ -642,6 +754,8 @@ const char *gb_tracer__name(const struct gb_tracer *t);
 const char *gb_errno_name(int err, char buf[16]);
 /* "open", "openat", "openat2", "creat" */
 const char *gb_open_syscall_name(enum gb_open_syscall s);
+/* "SIGKILL" for 9, "SIGRTMIN+3" for 37; an unknown value is written to @buf as "SIG<n>". */
+const char *gb_signal_name(int sig, char buf[16]);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "bpf/gadget.h"
+#include "bpf/sigcause.h"
 #include "gadgetbox.h"
 #include "strbuf.h"
 
@@ -20,6 +21,17 @@ void gb_decode_proc(const struct gb_proc *raw, struct gb_event_proc *p);
 int gb_decode_exec(const void *data, size_t size, unsigned max_args, struct gb_exec_event *ev, struct strbuf *scratch);
 /* An open record; @full_path: the tracer was asked for full paths (assembled in @scratch). */
 int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open_event *ev, struct strbuf *scratch);
+/* Signals as exitsnoop and sigsnoop record them (bpf/sigcause.h): where one with facts @f came from, sent by
+ * process @sender_pid to process @target_pid, and the facts decoded into @info. */
+enum gb_signal_origin gb_signal_origin_of(const struct gb_sig_facts *f, uint32_t sender_pid, uint32_t target_pid);
+void gb_decode_sig_facts(const struct gb_sig_facts *f, uint32_t sender_pid, uint32_t target_pid,
+			 struct gb_signal_info *info);
+/* A NUL-terminated copy of a kernel comm. */
+void gb_decode_comm(char dst[16], const char src[GB_COMM_LEN]);
+/* An exit record (containers left NULL, container_end false: the tracer looks them up); -EINVAL if short. */
+int gb_decode_exit(const void *data, size_t size, struct gb_exit_event *ev);
+/* A signal record (containers left NULL); -EINVAL if short. */
+int gb_decode_signal(const void *data, size_t size, struct gb_signal_event *ev);
 
 /* A seccomp-audit record (bpf/seccomp_audit.h): all but the syscall's name and the first mark. 0 or -EINVAL. */
 int gb_decode_seccomp_audit(const void *data, size_t size, struct gb_seccomp_audit_event *ev);

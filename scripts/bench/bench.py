@@ -8,13 +8,15 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
 written to OUTDIR/bench-start.json and OUTDIR/bench-start.md so that a full docs/bench.md is never overwritten.
 START_RUNS=0 leaves that phase out of a full run. BENCH_ONLY=audit: only seccomp-audit's cost per syscall,
 ready time and memory (about a minute, no runtimes needed), to OUTDIR/bench-audit.json and OUTDIR/bench-audit.md.
+BENCH_ONLY=exit: only the fork+exit loop under exitsnoop and sigsnoop (exitbench.py), written to
+OUTDIR/bench-exit.json and OUTDIR/bench-exit.md.
 """
 import json
 import shutil
@@ -192,6 +194,37 @@ def snapshot_rss(bins):
     return res
 
 
+def start_tracer(name, cmd, prober, out_path, err_path, res):
+    """Start a tracer on CPU 1, output to files, and probe until it shows a marker (res["ready_ms"]); a filtered
+    one, which shows nothing, is given 2 s to attach. Returns its process."""
+    t0 = time.monotonic()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
+    if name.endswith("filtered"):
+        time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
+    else:
+        caught = prober.wait(out_path, t0 + 30)
+        if caught is None:
+            raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
+        res["ready_ms"] = (prober.issued[caught] - t0) * 1000
+        time.sleep(0.2)
+    return proc
+
+
+def stop_tracer(proc, cpu_before, err_path, res):
+    """Let the tracer drain what is buffered, then its CPU time since @cpu_before, peak RSS and the events it
+    said it lost (res), and stop it."""
+    time.sleep(0.3)
+    res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
+    res["rss_kb"] = peak_rss_kb(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(30)
+    err = open(err_path, errors="replace").read()
+    lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
+    lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
+    res["lost"] = max(lost) if lost else 0
+
+
 def run_one(workload, name, cmd, bins, tmp, rnd):
     out_path = os.path.join(tmp, f"{workload}-{name}-{rnd}.out")
     err_path = out_path + ".err"
@@ -201,29 +234,15 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
     res = {"tracer": name}
     proc = None
     if cmd:
-        prober = Prober(workload, bins["tiny"], f"gbready{rnd}{name.replace('-', '')}")
-        t0 = time.monotonic()
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=err)
-        if name.endswith("filtered"):
-            time.sleep(2.0)  # drops everything in the kernel: nothing to see; give it time to attach
-        else:
-            caught = prober.wait(out_path, t0 + 30)
-            if caught is None:
-                raise SystemExit(f"{name} never became ready: {open(err_path).read()}")
-            res["ready_ms"] = (prober.issued[caught] - t0) * 1000
-            time.sleep(0.2)
+        proc = start_tracer(name, cmd, Prober(workload, bins["tiny"], f"gbready{rnd}{name.replace('-', '')}"),
+                            out_path, err_path, res)
         cpu_before = cpu_ns(proc.pid)
     gen = bins["openloop"] if workload == "open" else bins["execloop"]
     r = subprocess.run([gen, "0", str(DURATION), target], capture_output=True, text=True, check=True)
     m = re.search(r"ops=(\d+) ns_per_op=([\d.]+)", r.stdout)
     res["ops"], res["ns_per_op"] = int(m.group(1)), float(m.group(2))
     if proc:
-        time.sleep(0.3)  # let the tracer drain what is buffered
-        res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
-        res["rss_kb"] = peak_rss_kb(proc.pid)
-        proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        stop_tracer(proc, cpu_before, err_path, res)
         with open(out_path, "rb") as f:
             data = f.read()
         key = os.path.basename(target).encode()
@@ -233,10 +252,6 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
             # argv is [tiny, "gb-bench-exec"]: did the tracer capture it whole?
             res["argv_complete_pct"] = (100.0 * sum(1 for line in lines if b"gb-bench-exec" in line) / len(lines)
                                         if lines else None)
-        err = open(err_path, errors="replace").read()
-        lost = [int(x) for x in re.findall(r"(\d+) events lost in total", err)]
-        lost += [int(x) for x in re.findall(r"[Ll]ost (\d+) (?:events|samples)", err)] if not lost else []
-        res["lost"] = max(lost) if lost else 0
         res["events_per_s"] = res["delivered"] / DURATION
         res["cpu_ns_per_event"] = res["cpu_ns"] / res["delivered"] if res["delivered"] else None
         os.unlink(out_path)
@@ -774,7 +789,7 @@ def goal(value, limit):
     return f" (goal ≤ {limit:,}: {'met' if value[0] <= limit else 'not met'})"
 
 
-def markdown(results, idle, cont, start, size):
+def markdown(results, idle, cont, start, size, exit_lines=()):
     lines = [
         "# Benchmark", "",
         f"`make bench` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel {os.uname().release}), "
@@ -800,6 +815,7 @@ def markdown(results, idle, cont, start, size):
             lines += [f"| {n} | {fmt(s['argv_complete_pct'], 1)} |" for n, s in results[w].items()
                       if n not in ("none", "gadgetbox-filtered")]
         lines.append("")
+    lines += list(exit_lines) + ([""] if exit_lines else [])
     lines += ["## Start-up and memory of every applet", "",
               "Ready: from the tracer's exec until the first marker event it shows was made (an open, an exec, a "
               "DNS query to 127.0.0.1:53), `--host`, pinned to one CPU. Peak RSS: VmHWM once ready.", "",
@@ -854,45 +870,53 @@ def markdown(results, idle, cont, start, size):
     return "\n".join(lines) + "\n"
 
 
+def write_solo(out_dir, name, title, data, lines, rounds=""):
+    """A phase run alone (BENCH_ONLY=name) writes its own OUTDIR/bench-NAME.json and .md, so that a full
+    docs/bench.md in OUTDIR is left as it is."""
+    with open(os.path.join(out_dir, f"bench-{name}.json"), "w") as f:
+        json.dump(data, f, indent=1)
+    head = (f"`BENCH_ONLY={name}` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel "
+            f"{os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; {rounds}each cell is the median (min–max).")
+    md = "\n".join([f"# Benchmark: {title}", "", head, ""] + lines)
+    with open(os.path.join(out_dir, f"bench-{name}.md"), "w") as f:
+        f.write(md + "\n")
+    print(md)
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "docs")
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    if BENCH_ONLY not in ("", "start", "audit"):
-        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are 'start' and 'audit'")
+    solo = ("start", "audit", "exit")
+    if BENCH_ONLY not in ("",) + solo:
+        raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are " + ", ".join(solo))
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
     try:
         if BENCH_ONLY == "start":
-            # alone: its own files, so that a full bench.md in OUTDIR is left as it is
             print("container start and first-exec latency", file=sys.stderr)
             start = container_start_phase(tmp)
-            with open(os.path.join(out_dir, "bench-start.json"), "w") as f:
-                json.dump({"container_start": start}, f, indent=1)
-            head = (f"`BENCH_ONLY=start` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel "
-                    f"{os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; each cell is the median (min–max).")
-            md = "\n".join(["# Benchmark: container start", "", head, ""] + start_section(start)[2:])
-            with open(os.path.join(out_dir, "bench-start.md"), "w") as f:
-                f.write(md + "\n")
-            print(md)
+            write_solo(out_dir, "start", "container start", {"container_start": start}, start_section(start)[2:])
+            return
+        if BENCH_ONLY == "exit":
+            import exitbench
+            exits = exitbench.bench(tmp)
+            write_solo(out_dir, "exit", "process exits", {"exit": exits}, exitbench.markdown(exits)[2:],
+                       f"{RUNS} rounds of {DURATION:g} s; ")
             return
         bins = build(tmp)
         if BENCH_ONLY == "audit":
             print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
             audit = audit_phase(bins, tmp)
-            with open(os.path.join(out_dir, "bench-audit.json"), "w") as f:
-                json.dump({"seccomp_audit": audit}, f, indent=1)
-            head = (f"`BENCH_ONLY=audit` on {os.uname().nodename} ({os.cpu_count()} vCPUs, kernel "
-                    f"{os.uname().release}), {time.strftime('%Y-%m-%d %H:%M')}; each cell is the median (min–max).")
-            md = "\n".join(["# Benchmark: seccomp-audit", "", head, ""] + audit_section(audit)[2:])
-            with open(os.path.join(out_dir, "bench-audit.md"), "w") as f:
-                f.write(md + "\n")
-            print(md)
+            write_solo(out_dir, "audit", "seccomp-audit", {"seccomp_audit": audit}, audit_section(audit)[2:])
             return
         results = {}
         for w in ("open", "exec"):
             print(f"workload {w}", file=sys.stderr)
             results[w], _ = bench_workload(w, bins, tmp)
+        import exitbench
+        print("workload fork+exit (exitsnoop, sigsnoop)", file=sys.stderr)
+        exits = exitbench.bench(tmp)
         print("ready and memory of every applet, idle node", file=sys.stderr)
         idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
         print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
@@ -902,11 +926,11 @@ def main():
         start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}
         size = os.path.getsize(GB)
         with open(os.path.join(out_dir, "bench.json"), "w") as f:
-            json.dump({"results": results, "idle": idle, "containers": cont, "container_start": start,
-                       "binary_bytes": size}, f, indent=1)
+            json.dump({"results": results, "exit": exits, "idle": idle, "containers": cont,
+                       "container_start": start, "binary_bytes": size}, f, indent=1)
         chart(out_dir, results)
         with open(os.path.join(out_dir, "bench.md"), "w") as f:
-            f.write(markdown(results, idle, cont, start, size))
+            f.write(markdown(results, idle, cont, start, size, exitbench.markdown(exits)))
         print(open(os.path.join(out_dir, "bench.md")).read())
     finally:
         subprocess.run(["rm", "-rf", tmp])

@@ -1,6 +1,7 @@
 /*
- * Writes the seed records of fuzz_decode_exec and fuzz_decode_open (binary: the structs of bpf/execsnoop.h and
- * bpf/opensnoop.h) into DIR/fuzz_decode_exec/ and DIR/fuzz_decode_open/. Usage: gen_seeds DIR (make fuzz-seeds).
+ * Writes the seed records of fuzz_decode_exec, fuzz_decode_open, fuzz_decode_exit and fuzz_decode_signal (binary: the
+ * structs of bpf/execsnoop.h, opensnoop.h, exitsnoop.h, sigsnoop.h) into DIR/<fuzzer>/. Usage: gen_seeds DIR (make
+ * fuzz-seeds).
  * Each record is one the BPF programs send: header plus the used bytes of its buffer.
  */
 #include <stddef.h>
@@ -10,7 +11,9 @@
 #include <sys/stat.h>
 
 #include "bpf/execsnoop.h"
+#include "bpf/exitsnoop.h"
 #include "bpf/opensnoop.h"
+#include "bpf/sigsnoop.h"
 
 static const char *dir;
 
@@ -81,6 +84,48 @@ static void open_seed(const char *name, const char *path, const char *full, unsi
 	write_seed("fuzz_decode_open", name, &o, offsetof(struct open_event, buf) + o.path_len + o.full_len);
 }
 
+/* An exit of status @status; with @sig, its cause with @code and @flags (sent by pid 4567) */
+static void exit_seed(const char *name, unsigned status, unsigned sig, int code, unsigned flags)
+{
+	static struct exit_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_proc(&e.proc, "app");
+	e.age_ns = 1500000000;
+	e.status = status;
+	if (sig) {
+		e.flags = EXIT_CAUSE;
+		e.cause.f.sig = sig;
+		e.cause.f.code = code;
+		e.cause.f.flags = flags;
+		e.cause.f.oom_rss_kib = flags & GB_SIG_OOM ? 33000 : 0;
+		e.cause.f.memcg_limit = flags & GB_SIG_OOM ? 32 << 20 : 0;
+		e.cause.f.memcg_usage = flags & GB_SIG_OOM ? 32 << 20 : 0;
+		e.cause.sender_pid = 4567;
+		snprintf(e.cause.sender_comm, sizeof(e.cause.sender_comm), "runc");
+	}
+	write_seed("fuzz_decode_exit", name, &e, sig ? sizeof(e) : EXIT_EVENT_SIZE_NO_CAUSE);
+}
+
+static void signal_seed(const char *name, unsigned sig, int code, int result, unsigned flags, unsigned kill_syscall)
+{
+	static struct signal_event e;
+
+	memset(&e, 0, sizeof(e));
+	fill_proc(&e.proc, "runc");
+	e.f.sig = sig;
+	e.f.code = code;
+	e.f.flags = flags;
+	e.result = result;
+	e.target_pid = result == SIGNAL_SYSCALL_FAILED ? 0 : 200;
+	e.target_tid = e.target_pid;
+	e.kill_syscall = kill_syscall;
+	e.kill_pid = 200;
+	e.kill_ret = result == SIGNAL_SYSCALL_FAILED ? -3 : 0;
+	snprintf(e.target_comm, sizeof(e.target_comm), "sleep");
+	write_seed("fuzz_decode_signal", name, &e, sizeof(e));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -104,5 +149,16 @@ int main(int argc, char **argv)
 		  OPEN_FULL_IS_FD | OPEN_FULL_UNREACHABLE | OPEN_FULL_PSEUDO, "anon_inodefs", 6);
 	open_seed("memfd", "/proc/self/fd/8", "memfd:buf", OPEN_FULL_IS_FD | OPEN_FULL_UNREACHABLE | OPEN_FULL_PSEUDO,
 		  "tmpfs", 7);
+	exit_seed("code", 3 << 8, 0, 0, 0);
+	exit_seed("killed", 9, 9, 0, 0);
+	exit_seed("oom", 9, 9, 0x80, GB_SIG_OOM);
+	exit_seed("segv-core", 11 | 0x80, 11, 1, 0);
+	exit_seed("graceful", 0, 15, 0, 0);
+	signal_seed("kill", 15, 0, SIGNAL_DELIVERED, GB_SIG_KILL_SYSCALL, SIGNAL_SYS_KILL);
+	signal_seed("pidfd-ignored", 15, 0, SIGNAL_IGNORED, GB_SIG_KILL_SYSCALL | GB_SIG_GROUP,
+		    SIGNAL_SYS_PIDFD_SEND_SIGNAL);
+	signal_seed("oom", 9, 0x80, SIGNAL_DELIVERED, GB_SIG_OOM, 0);
+	signal_seed("failed", 1, 0, SIGNAL_SYSCALL_FAILED, GB_SIG_KILL_SYSCALL, SIGNAL_SYS_KILL);
+	signal_seed("seccomp", 31, 1, SIGNAL_DELIVERED, 0, 0);
 	return 0;
 }
