@@ -11,7 +11,8 @@
 	X(socksnap)                                                                                                    \
 	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
-	X(containers)
+	X(containers)                                                                                                  \
+	X(bindsnoop)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)

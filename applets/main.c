@@ -32,7 +32,7 @@ static const struct {
 } bcc_names[] = {
 	{"execsnoop", "execsnoop-k8s"},
 	{"opensnoop", "opensnoop-k8s"},
-	{"bindsnoop", NULL},
+	{"bindsnoop", "bindsnoop-k8s"},
 	{"tcptracer", NULL},
 	{"tcpconnect", NULL},
 	{"tcplife", NULL},

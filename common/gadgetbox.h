@@ -460,6 +460,76 @@ struct gb_socks_opts {
  */
 struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts *opts);
 
+/* -- bind: every bind() of the node's processes, with its result (syscall tracepoints) -- */
+
+/* The socket options that change what a bind means, as set on the socket when it bound. */
+enum gb_bind_opt {
+	GB_BIND_REUSEADDR = 1 << 0,	  /* SO_REUSEADDR */
+	GB_BIND_REUSEPORT = 1 << 1,	  /* SO_REUSEPORT */
+	GB_BIND_FREEBIND = 1 << 2,	  /* IP_FREEBIND / IPV6_FREEBIND */
+	GB_BIND_TRANSPARENT = 1 << 3,	  /* IP_TRANSPARENT / IPV6_TRANSPARENT */
+	GB_BIND_ADDRESS_NO_PORT = 1 << 4, /* IP_BIND_ADDRESS_NO_PORT */
+	GB_BIND_V6ONLY = 1 << 5,	  /* IPV6_V6ONLY */
+};
+
+struct gb_bind_event {
+	struct gb_event_proc proc; /* who called bind() */
+	int ret;		   /* 0, or the negative errno */
+	int fd;
+	/* what was passed: the sockaddr's bytes (at most 128 of addrlen) and what they say */
+	uint32_t addrlen;
+	const uint8_t *sockaddr;
+	size_t sockaddr_len;
+	bool sockaddr_unreadable; /* a bad pointer (the bind failed with EFAULT) */
+	int family;		  /* sa_family (-1: addrlen too short to hold one) */
+	uint8_t addr[16];	  /* AF_INET, AF_INET6: the address (IPv4: the first 4 bytes) */
+	uint16_t port;		  /* AF_INET, AF_INET6: the port asked for (0: any) */
+	uint32_t scope_id;	  /* AF_INET6 */
+	const char *path;	  /* AF_UNIX: sun_path, path_len bytes (abstract names start with a NUL); else NULL */
+	size_t path_len;
+	/* the socket's, read after the bind (0 when the fd was no socket) */
+	int sock_family;
+	int sock_type; /* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW ... */
+	int protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
+	bool no_socket;
+	uint16_t bound_port;	/* AF_INET, AF_INET6: its local port after the bind (the kernel's choice for 0) */
+	unsigned opts;		/* GB_BIND_* */
+	uint32_t bound_ifindex; /* SO_BINDTODEVICE (0: none), and that device's name in its namespace ("" if none) */
+	const char *bound_dev;
+	uint64_t netns; /* the socket's network namespace (the caller's if no socket) */
+	/*
+	 * EADDRINUSE of a TCP or UDP bind (unless no_holders): who holds that port in that network namespace, found
+	 * when the event is read — the sockets of the same protocol on that port whose address overlaps the one
+	 * asked for, each with the processes holding it and its container (gb_sock_entry; none for TIME-WAIT).
+	 * holders_searched is false when no search was made (not EADDRINUSE, or the namespace is gone).
+	 */
+	bool holders_searched;
+	const struct gb_sock_entry *holders;
+	size_t nholders;
+};
+typedef void (*gb_bind_fn)(void *cb_ctx, const struct gb_bind_event *ev);
+
+#define GB_BIND_MAX_PORTS 16
+
+struct gb_bind_opts {
+	size_t sz;
+	gb_bind_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	bool failed_only;      /* only binds that failed */
+	bool inet_only;	       /* only AF_INET and AF_INET6 binds (BCC's bindsnoop shows no others) */
+	const uint16_t *ports; /* only AF_INET/AF_INET6 binds asking for one of these nports ports (at most 16) */
+	size_t nports;
+	bool no_holders; /* do not look for who holds an address in use (the socket iterators are not loaded) */
+	size_t ringbuf_bytes;
+};
+
+/* Attach the bind tracer (and load the socket snapshot that names who holds an address, unless no_holders). */
+struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *opts);
+
 /* -- dns: every DNS message sent or received by the node's sockets (cgroup_skb on the cgroup2 root) -- */
 
 struct gb_dns_msg; /* a decoded message: common/dnsmsg.h */

@@ -20,6 +20,9 @@ void gb_decode_proc(const struct gb_proc *raw, struct gb_event_proc *p);
 int gb_decode_exec(const void *data, size_t size, unsigned max_args, struct gb_exec_event *ev, struct strbuf *scratch);
 /* An open record; @full_path: the tracer was asked for full paths (assembled in @scratch). */
 int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open_event *ev, struct strbuf *scratch);
+/* A bind record: the sockaddr decoded as its family says; sockaddr and path point into @data; holders and
+ * bound_dev are the tracer's to fill. Returns 0, or -EINVAL for a record of another size. */
+int gb_decode_bind(const void *data, size_t size, struct gb_bind_event *ev);
 
 /* The length of the pssnap record (bpf/pssnap.h) at @data: 0 if @avail bytes do not hold it whole yet,
  * -EINVAL for one that is no pssnap record. */
