@@ -203,13 +203,13 @@ static void json_options(struct strbuf *sb, unsigned opts)
 
 /* What the sockaddr names, as text: an IP address, a UNIX path (@name for an abstract one), a packet
  * socket's interface, a netlink port; else its bytes in hex. */
-static void addr_text(struct strbuf *sb, const struct gb_bind_event *e)
+static void addr_text(struct strbuf *sb, const struct gb_bind_event *e, bool inet)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	if (e->sockaddr_unreadable) {
 		sb_adds(sb, "(unreadable)");
-	} else if ((e->family == AF_INET && e->sockaddr_len >= 8) || (e->family == AF_INET6 && e->sockaddr_len >= 24)) {
+	} else if (inet) {
 		gb_fmt_addr(a, sizeof(a), e->family, e->addr);
 		sb_adds(sb, a);
 		if (e->family == AF_INET6 && e->scope_id)
@@ -292,7 +292,8 @@ static void on_bind(void *ctx, const struct gb_bind_event *e)
 	struct output *o = ctx;
 	static struct strbuf sb;
 	char buf[16], buf2[16], ep[128], opts[8];
-	bool inet = e->family == AF_INET || e->family == AF_INET6;
+	/* an address and a port only where the sockaddr was long enough to hold them */
+	bool inet = (e->family == AF_INET && e->sockaddr_len >= 8) || (e->family == AF_INET6 && e->sockaddr_len >= 24);
 	uint16_t port = e->ret == 0 && e->bound_port ? e->bound_port : e->port;
 
 	gb_event_begin(o, &e->proc);
@@ -306,7 +307,7 @@ static void on_bind(void *ctx, const struct gb_bind_event *e)
 	if (type_name(e->sock_type))
 		out_str(o, BDF_TYPE, type_name(e->sock_type));
 	sb_reset(&sb);
-	addr_text(&sb, e);
+	addr_text(&sb, e, inet);
 	out_strn(o, BDF_ADDR, sb.buf ? sb.buf : "", sb.len);
 	if (inet) {
 		out_u64(o, BDF_PORT, port);
@@ -319,9 +320,10 @@ static void on_bind(void *ctx, const struct gb_bind_event *e)
 	opts_letters(e->opts, opts);
 	out_str(o, BDF_OPTS, opts);
 	if (out_wants(o, BDF_OPTIONS)) {
-		sb_reset(&sb);
-		json_options(&sb, e->opts);
-		out_raw(o, BDF_OPTIONS, sb.buf, sb.len);
+		static struct strbuf options; /* the row points to it until out_end() */
+		sb_reset(&options);
+		json_options(&options, e->opts);
+		out_raw(o, BDF_OPTIONS, options.buf, options.len);
 	}
 	if (*e->bound_dev)
 		out_str(o, BDF_IF, e->bound_dev);
