@@ -12,7 +12,8 @@
 	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
 	X(containers)                                                                                                  \
-	X(bindsnoop)
+	X(bindsnoop)                                                                                                   \
+	X(tcptracer)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)

@@ -33,7 +33,7 @@ static const struct {
 	{"execsnoop", "execsnoop-k8s"},
 	{"opensnoop", "opensnoop-k8s"},
 	{"bindsnoop", "bindsnoop-k8s"},
-	{"tcptracer", NULL},
+	{"tcptracer", "tcptracer-k8s"},
 	{"tcpconnect", NULL},
 	{"tcplife", NULL},
 	{"exitsnoop", NULL},

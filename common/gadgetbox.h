@@ -530,6 +530,79 @@ struct gb_bind_opts {
 /* Attach the bind tracer (and load the socket snapshot that names who holds an address, unless no_holders). */
 struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *opts);
 
+/* -- tcp: every TCP connect, accept and close (state tracepoints, cgroup socket hooks) -- */
+
+enum gb_tcp_event_type {
+	GB_TCP_CONNECT = 1, /* a connect's result: established (error 0) or the errno it failed with */
+	GB_TCP_ACCEPT = 2,  /* accept() handed out a connection */
+	GB_TCP_CLOSE = 3,   /* an established connection ended (its socket reached TCP_CLOSE) */
+};
+
+/* Who ended a connection: the first sign of its end. */
+enum gb_tcp_end {
+	GB_TCP_END_UNKNOWN = 0,
+	GB_TCP_END_LOCAL = 1,	       /* this side closed or shut down writing first (its FIN) */
+	GB_TCP_END_PEER = 2,	       /* the peer's FIN came first */
+	GB_TCP_END_RESET_SENT = 3,     /* this side aborted it with a reset (SO_LINGER 0, unread data ...) */
+	GB_TCP_END_RESET_RECEIVED = 4, /* the peer reset it */
+	GB_TCP_END_TIMEOUT = 5,	       /* retransmissions or keepalives gave up */
+};
+
+struct gb_tcp_event {
+	/* the process that acted: for a connect the caller of connect(), for an accept the caller of accept(), for
+	 * a close the process that closed its last fd, else the one that connected or accepted it; what TCP
+	 * finishes in softirq (a non-blocking connect's result, a close after the peer's reset) still names it.
+	 * pid 0: none known (a connection older than the tracer whose process is gone); the container is then the
+	 * socket's cgroup's */
+	struct gb_event_proc proc;
+	enum gb_tcp_event_type type;
+	int family;		      /* AF_INET, AF_INET6 */
+	uint8_t saddr[16], daddr[16]; /* local and remote address (IPv4: the first 4 bytes) */
+	uint16_t sport, dport;	      /* local and remote port */
+	uint64_t netns;
+	uint64_t sock; /* the socket (its kernel address): the same for a connection's connect/accept and close */
+	/* connect */
+	int error;	     /* 0 or the errno: ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET ... */
+	uint64_t latency_ns; /* from its first SYN (or connect() when none was sent) to the result */
+	uint32_t syn_retransmits; /* SYNs sent again */
+	/* accept */
+	uint8_t listen_addr[16]; /* the listener's own address and port (0.0.0.0 for a wildcard listener) */
+	uint16_t listen_port;
+	/* close */
+	uint64_t age_ns; /* since its first SYN (connect) or its handshake (accepted); 0 if it began before tracing */
+	uint64_t bytes_sent; /* payload sent, retransmissions counted once (not all of it acknowledged after a reset) */
+	uint64_t bytes_received; /* payload received in order */
+	uint32_t retransmits;	 /* segments retransmitted over its life */
+	enum gb_tcp_end ended_by;
+	bool closer;	    /* proc is the process that closed it (else the one that connected or accepted it) */
+	uint64_t cgroup_id; /* the socket's cgroup */
+};
+typedef void (*gb_tcp_fn)(void *cb_ctx, const struct gb_tcp_event *ev);
+
+#define GB_TCP_MAX_PORTS 16
+
+struct gb_tcp_opts {
+	size_t sz;
+	gb_tcp_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	unsigned types;	       /* bits 1 << GB_TCP_CONNECT, ... (0: all three) */
+	bool failed_only;      /* only failed connects and connections that ended with a reset or a timeout */
+	const uint16_t *ports; /* only connections with one of these nports ports at either end (at most 16) */
+	size_t nports;
+	size_t ringbuf_bytes;
+};
+
+/* Attach the TCP tracer: every connect, accept and close of the node's TCP sockets, IPv4 and IPv6. */
+struct gb_tracer *gb_tcp__open(struct gb_ctx *ctx, const struct gb_tcp_opts *opts);
+/* "connect", "accept", "close" */
+const char *gb_tcp_event_type_name(enum gb_tcp_event_type t);
+/* "unknown", "local", "peer", "reset-sent", "reset-received", "timeout" */
+const char *gb_tcp_end_name(enum gb_tcp_end e);
+
 /* -- dns: every DNS message sent or received by the node's sockets (cgroup_skb on the cgroup2 root) -- */
 
 struct gb_dns_msg; /* a decoded message: common/dnsmsg.h */

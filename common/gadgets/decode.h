@@ -23,6 +23,8 @@ int gb_decode_open(const void *data, size_t size, bool full_path, struct gb_open
 /* A bind record: the sockaddr decoded as its family says; sockaddr and path point into @data; holders and
  * bound_dev are the tracer's to fill. Returns 0, or -EINVAL for a record of another size. */
 int gb_decode_bind(const void *data, size_t size, struct gb_bind_event *ev);
+/* A TCP record (bpf/tcptracer.h). Returns 0, or -EINVAL for a record of another size or an unknown type. */
+int gb_decode_tcp(const void *data, size_t size, struct gb_tcp_event *ev);
 
 /* The length of the pssnap record (bpf/pssnap.h) at @data: 0 if @avail bytes do not hold it whole yet,
  * -EINVAL for one that is no pssnap record. */

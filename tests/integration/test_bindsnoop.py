@@ -134,7 +134,7 @@ def test_eaddrinuse_columns_show_who_holds_it(bindir):
     holder = subprocess.Popen([np, "listen", "127.0.0.1", "0"], stdout=subprocess.PIPE, text=True)
     try:
         port = int(holder.stdout.readline().split()[1])
-        t = Tracer("bindsnoop-k8s", "-x", "-t", "-U", "-P", str(port), json_mode=False, host=True,
+        t = Tracer("bindsnoop-k8s", "-x", "-t", "-T", "-U", "-P", str(port), json_mode=False, host=True,
                    probe=lambda m: subprocess.run([np, "bind", "127.0.0.1", str(port)], capture_output=True))
         t.marker = "EADDRINUSE"  # the failed bind is the readiness probe
         with t:
