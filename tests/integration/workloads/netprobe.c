@@ -15,6 +15,9 @@
  *   netprobe nbconnect ADDR PORT        a non-blocking connect, poll for its result: "client LPORT RET NS"
  *   netprobe pass ADDR PORT             connect, pass the socket to a forked child over a UNIX socketpair, close
  *                                       it here; the child writes 1 byte and closes it: "passed PARENT CHILD"
+ *   netprobe burst N                    N connections over loopback as fast as they go: a forked server accepts
+ *                                       and closes each, the client connects, writes 1 byte and closes; prints
+ *                                       "burst PORT N" at the end
  * ADDR is an IPv4 or IPv6 address.
  */
 #include <arpa/inet.h>
@@ -275,6 +278,34 @@ int main(int argc, char **argv)
 		close(fd);
 		waitpid(child, NULL, 0);
 		printf("passed %d %d\n", (int)getpid(), (int)child);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "burst")) {
+		int n = atoi(argv[2]), lfd = bound_socket("127.0.0.1", 0, &err);
+		if (err || listen(lfd, 4096))
+			die("listen");
+		int port = local_port(lfd);
+		pid_t server = fork();
+		if (server == 0) {
+			for (int i = 0; i < n; i++) {
+				int c = accept(lfd, NULL, NULL);
+				if (c < 0)
+					die("accept");
+				read_all(c);
+				close(c);
+			}
+			return 0;
+		}
+		close(lfd);
+		for (int i = 0; i < n; i++) {
+			int fd = connect_to("127.0.0.1", port, 0, &err);
+			if (err)
+				die("connect");
+			write_n(fd, 1);
+			close(fd);
+		}
+		waitpid(server, NULL, 0);
+		printf("burst %d %d\n", port, n);
 		return 0;
 	}
 	fprintf(stderr, "netprobe: bad arguments (see the comment at the top of netprobe.c)\n");
