@@ -164,6 +164,10 @@ static void on_tcp(void *ctx, const struct gb_tcp_event *e)
 		out_u64(o, TTF_SYN_RETRANS, e->syn_retransmits);
 		break;
 	case GB_TCP_ACCEPT:
+		if (!e->listen_port) { /* accept() began before tracing did */
+			out_str(o, TTF_RESULT, "accepted");
+			break;
+		}
 		gb_fmt_endpoint(ms, sizeof(ms), e->family, e->listen_addr, e->listen_port, false, "");
 		out_str(o, TTF_RESULT, ms);
 		gb_fmt_addr(saddr, sizeof(saddr), e->family, e->listen_addr);

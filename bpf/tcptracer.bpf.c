@@ -173,7 +173,7 @@ static __always_inline void connect_result(struct sock *sk, struct tcp_conn *c, 
 	e->error = error;
 	__u64 from = c->start_ns ? c->start_ns : c->connect_ns;
 	e->latency_ns = from ? e->proc.ts_boot_ns - from : 0;
-	e->syn_retransmits = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	e->syn_retransmits = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_retransmits);
 	gb_output(e, sizeof(*e));
 }
 
@@ -375,10 +375,10 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct tcp_conn n = {};
 
-	if (!lfd)
-		return 0;
-	__s32 listen_fd = *lfd;
-	bpf_map_delete_elem(&accepting, &tid);
+	/* none when the accept began before tracing did (a server waiting in accept): its listener is not known */
+	__s32 listen_fd = lfd ? *lfd : -1;
+	if (lfd)
+		bpf_map_delete_elem(&accepting, &tid);
 	struct sock *sk = ctx->ret >= 0 ? gb_fd_sock(task, ctx->ret) : NULL;
 	if (!sk || !is_tcp(sk))
 		return 0;
@@ -401,7 +401,7 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *ctx)
 	struct tcp_event *e = event_new(TCP_EV_ACCEPT, sk, c);
 	if (!e)
 		return 0;
-	struct sock *l = gb_fd_sock(task, listen_fd);
+	struct sock *l = listen_fd >= 0 ? gb_fd_sock(task, listen_fd) : NULL;
 	if (l) {
 		__u8 raddr[16];
 		__u16 rport;

@@ -566,7 +566,9 @@ struct gb_tcp_event {
 	uint64_t latency_ns; /* from its first SYN (or connect() when none was sent) to the result */
 	uint32_t syn_retransmits; /* SYNs sent again */
 	/* accept */
-	uint8_t listen_addr[16]; /* the listener's own address and port (0.0.0.0 for a wildcard listener) */
+	/* the listener's own address and port (0.0.0.0 for a wildcard listener); port 0: not known (the accept()
+	 * call began before the tracer) */
+	uint8_t listen_addr[16];
 	uint16_t listen_port;
 	/* close */
 	uint64_t age_ns; /* since its first SYN (connect) or its handshake (accepted); 0 if it began before tracing */

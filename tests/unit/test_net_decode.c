@@ -10,6 +10,7 @@
 
 #include "bpf/bindsnoop.h"
 #include "bpf/sock.h"
+#include "bpf/tcptracer.h"
 #include "decode.h"
 #include "unit.h"
 
@@ -113,5 +114,74 @@ TEST(test_decode_bind_huge_addrlen_and_unreadable_sockaddr)
 	CHECK_INT_EQ(gb_decode_bind(r, sizeof(*r), &ev), 0);
 	CHECK(ev.sockaddr_unreadable && ev.no_socket && !ev.sockaddr_len && ev.family == -1);
 	CHECK_INT_EQ(gb_decode_bind(r, sizeof(*r) - 1, &ev), -EINVAL);
+	free(r);
+}
+
+/* ---- TCP records ---- */
+
+static struct tcp_event *tcp_new(uint8_t type)
+{
+	struct tcp_event *r = calloc(1, sizeof(*r));
+
+	r->proc.kind = GB_RECORD_EVENT;
+	r->proc.pid = 77;
+	r->type = type;
+	r->family = AF_INET;
+	r->who = TCP_WHO_OWNER;
+	r->saddr[0] = 127, r->saddr[3] = 1;
+	r->daddr[0] = 10, r->daddr[3] = 9;
+	r->sport = 40000, r->dport = 2379;
+	return r;
+}
+
+TEST(test_decode_tcp_connect_failure_keeps_errno_and_latency)
+{
+	struct tcp_event *r = tcp_new(TCP_EV_CONNECT);
+	struct gb_tcp_event ev;
+
+	r->error = ECONNREFUSED;
+	r->latency_ns = 123456;
+	r->syn_retransmits = 2;
+	CHECK_INT_EQ(gb_decode_tcp(r, sizeof(*r), &ev), 0);
+	CHECK_INT_EQ(ev.type, GB_TCP_CONNECT);
+	CHECK_INT_EQ(ev.error, ECONNREFUSED);
+	CHECK_UINT_EQ(ev.latency_ns, 123456);
+	CHECK_UINT_EQ(ev.syn_retransmits, 2);
+	CHECK_UINT_EQ(ev.dport, 2379);
+	CHECK_MEM_EQ(ev.daddr, 4, "\x0a\x00\x00\x09", 4);
+	CHECK_STR_EQ(gb_tcp_event_type_name(ev.type), "connect");
+	free(r);
+}
+
+TEST(test_decode_tcp_close_of_an_ipv6_connection_by_its_closer)
+{
+	struct tcp_event *r = tcp_new(TCP_EV_CLOSE);
+	struct gb_tcp_event ev;
+
+	r->family = 10;
+	r->who = TCP_WHO_CLOSER;
+	r->ended_by = TCP_END_RESET_RECV;
+	r->bytes_acked = 5000, r->bytes_received = 7000, r->retransmits = 3, r->age_ns = 42;
+	CHECK_INT_EQ(gb_decode_tcp(r, sizeof(*r), &ev), 0);
+	CHECK_INT_EQ(ev.family, AF_INET6);
+	CHECK(ev.closer);
+	CHECK_UINT_EQ(ev.bytes_sent, 5000);
+	CHECK_UINT_EQ(ev.bytes_received, 7000);
+	CHECK_UINT_EQ(ev.retransmits, 3);
+	CHECK_STR_EQ(gb_tcp_end_name(ev.ended_by), "reset-received");
+	r->ended_by = 200; /* not a value the kernel side writes */
+	CHECK_INT_EQ(gb_decode_tcp(r, sizeof(*r), &ev), 0);
+	CHECK_STR_EQ(gb_tcp_end_name(ev.ended_by), "unknown");
+	free(r);
+}
+
+TEST(test_decode_tcp_refuses_short_records_and_unknown_types)
+{
+	struct tcp_event *r = tcp_new(TCP_EV_ACCEPT);
+	struct gb_tcp_event ev;
+
+	CHECK_INT_EQ(gb_decode_tcp(r, sizeof(*r) - 1, &ev), -EINVAL);
+	r->type = 9;
+	CHECK_INT_EQ(gb_decode_tcp(r, sizeof(*r), &ev), -EINVAL);
 	free(r);
 }

@@ -14,7 +14,8 @@
  *                                       connect to after the close)
  *   netprobe nbconnect ADDR PORT        a non-blocking connect, poll for its result: "client LPORT RET NS"
  *   netprobe pass ADDR PORT             connect, pass the socket to a forked child over a UNIX socketpair, close
- *                                       it here; the child writes 1 byte and closes it: "passed PARENT CHILD"
+ *                                       it here, then let the child go on: it writes 1 byte and closes the last
+ *                                       fd of it: "passed PARENT CHILD"
  *   netprobe burst N                    N connections over loopback as fast as they go: a forked server accepts
  *                                       and closes each, the client connects, writes 1 byte and closes; prints
  *                                       "burst PORT N" at the end
@@ -258,6 +259,8 @@ int main(int argc, char **argv)
 				die("recvmsg");
 			int fd;
 			memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(fd));
+			if (read(sp[1], &c, 1) != 1) /* the parent has closed its fd */
+				die("read");
 			write_n(fd, 1);
 			close(fd);
 			return 0;
@@ -276,6 +279,8 @@ int main(int argc, char **argv)
 		if (sendmsg(sp[0], &m, 0) != 1)
 			die("sendmsg");
 		close(fd);
+		if (write(sp[0], &c, 1) != 1)
+			die("write");
 		waitpid(child, NULL, 0);
 		printf("passed %d %d\n", (int)getpid(), (int)child);
 		return 0;

@@ -1,6 +1,7 @@
 /*
- * libFuzzer: a bind ring-buffer record (struct bind_event, bpf/bindsnoop.h), as raw bytes, into gb_decode_bind().
- * The sockaddr and a UNIX path must lie inside the record; every byte of both is read.
+ * libFuzzer: the network tracers' ring-buffer records, as raw bytes: a bind record (struct bind_event,
+ * bpf/bindsnoop.h) into gb_decode_bind() (the sockaddr and a UNIX path must lie inside the record; every byte
+ * of both is read) and a TCP record (struct tcp_event, bpf/tcptracer.h) into gb_decode_tcp().
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ev.path)
 			touch(ev.path, ev.path_len);
 	}
+	struct gb_tcp_event tev;
+	if (gb_decode_tcp(rec, size, &tev) == 0 &&
+	    ((unsigned)tev.type < GB_TCP_CONNECT || (unsigned)tev.type > GB_TCP_CLOSE ||
+	     (unsigned)tev.ended_by > GB_TCP_END_TIMEOUT))
+		__builtin_trap();
 	free(rec);
 	return 0;
 }
