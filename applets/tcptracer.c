@@ -38,7 +38,7 @@ static const struct gb_opt opts[] = {
 	{"ports", 'P', "PORTS", "only connections with one of these ports at either end (comma list, at most 16)"},
 	{"uid", 'u', "UID", "trace this UID only"},
 	{"print-uid", 'U', NULL, "print a UID column"},
-	{"type", OPT_TYPE, "TYPES", "only these events: connect, accept, close (comma list)"},
+	{"type", OPT_TYPE, "EVENTS", "only these events: connect, accept, close (comma list)"},
 	{0},
 };
 

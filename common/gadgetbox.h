@@ -523,11 +523,13 @@ struct gb_bind_opts {
 	bool inet_only;	       /* only AF_INET and AF_INET6 binds (BCC's bindsnoop shows no others) */
 	const uint16_t *ports; /* only AF_INET/AF_INET6 binds asking for one of these nports ports (at most 16) */
 	size_t nports;
-	bool no_holders; /* do not look for who holds an address in use (the socket iterators are not loaded) */
+	bool no_holders; /* do not look for who holds an address in use (else the socket snapshot is loaded at the
+			  * first EADDRINUSE) */
 	size_t ringbuf_bytes;
 };
 
-/* Attach the bind tracer (and load the socket snapshot that names who holds an address, unless no_holders). */
+/* Attach the bind tracer. The socket snapshot that names who holds an address is loaded at the first
+ * EADDRINUSE (it would double the tracer's memory), in the gb_ctx__poll() that reads it. */
 struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *opts);
 
 /* -- tcp: every TCP connect, accept and close (state tracepoints, cgroup socket hooks) -- */

@@ -42,6 +42,7 @@ struct bind_kind {
 	struct gb_sock_owner *owners;
 	size_t nowners, owners_cap;
 	struct gb_sock_entry *holders; /* what events point to */
+	bool socks_failed;	       /* the socket snapshot did not load: not tried again */
 	const struct gb_bind_event *cur;
 	/* devices named so far */
 	struct {
@@ -117,13 +118,36 @@ static void on_sock(void *cb_ctx, const struct gb_sock_entry *s)
 	h->e.path_len = 0;
 }
 
+static void ignore_sock(void *cb_ctx, const struct gb_sock_entry *s)
+{
+	(void)cb_ctx, (void)s;
+}
+
+/* The socket snapshot, loaded at the first address in use (most runs never need it: it would double the
+ * tracer's memory and start-up); NULL if it cannot load (binds are still traced). */
+static struct gb_tracer *socks_helper(struct gb_tracer *t, struct bind_kind *k)
+{
+	if (t->helper || k->socks_failed)
+		return t->helper;
+	GB_OPTS(gb_socks_opts, so, .on_sock = ignore_sock, .protocols = GB_SOCK_TCP | GB_SOCK_UDP);
+	struct gb_tracer *socks = gb_socks__open(t->ctx, &so);
+	if (socks) {
+		gb_tracer_adopt(t, socks);
+	} else {
+		k->socks_failed = true;
+		gb_warn("bind: the socket snapshot did not load: who holds an address in use is not said");
+	}
+	return socks;
+}
+
 /* Who holds the address @ev asked for (the last answer again if it is fresh). */
 static void find_holders(struct gb_tracer *t, struct bind_kind *k, struct gb_bind_event *ev)
 {
 	unsigned protos = ev->protocol == IPPROTO_TCP ? GB_SOCK_TCP : ev->protocol == IPPROTO_UDP ? GB_SOCK_UDP : 0;
 	uint64_t now = gb_clock_boottime_ns();
 
-	if (!t->helper || !protos || !ev->port || (ev->family != AF_INET && ev->family != AF_INET6))
+	if (k->opts.no_holders || !protos || !ev->port || (ev->family != AF_INET && ev->family != AF_INET6) ||
+	    !socks_helper(t, k))
 		return;
 	if (!(k->netns == ev->netns && k->protos == protos && k->port == ev->port &&
 	      now - k->asked_ns < HOLDERS_REUSE_NS)) {
@@ -197,11 +221,6 @@ static void bind_destroy(struct gb_tracer *t)
 
 static const struct gb_tracer_ops bind_ops = {.name = "bind", .record = bind_record, .destroy = bind_destroy};
 
-static void ignore_sock(void *cb_ctx, const struct gb_sock_entry *s)
-{
-	(void)cb_ctx, (void)s;
-}
-
 struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *opts)
 {
 	struct bind_kind *k;
@@ -225,16 +244,5 @@ struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *o
 	for (size_t i = 0; i < k->opts.nports; i++)
 		k->skel->rodata->targ_ports[i] = k->opts.ports[i];
 	k->opts.ports = NULL; /* the caller's: not kept */
-	bool holders = !k->opts.no_holders;
-	struct gb_tracer *t = gb_kind_load(ctx, &bind_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);
-	if (!t || !holders)
-		return t;
-	/* the socket snapshot, for who holds an address in use: without it binds are still traced */
-	GB_OPTS(gb_socks_opts, so, .on_sock = ignore_sock, .protocols = GB_SOCK_TCP | GB_SOCK_UDP);
-	struct gb_tracer *socks = gb_socks__open(ctx, &so);
-	if (socks)
-		gb_tracer_adopt(t, socks);
-	else
-		gb_warn("bind: the socket snapshot did not load: who holds an address in use is not said");
-	return t;
+	return gb_kind_load(ctx, &bind_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);
 }
