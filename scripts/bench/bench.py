@@ -168,10 +168,10 @@ def ready_rss(workload, cmd, bins, tmp, tag):
 READY_APPLETS = [("execsnoop-k8s", "exec"), ("opensnoop-k8s", "open"), ("dnssnoop", "dns")]
 
 
-def ready_phase(bins, tmp, label):
-    """Ready time and peak RSS of every tracing applet, RUNS rounds each."""
+def ready_phase(bins, tmp, label, applets=READY_APPLETS):
+    """Ready time and peak RSS of every tracing applet (or of @applets), RUNS rounds each."""
     res = {}
-    for applet, kind in READY_APPLETS:
+    for applet, kind in applets:
         ready, rss = [], []
         for rnd in range(RUNS):
             r, m = ready_rss(kind, [GB, applet, "--host"], bins, tmp, f"gbrdy{label}{rnd}{kind}")
@@ -306,15 +306,7 @@ def net_round(name, cmd, kind, bins, tmp, rnd):
 def net_phase(bins, tmp):
     """Ready time and peak RSS of bindsnoop-k8s and tcptracer-k8s, and what each costs a loopback
     connect+accept+close cycle (ratios to the no-tracer run of the same round)."""
-    ready = {}
-    for applet, kind in NET_APPLETS:
-        rs, ms = [], []
-        for rnd in range(RUNS):
-            r, m = ready_rss(kind, [GB, applet, "--host"], bins, tmp, f"gbnetrdy{rnd}{kind}")
-            rs.append(r)
-            ms.append(m)
-        ready[applet] = {"ready_ms": med(rs), "rss_kb": med(ms)}
-        print(f"  ready {applet}: {ready[applet]['ready_ms'][0]:.0f} ms", file=sys.stderr)
+    ready = ready_phase(bins, tmp, "net", NET_APPLETS)
     tools = {t: libbpf_tool_status(t) for t in NET_LIBBPF_TOOLS}
     names = [n for n, _, _ in net_tracers() if n != "libbpf-tools tcplife" or tools.get("tcplife") == "runs"]
     rounds = []
