@@ -285,6 +285,7 @@ def net_round(name, cmd, kind, bins, tmp, rnd):
         if kind:
             caught = Prober(kind, bins["tiny"], f"gbnet{rnd}{kind}").wait(out_path, t0 + 30)
             if caught is None:
+                proc.kill()  # not left running to weigh on the rounds after
                 raise SystemExit(f"{name} never became ready")
         else:
             time.sleep(2.0)
