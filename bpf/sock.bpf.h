@@ -29,6 +29,22 @@ static __always_inline __u64 gb_sk_netns(struct sock_common *skc)
 	return BPF_CORE_READ(skc, skc_net.net, ns.inum);
 }
 
+/* Who @task is, as the gb_proc of an event (its kind and time are the event's to set): read, not loaded, so
+ * @task may come from an iterator as well as from the current task. A socket's owner is kept in this form until
+ * softirq, where the current task is whoever was interrupted, needs it. */
+static __always_inline void gb_proc_of_task(struct gb_proc *p, struct task_struct *task)
+{
+	p->pid = BPF_CORE_READ(task, tgid);
+	p->tid = BPF_CORE_READ(task, pid);
+	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p->uid = BPF_CORE_READ(task, cred, uid.val);
+	p->gid = BPF_CORE_READ(task, cred, gid.val);
+	struct mnt_namespace *mnt = BPF_CORE_READ(task, nsproxy, mnt_ns);
+	p->mntns_id = BPF_CORE_READ(mnt, ns.inum);
+	p->mntns_uid = gb_mnt_uid_read(mnt);
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), task->comm);
+}
+
 /* The local and remote address (IPv4: the first 4 bytes of each) and port (host byte order) of an inet socket. */
 static __always_inline void gb_sk_endpoints(struct sock_common *skc, __u16 family, __u8 laddr[16], __u8 raddr[16],
 					    __u16 *lport, __u16 *rport)

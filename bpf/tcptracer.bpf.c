@@ -446,16 +446,7 @@ int tcp_owners_scan(struct bpf_iter__task_file *ctx)
 	if (state == TCP_LISTEN || state == TCP_CLOSE)
 		return 0;
 	__u64 key = (__u64)sk;
-	struct gb_proc *o = &c.owner;
-	o->pid = task->tgid;
-	o->tid = task->pid;
-	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	o->uid = BPF_CORE_READ(task, cred, uid.val);
-	o->gid = BPF_CORE_READ(task, cred, gid.val);
-	struct mnt_namespace *mnt = BPF_CORE_READ(task, nsproxy, mnt_ns);
-	o->mntns_id = BPF_CORE_READ(mnt, ns.inum);
-	o->mntns_uid = gb_mnt_uid_read(mnt);
-	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
+	gb_proc_of_task(&c.owner, task);
 	bpf_map_update_elem(&conns, &key, &c, BPF_NOEXIST); /* the first process holding it */
 	return 0;
 }
