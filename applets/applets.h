@@ -7,14 +7,16 @@
 #define GB_APPLET_TABLE(X)                                                                                             \
 	X(execsnoop)                                                                                                   \
 	X(opensnoop)                                                                                                   \
+	X(exitsnoop)                                                                                                   \
+	X(sigsnoop)                                                                                                    \
+	X(bindsnoop)                                                                                                   \
+	X(tcptracer)                                                                                                   \
+	X(dnssnoop)                                                                                                    \
 	X(pssnap)                                                                                                      \
 	X(socksnap)                                                                                                    \
-	X(dnssnoop)                                                                                                    \
 	X(seccomp)                                                                                                     \
 	X(seccomp_audit)                                                                                               \
-	X(containers)                                                                                                  \
-	X(exitsnoop)                                                                                                   \
-	X(sigsnoop)
+	X(containers)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)

@@ -63,18 +63,6 @@ static const struct gb_opt opts[] = {
 	{0},
 };
 
-static int add_port(const char *w, const char *what)
-{
-	unsigned long v;
-
-	if (gb_parse_ulong(w, 65535, &v) || !v)
-		return gb_usage_error("%s: '%s' is not a port", what, w);
-	if (env.nports == 8)
-		return gb_usage_error("%s: at most 8 ports", what);
-	env.ports[env.nports++] = (uint16_t)v;
-	return 0;
-}
-
 /* A --qtype or --rcode word: @v its number (-1: not one of @kind), appended to @list. */
 static int add_code(int v, const char *w, const char *what, const char *kind, int *list, size_t *n)
 {
@@ -102,7 +90,7 @@ static int parse(int key, const char *arg)
 {
 	switch (key) {
 	case 'p': return gb_parse_pid_opt(arg, "PID", &env.pid);
-	case OPT_PORTS: return gb_each_word(arg, "--ports", add_port);
+	case OPT_PORTS: return gb_parse_ports(arg, "--ports", env.ports, 8, &env.nports);
 	case OPT_QTYPE: return gb_each_word(arg, "--qtype", add_qtype);
 	case OPT_RCODE: return gb_each_word(arg, "--rcode", add_rcode);
 	case 'x': env.failed = true; break;

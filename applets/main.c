@@ -30,15 +30,9 @@ static const struct gb_applet *find_applet(const char *name)
 static const struct {
 	const char *bcc, *applet; /* applet NULL: none yet */
 } bcc_names[] = {
-	{"execsnoop", "execsnoop-k8s"},
-	{"opensnoop", "opensnoop-k8s"},
-	{"bindsnoop", NULL},
-	{"tcptracer", NULL},
-	{"tcpconnect", NULL},
-	{"tcplife", NULL},
-	{"exitsnoop", "exitsnoop-k8s"},
-	{"sigsnoop", "sigsnoop-k8s"},
-	{"killsnoop", NULL},
+	{"execsnoop", "execsnoop-k8s"}, {"opensnoop", "opensnoop-k8s"}, {"bindsnoop", "bindsnoop-k8s"},
+	{"tcptracer", "tcptracer-k8s"}, {"tcpconnect", NULL},		{"tcplife", NULL},
+	{"exitsnoop", "exitsnoop-k8s"}, {"sigsnoop", "sigsnoop-k8s"},	{"killsnoop", NULL},
 };
 
 /* The applet a name means: its own, or a BCC tool's that has one; NULL otherwise. */

@@ -12,6 +12,7 @@
 #include "frontend.h"
 #include "jsonw.h"
 #include "gadgetbox.h"
+#include "sockfmt.h"
 #include "applets.h"
 
 /* ss's state numbers are the kernel's TCP_* ones; a filter is a bit mask of them */
@@ -375,29 +376,13 @@ static const char *netid(const struct gb_sock_entry *s)
 
 static void format_addr(char *buf, size_t size, const struct gb_sock_entry *s, const uint8_t *addr)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(s->family, addr, a, sizeof(a));
-	snprintf(buf, size, "%s", a);
+	gb_fmt_addr(buf, size, s->family, addr);
 }
 
-/* ss -n's form: 10.0.0.1:80, [::1]:80, 0.0.0.0:* (port 0), with %dev when bound to a device; *:80 for a
- * socket on :: that takes IPv4 too */
 static void format_endpoint(char *buf, size_t size, const struct gb_sock_entry *s, const uint8_t *addr, uint16_t port,
 			    bool local)
 {
-	static const uint8_t any[16];
-	char a[INET6_ADDRSTRLEN], p[8], dev[24] = "";
-
-	format_addr(a, sizeof(a), s, addr);
-	if (s->family == AF_INET6 && !s->v6only && !memcmp(addr, any, 16)) {
-		snprintf(buf, size, "*:%s", port ? (snprintf(p, sizeof(p), "%u", port), p) : "*");
-		return;
-	}
-	snprintf(p, sizeof(p), port ? "%u" : "*", port);
-	if (local && *s->bound_dev)
-		snprintf(dev, sizeof(dev), "%%%s", s->bound_dev);
-	snprintf(buf, size, s->family == AF_INET6 ? "[%s]%s:%s" : "%s%s:%s", a, dev, p);
+	gb_fmt_endpoint(buf, size, s->family, addr, port, !s->v6only, local ? s->bound_dev : "");
 }
 
 /* A UNIX socket's name as ss shows it: the path, @name for an abstract one, * for none. */
@@ -471,29 +456,10 @@ static void print_sock(const struct sock_copy *d, const char *change)
 		/* "processes":[{"pid":1,"comm":"nginx","fd":3,"uid":0,"mountnsid":4026532}] */
 		struct jsonw w;
 		jw_init_members(&w, &procs, true);
-		jw_member_arr_begin(&w, "processes");
-		for (size_t i = 0; i < s->nowners; i++) {
-			const struct gb_sock_owner *o = &s->owners[i];
-			jw_obj_begin(&w);
-			jw_member_u64(&w, "pid", o->pid);
-			jw_member_strn(&w, "comm", o->comm, strnlen(o->comm, sizeof(o->comm)));
-			jw_member_u64(&w, "fd", o->fd);
-			jw_member_u64(&w, "uid", o->uid);
-			jw_member_u64(&w, "mountnsid", o->mntns);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
+		gb_json_owners(&w, "processes", s->owners, s->nowners);
 		out_raw(out, SSF_PROCESS, procs.buf, procs.len);
 	} else if (s->nowners) {
-		/* users:(("nginx",pid=12,fd=3),...) like ss -p */
-		sb_adds(&procs, "users:(");
-		for (size_t i = 0; i < s->nowners; i++) {
-			const struct gb_sock_owner *o = &s->owners[i];
-			sb_addf(&procs, "%s(\"", i ? "," : "");
-			sb_add(&procs, o->comm, strnlen(o->comm, sizeof(o->comm)));
-			sb_addf(&procs, "\",pid=%u,fd=%u)", o->pid, o->fd);
-		}
-		sb_addc(&procs, ')');
+		gb_fmt_users(&procs, s->owners, s->nowners);
 		out_strn(out, SSF_PROCESS, procs.buf, procs.len);
 	}
 	const struct gb_sock_tcp_info *ti = s->tcp_info;

@@ -14,6 +14,7 @@
 #include "gadget.bpf.h"
 #include <bpf/bpf_endian.h>
 #include "dnssnoop.h"
+#include "sock.bpf.h"
 
 #define ETH_P_IP    0x0800
 #define ETH_P_IPV6  0x86DD
@@ -36,7 +37,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
-	__type(value, struct dns_owner);
+	__type(value, struct gb_proc); /* its kind and time unused */
 } owners SEC(".maps");
 
 /* per-CPU scratch: one record */
@@ -58,27 +59,14 @@ static __always_inline bool port_watched(__u16 port)
 	return false;
 }
 
-static __always_inline void owner_from_task(struct dns_owner *o, struct task_struct *task)
-{
-	o->pid = task->tgid;
-	o->tid = task->pid;
-	o->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	o->uid = BPF_CORE_READ(task, cred, uid.val);
-	o->gid = BPF_CORE_READ(task, cred, gid.val);
-	struct mnt_namespace *mnt = BPF_CORE_READ(task, nsproxy, mnt_ns);
-	o->mntns = BPF_CORE_READ(mnt, ns.inum);
-	o->mntns_uid = gb_mnt_uid_read(mnt);
-	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
-}
-
 /* The current task owns @sk now (it created it, or sends on it). */
 static __always_inline void note_owner(__u64 sk, bool replace)
 {
-	struct dns_owner o = {};
+	struct gb_proc o = {};
 
 	if (!replace && bpf_map_lookup_elem(&owners, &sk))
 		return;
-	owner_from_task(&o, bpf_get_current_task_btf());
+	gb_proc_of_task(&o, bpf_get_current_task_btf());
 	bpf_map_update_elem(&owners, &sk, &o, BPF_ANY);
 }
 
@@ -190,22 +178,15 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	 * at sock_release and must not come back, nothing would remove it again) */
 	if (dir == DNS_EGRESS && key && r->payload_len && BPF_CORE_READ(sk, sk_socket))
 		note_owner(key, false);
-	struct dns_owner *o = key ? bpf_map_lookup_elem(&owners, &key) : NULL;
+	struct gb_proc *o = key ? bpf_map_lookup_elem(&owners, &key) : NULL;
 	__builtin_memset(&r->proc, 0, sizeof(r->proc));
 	r->owner_known = o != NULL;
 	if (!o && targ_tgid)
 		return 1;
 	if (o) {
-		if (!gb_mntns_allowed(o->mntns, o->mntns_uid) || (targ_tgid && o->pid != targ_tgid))
+		if (!gb_mntns_allowed(o->mntns_id, o->mntns_uid) || (targ_tgid && o->pid != targ_tgid))
 			return 1;
-		r->proc.pid = o->pid;
-		r->proc.tid = o->tid;
-		r->proc.ppid = o->ppid;
-		r->proc.uid = o->uid;
-		r->proc.gid = o->gid;
-		r->proc.mntns_id = o->mntns;
-		r->proc.mntns_uid = o->mntns_uid;
-		__builtin_memcpy(r->proc.comm, o->comm, sizeof(r->proc.comm));
+		r->proc = *o;
 	}
 	r->proc.kind = GB_RECORD_EVENT;
 	r->proc.ts_boot_ns = bpf_ktime_get_boot_ns();
@@ -257,7 +238,7 @@ int dns_owners_scan(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct dns_owner o = {};
+	struct gb_proc o = {};
 
 	struct sock *sk = gb_file_sock(file);
 	if (!task || !sk)
@@ -268,7 +249,7 @@ int dns_owners_scan(struct bpf_iter__task_file *ctx)
 	__u64 key = (__u64)sk;
 	if (bpf_map_lookup_elem(&owners, &key))
 		return 0; /* the first process holding it (a forked child shares it) */
-	owner_from_task(&o, task);
+	gb_proc_of_task(&o, task);
 	bpf_map_update_elem(&owners, &key, &o, BPF_NOEXIST);
 	return 0;
 }

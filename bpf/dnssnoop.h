@@ -15,14 +15,6 @@ enum dns_dir {
 	DNS_INGRESS = 1, /* received by one */
 };
 
-/* Who owns a socket, as first seen in process context (socket creation, a send, or the start-up scan). */
-struct dns_owner {
-	__u32 pid, tid, ppid, uid, gid;
-	__u32 pad;
-	__u64 mntns, mntns_uid; /* inode and never-reused id (gadget.h) */
-	char comm[GB_COMM_LEN];
-};
-
 /* One DNS packet (or one chunk of it) on a watched port. */
 struct dns_rec {
 	struct gb_proc proc; /* the socket's owner; pid 0 if unknown (received before it ever sent) */

@@ -15,12 +15,9 @@
  * its send queue the accept queue's limit.
  */
 #include "gadget.bpf.h"
-#include <bpf/bpf_endian.h>
+#include "sock.bpf.h"
 #include "socksnap.h"
 
-#define AF_UNIX		 1
-#define AF_INET		 2
-#define AF_INET6	 10
 #define IPPROTO_TCP	 6
 #define IPPROTO_UDP	 17
 #define TCP_TIME_WAIT	 6
@@ -55,18 +52,13 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 	return BPF_CORE_READ((struct socket_alloc *)so, vfs_inode.i_ino);
 }
 
-static __always_inline __u64 sk_netns(struct sock_common *skc)
-{
-	return BPF_CORE_READ(skc, skc_net.net, ns.inum);
-}
-
 /* What every socket record has; @cookie from bpf_get_socket_cookie() where the pointer allows it, else the
  * cookie the socket already has (0 if none was ever asked for). */
 static __always_inline void common_fill(struct sock_common_rec *c, struct sock_common *skc, __u32 uid, __u64 cookie)
 {
 	c->family = BPF_CORE_READ(skc, skc_family);
 	c->state = BPF_CORE_READ(skc, skc_state);
-	c->netns = sk_netns(skc);
+	c->netns = gb_sk_netns(skc);
 	c->bound_ifindex = BPF_CORE_READ(skc, skc_bound_dev_if);
 	c->uid = uid;
 	c->cookie = cookie ? cookie : BPF_CORE_READ(skc, skc_cookie.counter);
@@ -79,16 +71,9 @@ static __always_inline void inet_fill(struct sock_inet *r, struct sock_common *s
 	r->h.size = sizeof(*r);
 	common_fill(&r->c, skc, uid, cookie);
 	r->c.protocol = protocol;
-	r->lport = BPF_CORE_READ(skc, skc_num);
-	r->rport = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
-	if (r->c.family == AF_INET6) {
+	gb_sk_endpoints(skc, r->c.family, r->laddr, r->raddr, &r->lport, &r->rport);
+	if (r->c.family == AF_INET6)
 		r->v6only = BPF_CORE_READ_BITFIELD_PROBED(skc, skc_ipv6only);
-		BPF_CORE_READ_INTO(&r->laddr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&r->raddr, skc, skc_v6_daddr.in6_u.u6_addr8);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)r->laddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)r->raddr, skc, skc_daddr);
-	}
 }
 
 /* A full TCP socket (not TIME-WAIT, not a request): its file, queues and counters. */
@@ -254,7 +239,7 @@ int sock_files(struct bpf_iter__task_file *ctx)
 	o.fd = ctx->fd;
 	o.uid = BPF_CORE_READ(task, cred, uid.val);
 	o.inode = BPF_CORE_READ(file, f_inode, i_ino);
-	o.netns = sk_netns(&sk->__sk_common);
+	o.netns = gb_sk_netns(&sk->__sk_common);
 	o.mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 	bpf_probe_read_kernel_str(o.comm, sizeof(o.comm), task->comm);
 	seq_out(seq, &o, sizeof(o));
@@ -285,7 +270,7 @@ int sock_files(struct bpf_iter__task_file *ctx)
 static __always_inline __u64 walk_node(__u64 node)
 {
 	struct sock_common *skc = (void *)(node - bpf_core_field_offset(struct sock_common, skc_nulls_node));
-	__u64 netns = sk_netns(skc);
+	__u64 netns = gb_sk_netns(skc);
 	__u8 state = BPF_CORE_READ(skc, skc_state);
 	__u64 next = (__u64)BPF_CORE_READ((struct hlist_nulls_node *)node, next);
 	__u32 zero = 0;

@@ -460,6 +460,153 @@ struct gb_socks_opts {
  */
 struct gb_tracer *gb_socks__open(struct gb_ctx *ctx, const struct gb_socks_opts *opts);
 
+/* -- bind: every bind() of the node's processes, with its result (syscall tracepoints) -- */
+
+/* The socket options that change what a bind means, as set on the socket when it bound. */
+enum gb_bind_opt {
+	GB_BIND_REUSEADDR = 1 << 0,	  /* SO_REUSEADDR */
+	GB_BIND_REUSEPORT = 1 << 1,	  /* SO_REUSEPORT */
+	GB_BIND_FREEBIND = 1 << 2,	  /* IP_FREEBIND / IPV6_FREEBIND */
+	GB_BIND_TRANSPARENT = 1 << 3,	  /* IP_TRANSPARENT / IPV6_TRANSPARENT */
+	GB_BIND_ADDRESS_NO_PORT = 1 << 4, /* IP_BIND_ADDRESS_NO_PORT */
+	GB_BIND_V6ONLY = 1 << 5,	  /* IPV6_V6ONLY */
+};
+
+struct gb_bind_event {
+	struct gb_event_proc proc; /* who called bind() */
+	int ret;		   /* 0, or the negative errno */
+	int fd;
+	/* what was passed: the sockaddr's bytes (at most 128 of addrlen) and what they say */
+	uint32_t addrlen;
+	const uint8_t *sockaddr;
+	size_t sockaddr_len;
+	bool sockaddr_unreadable; /* a bad pointer (the bind failed with EFAULT) */
+	int family;		  /* sa_family (-1: addrlen too short to hold one) */
+	uint8_t addr[16];	  /* AF_INET, AF_INET6: the address (IPv4: the first 4 bytes) */
+	uint16_t port;		  /* AF_INET, AF_INET6: the port asked for (0: any) */
+	uint32_t scope_id;	  /* AF_INET6 */
+	const char *path;	  /* AF_UNIX: sun_path, path_len bytes (abstract names start with a NUL); else NULL */
+	size_t path_len;
+	/* the socket's, read after the bind (0 when the fd was no socket) */
+	int sock_family;
+	int sock_type; /* SOCK_STREAM, SOCK_DGRAM, SOCK_RAW ... */
+	int protocol;  /* IPPROTO_TCP, IPPROTO_UDP ... */
+	bool no_socket;
+	uint16_t bound_port;	/* AF_INET, AF_INET6: its local port after the bind (the kernel's choice for 0) */
+	unsigned opts;		/* GB_BIND_* */
+	uint32_t bound_ifindex; /* SO_BINDTODEVICE (0: none), and that device's name in its namespace ("" if none) */
+	const char *bound_dev;
+	uint64_t netns; /* the socket's network namespace (the caller's if no socket) */
+	/*
+	 * EADDRINUSE of a TCP or UDP bind (unless no_holders): who holds that port in that network namespace, found
+	 * when the event is read — the sockets of the same protocol on that port whose address overlaps the one
+	 * asked for, each with the processes holding it and its container (gb_sock_entry; none for TIME-WAIT).
+	 * holders_searched is false when no search was made (not EADDRINUSE, or the namespace is gone).
+	 */
+	bool holders_searched;
+	const struct gb_sock_entry *holders;
+	size_t nholders;
+};
+typedef void (*gb_bind_fn)(void *cb_ctx, const struct gb_bind_event *ev);
+
+#define GB_BIND_MAX_PORTS 16
+
+struct gb_bind_opts {
+	size_t sz;
+	gb_bind_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	bool failed_only;      /* only binds that failed */
+	bool inet_only;	       /* only AF_INET and AF_INET6 binds (BCC's bindsnoop shows no others) */
+	const uint16_t *ports; /* only AF_INET/AF_INET6 binds asking for one of these nports ports (at most 16) */
+	size_t nports;
+	bool no_holders; /* do not look for who holds an address in use (else the socket snapshot is loaded at the
+			  * first EADDRINUSE) */
+	size_t ringbuf_bytes;
+};
+
+/* Attach the bind tracer. The socket snapshot that names who holds an address is loaded at the first
+ * EADDRINUSE (it would double the tracer's memory), in the gb_ctx__poll() that reads it. */
+struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *opts);
+
+/* -- tcp: every TCP connect, accept and close (state tracepoints, cgroup socket hooks) -- */
+
+enum gb_tcp_event_type {
+	GB_TCP_CONNECT = 1, /* a connect's result: established (error 0) or the errno it failed with */
+	GB_TCP_ACCEPT = 2,  /* accept() handed out a connection */
+	GB_TCP_CLOSE = 3,   /* an established connection ended (its socket reached TCP_CLOSE) */
+};
+
+/* Who ended a connection: the first sign of its end. */
+enum gb_tcp_end {
+	GB_TCP_END_UNKNOWN = 0,
+	GB_TCP_END_LOCAL = 1,	       /* this side closed or shut down writing first (its FIN) */
+	GB_TCP_END_PEER = 2,	       /* the peer's FIN came first */
+	GB_TCP_END_RESET_SENT = 3,     /* this side aborted it with a reset (SO_LINGER 0, unread data ...) */
+	GB_TCP_END_RESET_RECEIVED = 4, /* the peer reset it */
+	GB_TCP_END_TIMEOUT = 5,	       /* retransmissions or keepalives gave up */
+};
+
+struct gb_tcp_event {
+	/* the process that acted: for a connect the caller of connect(), for an accept the caller of accept(), for
+	 * a close the process that closed its last fd, else the one that connected or accepted it; what TCP
+	 * finishes in softirq (a non-blocking connect's result, a close after the peer's reset) still names it.
+	 * pid 0: none known (a connection older than the tracer whose process is gone); the container is then the
+	 * socket's cgroup's */
+	struct gb_event_proc proc;
+	enum gb_tcp_event_type type;
+	int family;		      /* AF_INET, AF_INET6 */
+	uint8_t saddr[16], daddr[16]; /* local and remote address (IPv4: the first 4 bytes) */
+	uint16_t sport, dport;	      /* local and remote port */
+	uint64_t netns;
+	uint64_t sock; /* the socket (its kernel address): the same for a connection's connect/accept and close */
+	/* connect */
+	int error;	     /* 0 or the errno: ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ECONNRESET ... */
+	uint64_t latency_ns; /* from its first SYN (or connect() when none was sent) to the result */
+	uint32_t syn_retransmits; /* SYNs sent again */
+	/* accept */
+	/* the listener's own address and port (0.0.0.0 for a wildcard listener); port 0: not known (the accept()
+	 * call began before the tracer) */
+	uint8_t listen_addr[16];
+	uint16_t listen_port;
+	/* close */
+	uint64_t age_ns; /* since its first SYN (connect) or its handshake (accepted); 0 if it began before tracing */
+	uint64_t bytes_sent; /* payload sent, retransmissions counted once (not all of it acknowledged after a reset) */
+	uint64_t bytes_received; /* payload received in order */
+	uint32_t retransmits;	 /* segments retransmitted over its life */
+	enum gb_tcp_end ended_by;
+	bool closer;	    /* proc is the process that closed it (else the one that connected or accepted it) */
+	uint64_t cgroup_id; /* the socket's cgroup */
+};
+typedef void (*gb_tcp_fn)(void *cb_ctx, const struct gb_tcp_event *ev);
+
+#define GB_TCP_MAX_PORTS 16
+
+struct gb_tcp_opts {
+	size_t sz;
+	gb_tcp_fn on_event;
+	gb_lost_fn on_lost;
+	void *cb_ctx;
+	uint32_t pid;	/* only this process (0: any) */
+	bool uid_given; /* only the real uid in uid */
+	uint32_t uid;
+	unsigned types;	       /* bits 1 << GB_TCP_CONNECT, ... (0: all three) */
+	bool failed_only;      /* only failed connects and connections that ended with a reset or a timeout */
+	const uint16_t *ports; /* only connections with one of these nports ports at either end (at most 16) */
+	size_t nports;
+	size_t ringbuf_bytes;
+};
+
+/* Attach the TCP tracer: every connect, accept and close of the node's TCP sockets, IPv4 and IPv6. */
+struct gb_tracer *gb_tcp__open(struct gb_ctx *ctx, const struct gb_tcp_opts *opts);
+/* "connect", "accept", "close" */
+const char *gb_tcp_event_type_name(enum gb_tcp_event_type t);
+/* "unknown", "local", "peer", "reset-sent", "reset-received", "timeout" */
+const char *gb_tcp_end_name(enum gb_tcp_end e);
+
 /* -- dns: every DNS message sent or received by the node's sockets (cgroup_skb on the cgroup2 root) -- */
 
 struct gb_dns_msg; /* a decoded message: common/dnsmsg.h */

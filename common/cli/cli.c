@@ -119,6 +119,22 @@ int gb_parse_uid_opt(const char *s, unsigned long *out)
 	return 0;
 }
 
+int gb_parse_ports(const char *list, const char *what, uint16_t *ports, size_t max, size_t *n)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned long v;
+		if (gb_parse_ulong(w, 65535, &v) || !v)
+			return gb_usage_error("%s: '%s' is not a port", what, w);
+		if (*n == max)
+			return gb_usage_error("%s: at most %zu ports", what, max);
+		ports[(*n)++] = (uint16_t)v;
+	}
+	return 0;
+}
+
 int gb_parse_seconds(const char *s, double *out)
 {
 	char *end;

@@ -7,6 +7,8 @@
 #define GADGETBOX_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "gadgetbox.h"
 #include "output.h"
@@ -80,5 +82,7 @@ int gb_each_word(const char *list, const char *what, int (*fn)(const char *w, co
 /* -p/-t and -u: a pid or tid (@what) above 0, a uid below GB_NO_UID; 0, or -1 after gb_usage_error(). */
 int gb_parse_pid_opt(const char *s, const char *what, unsigned long *out);
 int gb_parse_uid_opt(const char *s, unsigned long *out);
+/* A comma list of ports (1..65535) appended to @ports (@n of @max used); 0, or -1 after gb_usage_error(). */
+int gb_parse_ports(const char *list, const char *what, uint16_t *ports, size_t max, size_t *n);
 
 #endif

@@ -736,10 +736,19 @@ int gb_tracer__stop(struct gb_tracer *t)
 	return rc < 0 ? rc : 0;
 }
 
+void gb_tracer_adopt(struct gb_tracer *t, struct gb_tracer *helper)
+{
+	t->helper = helper;
+	helper->helper_of = t;
+}
+
 void gb_tracer__free(struct gb_tracer *t)
 {
 	if (!t)
 		return;
+	if (t->helper_of)
+		t->helper_of->helper = NULL;
+	gb_tracer__free(t->helper); /* clears t->helper */
 	gb_tracer__stop(t);
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);

@@ -70,6 +70,9 @@ struct gb_tracer {
 	uint64_t held_ns[GB_MAX_HELD_NS]; /* the namespaces they belong to */
 	unsigned nheld_ns;
 	uint64_t unidentified, unidentified_reported; /* events delivered without their namespace identified */
+	/* a tracer this one's kind opened for its own use (the bind tracer's socket snapshot): freed with it; and
+	 * the reverse link, cleared if the context frees the helper first */
+	struct gb_tracer *helper, *helper_of;
 };
 
 /* Checks privileges, kernel BTF (or @btf_path) and tracefs. Returns 0, or a negative errno after logging. */
@@ -142,6 +145,9 @@ void gb_tracer_check_lost(struct gb_tracer *t);
 int gb_tracer_add_link(struct gb_tracer *t, struct bpf_program *prog, struct bpf_link *link, const char *where);
 /* The link of one of the tracer's programs (e.g. an iterator's, to create iterators from), or NULL. */
 struct bpf_link *gb_tracer_link(const struct gb_tracer *t, const struct bpf_program *prog);
+/* Make @helper (a tracer @t's kind opened for its own use) @t's: freed with @t, whichever the context frees
+ * first. */
+void gb_tracer_adopt(struct gb_tracer *t, struct gb_tracer *helper);
 /* Fill the common part of an event (container looked up); false if the filters hide it. */
 bool gb_tracer_proc(struct gb_event_proc *p);
 

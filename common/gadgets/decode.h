@@ -53,6 +53,11 @@ struct gb_audit_seccomp {
 };
 /* 0 for a seccomp audit record with at least pid, syscall and code; -EINVAL for any other. */
 int gb_parse_audit_seccomp(const char *rec, size_t size, struct gb_audit_seccomp *out);
+/* A bind record: the sockaddr decoded as its family says; sockaddr and path point into @data; holders and
+ * bound_dev are the tracer's to fill. Returns 0, or -EINVAL for a record of another size. */
+int gb_decode_bind(const void *data, size_t size, struct gb_bind_event *ev);
+/* A TCP record (bpf/tcptracer.h). Returns 0, or -EINVAL for a record of another size or an unknown type. */
+int gb_decode_tcp(const void *data, size_t size, struct gb_tcp_event *ev);
 
 /* The length of the pssnap record (bpf/pssnap.h) at @data: 0 if @avail bytes do not hold it whole yet,
  * -EINVAL for one that is no pssnap record. */

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "containers.h"
 #include "diag.h"
+#include "socks.h"
 #include "socksnap.skel.h"
 #include "strbuf.h"
 #include "tracer.h"
@@ -63,6 +64,10 @@ struct snapshot {
 	size_t nns, ns_cap;
 	struct bound_dev *devs;
 	size_t ndevs;
+	gb_sock_fn fn; /* where sockets go */
+	void *cb_ctx;
+	unsigned protos; /* GB_SOCK_* listed */
+	uint16_t port;	 /* only sockets on this local port (0: all) */
 };
 
 static const char *const tcp_state_names[] = {
@@ -385,10 +390,9 @@ static const struct gb_container *owner_container(const struct sock_owner *o)
 }
 
 /* Decode one socket record with its owners and deliver it; returns 1 if delivered. */
-static int deliver(struct gb_tracer *t, struct snapshot *s, const struct sock_rec_head *h, uint64_t now,
-		   struct gb_sock_owner **buf, size_t *buf_cap)
+static int deliver(struct snapshot *s, const struct sock_rec_head *h, uint64_t now, struct gb_sock_owner **buf,
+		   size_t *buf_cap)
 {
-	struct socks_kind *k = t->kind;
 	const struct sock_common_rec *c;
 	struct gb_sock_entry e = {.timestamp = now};
 	struct gb_sock_tcp_info ti;
@@ -434,6 +438,8 @@ static int deliver(struct gb_tracer *t, struct snapshot *s, const struct sock_re
 	} else {
 		return 0;
 	}
+	if (!(e.proto & s->protos) || (s->port && e.local_port != s->port))
+		return 0;
 	e.family = c->family;
 	e.state = c->state == 12 ? 3 : c->state; /* TCP_NEW_SYN_RECV → TCP_SYN_RECV */
 	e.state_name = c->state < sizeof(tcp_state_names) / sizeof(*tcp_state_names) && tcp_state_names[c->state]
@@ -498,15 +504,16 @@ static int deliver(struct gb_tracer *t, struct snapshot *s, const struct sock_re
 			if (e.owners[i].container && (ns->host || e.owners[i].container->selected))
 				e.container = e.owners[i].container;
 	}
-	k->opts.on_sock(k->opts.cb_ctx, &e);
+	s->fn(s->cb_ctx, &e);
 	return 1;
 }
 
-static int socks_snapshot(struct gb_tracer *t)
+/* Read every source for the namespaces of @s and deliver their sockets; frees @s. */
+static int take_snapshot(struct gb_tracer *t, struct snapshot *s_)
 {
 	struct socks_kind *k = t->kind;
-	unsigned protos = k->opts.protocols;
-	struct snapshot s = {0};
+	struct snapshot s = *s_;
+	unsigned protos = s.protos;
 	int delivered = 0, err;
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -515,9 +522,9 @@ static int socks_snapshot(struct gb_tracer *t)
 	if (self < 0) {
 		err = -errno;
 		gb_err("cannot open this thread's network namespace: %s", strerror(-err));
+		free(s.ns);
 		return err;
 	}
-	collect_netns(t->ctx, &s);
 	/* the tables seen last time may be gone (a namespace's own hash dies with it): found again by this pass */
 	memset(&k->skel->bss->walk, 0, sizeof(k->skel->bss->walk));
 	uint64_t lost_before = gb_tracer__lost(t);
@@ -561,7 +568,7 @@ static int socks_snapshot(struct gb_tracer *t)
 	struct gb_sock_owner *obuf = NULL;
 	size_t ocap = 0;
 	for (size_t i = 0; i < s.nsocks; i++)
-		delivered += deliver(t, &s, s.socks[i], now, &obuf, &ocap);
+		delivered += deliver(&s, s.socks[i], now, &obuf, &ocap);
 	free(obuf);
 out:
 	close(self);
@@ -572,6 +579,79 @@ out:
 	free(s.ns);
 	free(s.devs);
 	return err ? err : delivered;
+}
+
+static int socks_snapshot(struct gb_tracer *t)
+{
+	struct socks_kind *k = t->kind;
+	struct snapshot s = {.fn = k->opts.on_sock, .cb_ctx = k->opts.cb_ctx, .protos = k->opts.protocols};
+
+	collect_netns(t->ctx, &s);
+	return take_snapshot(t, &s);
+}
+
+/* Whether @pid's network namespace is @inum. */
+static bool pid_in_netns(uint32_t pid, uint64_t inum)
+{
+	int fd = gb_proc_open_ns(pid, "net");
+	struct stat st;
+	bool in = fd >= 0 && !fstat(fd, &st) && st.st_ino == inum;
+
+	if (fd >= 0)
+		close(fd);
+	return in;
+}
+
+/* A process in network namespace @inum to enter it by: @pid, else a container's init, else kthreadd for the
+ * host's; 0 if none is found (the namespace is gone). */
+static uint32_t netns_pid(uint64_t inum, uint32_t pid)
+{
+	const struct gb_container *c;
+
+	if (pid && pid_in_netns(pid, inum))
+		return pid;
+	for (unsigned i = 0; (c = gb_container_at(i)); i++)
+		if (c->netns == inum && c->pid && pid_in_netns(c->pid, inum))
+			return c->pid;
+	return inum == gb_host_netns() ? 2 : 0;
+}
+
+int gb_socks_on_port(struct gb_tracer *t, uint64_t netns, uint32_t pid, unsigned protos, uint16_t port, gb_sock_fn fn,
+		     void *cb_ctx)
+{
+	struct snapshot s = {.fn = fn, .cb_ctx = cb_ctx, .protos = protos, .port = port};
+	const struct gb_container *c;
+
+	if (!(pid = netns_pid(netns, pid)))
+		return -ENOENT;
+	struct netns *n = ns_add(&s, netns, pid);
+	if (!n)
+		return -ENOMEM;
+	n->host = netns == gb_host_netns();
+	for (unsigned i = 0; !n->host && (c = gb_container_at(i)) && !n->c; i++)
+		if (c->netns == netns && !c->sandbox)
+			n->c = c;
+	return take_snapshot(t, &s);
+}
+
+int gb_netns_ifname(uint64_t netns, uint32_t pid, uint32_t ifindex, char name[IF_NAMESIZE])
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint64_t current = self >= 0 && !fstat(self, &st) ? st.st_ino : 0, own = current;
+	struct netns n = {.inum = netns, .pid = current == netns ? 0 : netns_pid(netns, pid)};
+	int err = 0;
+
+	if (self < 0)
+		return -errno;
+	if (current != netns && (!n.pid || !enter_netns(&n, &current)))
+		err = -ENOENT;
+	else if (!if_indextoname(ifindex, name))
+		err = -errno;
+	if (current != own && setns(self, CLONE_NEWNET))
+		err = -errno;
+	close(self);
+	return err;
 }
 
 /* The walk's records, copied out of the ring buffer as it is read (and container exits, handled before). */

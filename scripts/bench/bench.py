@@ -8,7 +8,7 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit|net)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
@@ -16,7 +16,8 @@ written to OUTDIR/bench-start.json and OUTDIR/bench-start.md so that a full docs
 START_RUNS=0 leaves that phase out of a full run. BENCH_ONLY=audit: only seccomp-audit's cost per syscall,
 ready time and memory (about a minute, no runtimes needed), to OUTDIR/bench-audit.json and OUTDIR/bench-audit.md.
 BENCH_ONLY=exit: only the fork+exit loop under exitsnoop and sigsnoop (exitbench.py), written to
-OUTDIR/bench-exit.json and OUTDIR/bench-exit.md.
+OUTDIR/bench-exit.json and OUTDIR/bench-exit.md. BENCH_ONLY=net: only the network tracers' phase (bindsnoop-k8s
+and tcptracer-k8s: ready, RSS, a loopback TCP cycle's cost; a few minutes), to OUTDIR/bench-net.{json,md}.
 """
 import json
 import shutil
@@ -42,11 +43,12 @@ SOCKETS = int(os.environ.get("SOCKETS_PER_CONTAINER", "100"))
 START_RUNS = int(os.environ.get("START_RUNS", "15"))
 BENCH_ONLY = os.environ.get("BENCH_ONLY", "")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+TCP_MARK_BASE = 47000  # tcptracer-k8s's ready markers: refused connects to these ports (nothing listens there)
 
 
 def build(tmp):
     bins = {}
-    for name, cc in (("openloop", ["gcc", "-O2"]), ("execloop", ["gcc", "-O2"]),
+    for name, cc in (("openloop", ["gcc", "-O2"]), ("execloop", ["gcc", "-O2"]), ("tcploop", ["gcc", "-O2"]),
                      ("tiny", ["musl-gcc", "-O2", "-static", "-s"]), ("maxrss", ["musl-gcc", "-O2", "-static"])):
         out = os.path.join(tmp, name)
         subprocess.run(cc + ["-o", out, os.path.join(HERE, name + ".c")], check=True)
@@ -126,6 +128,15 @@ class Prober:
                 os.close(os.open(f"/tmp/{marker}", os.O_RDONLY))
             except OSError:
                 pass
+        elif self.workload == "bind":  # bindsnoop-k8s: an abstract UNIX name, shown as its address
+            with socket.socket(socket.AF_UNIX) as s:
+                s.bind("\0" + marker)
+        elif self.workload == "tcp":  # tcptracer-k8s: a refused connect to port TCP_MARK_BASE + i
+            with socket.socket() as s:
+                try:
+                    s.connect(("127.0.0.1", TCP_MARK_BASE + i % 1000))
+                except OSError:
+                    pass
         else:
             subprocess.run([self.tiny, marker])
 
@@ -140,6 +151,10 @@ class Prober:
         return caught
 
     def first_caught(self, text):
+        if self.workload == "tcp":
+            found = [int(m) - TCP_MARK_BASE for m in re.findall(r'(?:127\.0\.0\.1:|"dport":)(\d+)', text)
+                     if TCP_MARK_BASE <= int(m) < TCP_MARK_BASE + 1000]
+            return min(found) if found else None
         found = [int(m) for m in re.findall(re.escape(self.tag) + r"-(\d+)", text)]
         return min(found) if found else None
 
@@ -166,10 +181,10 @@ def ready_rss(workload, cmd, bins, tmp, tag):
 READY_APPLETS = [("execsnoop-k8s", "exec"), ("opensnoop-k8s", "open"), ("dnssnoop", "dns")]
 
 
-def ready_phase(bins, tmp, label):
-    """Ready time and peak RSS of every tracing applet, RUNS rounds each."""
+def ready_phase(bins, tmp, label, applets=READY_APPLETS):
+    """Ready time and peak RSS of every tracing applet (or of @applets), RUNS rounds each."""
     res = {}
-    for applet, kind in READY_APPLETS:
+    for applet, kind in applets:
         ready, rss = [], []
         for rnd in range(RUNS):
             r, m = ready_rss(kind, [GB, applet, "--host"], bins, tmp, f"gbrdy{label}{rnd}{kind}")
@@ -256,6 +271,105 @@ def run_one(workload, name, cmd, bins, tmp, rnd):
         res["cpu_ns_per_event"] = res["cpu_ns"] / res["delivered"] if res["delivered"] else None
         os.unlink(out_path)
     return res
+
+
+# ---- the network tracers (issue 20): bindsnoop-k8s and tcptracer-k8s ----
+
+NET_APPLETS = [("bindsnoop-k8s", "bind"), ("tcptracer-k8s", "tcp")]
+# libbpf-tools' network tools: they need kprobes (tcplife uses the inet_sock_set_state tracepoint and runs)
+NET_LIBBPF_TOOLS = ["bindsnoop", "tcptracer", "tcpconnect", "tcplife"]
+
+
+def net_tracers():
+    return [("none", None, None),
+            ("bindsnoop-k8s", [GB, "bindsnoop-k8s", "--host"], "bind"),
+            ("tcptracer-k8s", [GB, "tcptracer-k8s", "--host"], "tcp"),
+            ("tcptracer-k8s-json", [GB, "tcptracer-k8s", "--host", "-o", "json"], "tcp"),
+            ("libbpf-tools tcplife", ["/usr/sbin/tcplife"], None)]
+
+
+def libbpf_tool_status(tool):
+    """Whether one of libbpf-tools runs here: 'runs', or its last error line."""
+    path = f"/usr/sbin/{tool}"
+    if not os.access(path, os.X_OK):
+        return "not installed"
+    try:
+        r = subprocess.run([path], capture_output=True, text=True, timeout=3)
+        err = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1]
+        return f"cannot run: {err}"
+    except subprocess.TimeoutExpired:
+        return "runs"
+
+
+def net_round(name, cmd, kind, bins, tmp, rnd):
+    res = {"tracer": name}
+    proc, out_path = None, os.path.join(tmp, f"net-{rnd}-{name.replace(' ', '-')}.out")
+    if cmd:
+        t0 = time.monotonic()
+        with open(out_path, "wb") as out:
+            proc = subprocess.Popen(["taskset", "-c", "1"] + cmd, stdout=out, stderr=subprocess.DEVNULL)
+        if kind:
+            caught = Prober(kind, bins["tiny"], f"gbnet{rnd}{kind}").wait(out_path, t0 + 30)
+            if caught is None:
+                proc.kill()  # not left running to weigh on the rounds after
+                raise SystemExit(f"{name} never became ready")
+        else:
+            time.sleep(2.0)
+        time.sleep(0.2)
+        cpu_before = cpu_ns(proc.pid)
+    r = subprocess.run([bins["tcploop"], "0", str(DURATION)], capture_output=True, text=True, check=True)
+    m = re.search(r"ops=(\d+) ns_per_op=([\d.]+)", r.stdout)
+    res["ops"], res["ns_per_op"] = int(m.group(1)), float(m.group(2))
+    if proc:
+        time.sleep(0.3)
+        res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
+        res["rss_kb"] = peak_rss_kb(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        os.unlink(out_path)
+    return res
+
+
+def net_phase(bins, tmp):
+    """Ready time and peak RSS of bindsnoop-k8s and tcptracer-k8s, and what each costs a loopback
+    connect+accept+close cycle (ratios to the no-tracer run of the same round)."""
+    ready = ready_phase(bins, tmp, "net", NET_APPLETS)
+    tools = {t: libbpf_tool_status(t) for t in NET_LIBBPF_TOOLS}
+    names = [n for n, _, _ in net_tracers() if n != "libbpf-tools tcplife" or tools.get("tcplife") == "runs"]
+    rounds = []
+    for rnd in range(RUNS):
+        order = [t for t in net_tracers() if t[0] in names]
+        order = order[rnd % len(order):] + order[:rnd % len(order)]
+        results = {n: net_round(n, c, k, bins, tmp, rnd) for n, c, k in order}
+        base = results["none"]["ns_per_op"]
+        for r in results.values():
+            r["ratio"] = r["ns_per_op"] / base
+        print(f"  tcp cycle round {rnd + 1}/{RUNS}: " +
+              ", ".join(f"{n} {r['ns_per_op']:.0f} ns" for n, r in results.items()), file=sys.stderr)
+        rounds.append(results)
+    cycle = {n: {k: med([rd[n].get(k) for rd in rounds]) for k in ("ns_per_op", "ratio", "rss_kb", "cpu_ns")}
+             for n in names}
+    return {"ready": ready, "cycle": cycle, "libbpf_tools": tools}
+
+
+def net_section(net):
+    lines = ["## Network tracers: bindsnoop-k8s and tcptracer-k8s", "",
+             "Ready (the first marker event caught: an abstract UNIX bind, a refused connect) and peak RSS, "
+             "`--host`, pinned to one CPU:", "",
+             "| applet | ready ms | peak RSS KiB |", "|---|---|---|"]
+    for applet, r in net["ready"].items():
+        lines.append(f"| {applet} | {fmt(r['ready_ms'])}{goal(r['ready_ms'], 50)} | "
+                     f"{fmt(r['rss_kb'])}{goal(r['rss_kb'], 4096)} |")
+    lines += ["", f"A loopback connect+accept+close cycle (`tcploop`: the client connects, writes a byte and closes "
+              f"with a reset; a forked server accepts, reads and closes), {DURATION:g} s per tracer, pinned to CPU 0 "
+              "with the tracer on CPU 1; ratio to the no-tracer run of the same round:", "",
+              "| tracer | ns per cycle | × no tracer | tracer peak RSS KiB |", "|---|---|---|---|"]
+    for n, c in net["cycle"].items():
+        ratio = f"{fmt(c['ratio'], 3)}{goal(c['ratio'], 1.05) if n.startswith('tcptracer') or n.startswith('bind') else ''}"
+        lines.append(f"| {n} | {fmt(c['ns_per_op'])} | {ratio} | {fmt(c['rss_kb'])} |")
+    lines += ["", "libbpf-tools (Debian's) on this kernel:", "", "| tool | status |", "|---|---|"]
+    lines += [f"| {t} | {st} |" for t, st in net["libbpf_tools"].items()]
+    return lines
 
 
 def med(values):
@@ -835,6 +949,8 @@ def markdown(results, idle, cont, start, size, exit_lines=()):
         lines += ["", f"JSON against columns (open+close loop, medians): tracer CPU per event {jc[0] / cc[0]:.2f}x "
                   f"(goal ≤ 1.5x: {'met' if jc[0] / cc[0] <= 1.5 else 'not met'}); overhead on the workload "
                   f"{jo[0] / co[0]:.2f}x (goal ≤ 1.5x: {'met' if jo[0] / co[0] <= 1.5 else 'not met'})."]
+    if "net" in idle:
+        lines += [""] + net_section(idle["net"])
     lines += ["", "## With idle containers", ""]
     if "error" in cont:
         lines.append(f"Not measured: {cont['error']}")
@@ -888,7 +1004,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    solo = ("start", "audit", "exit")
+    solo = ("start", "audit", "exit", "net")
     if BENCH_ONLY not in ("",) + solo:
         raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are " + ", ".join(solo))
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
@@ -910,6 +1026,10 @@ def main():
             audit = audit_phase(bins, tmp)
             write_solo(out_dir, "audit", "seccomp-audit", {"seccomp_audit": audit}, audit_section(audit)[2:])
             return
+        if BENCH_ONLY == "net":
+            net = net_phase(bins, tmp)
+            write_solo(out_dir, "net", "network tracers", {"net": net}, net_section(net)[2:], f"{RUNS} rounds; ")
+            return
         results = {}
         for w in ("open", "exec"):
             print(f"workload {w}", file=sys.stderr)
@@ -921,6 +1041,8 @@ def main():
         idle = {"ready": ready_phase(bins, tmp, "i"), "snapshot_rss_kb": snapshot_rss(bins)}
         print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
         idle["seccomp_audit"] = audit_phase(bins, tmp)
+        print("network tracers", file=sys.stderr)
+        idle["net"] = net_phase(bins, tmp)
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
         print("container start and first-exec latency", file=sys.stderr)
         start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}
