@@ -66,7 +66,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image
 .SECONDARY:
 all: $(BUILD)/deps.stamp gadgetbox
 
@@ -231,6 +231,14 @@ bpf-arm64: $(ARM64_OBJS)
 
 test: gadgetbox
 	bash scripts/test.sh
+
+# the OCI image archive (docker load, podman load, ctr images import): the binary on an empty base, tagged
+# IMAGE_REPO:VERSION; reproducible (scripts/ociarchive.py)
+IMAGE_REPO ?= gadgetbox
+image: gadgetbox
+	$(say) IMAGE $(BUILD)/gadgetbox-image.tar
+	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) >/dev/null
+	@echo "$(BUILD)/gadgetbox-image.tar: $(IMAGE_REPO):$(VERSION), $$(stat -c %s $(BUILD)/gadgetbox-image.tar) bytes"
 
 bench: gadgetbox
 	bash scripts/bench/run.sh
