@@ -66,7 +66,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image soak
 .SECONDARY:
 all: $(BUILD)/deps.stamp gadgetbox
 
@@ -242,6 +242,11 @@ image: gadgetbox
 
 bench: gadgetbox
 	bash scripts/bench/run.sh
+
+# not part of make test: SOAK_MINUTES (default 10) of container churn under the streaming tracers (README)
+soak: gadgetbox
+	bash scripts/runtimes.sh up
+	SOAK_MINUTES=$(or $(SOAK_MINUTES),10) /usr/bin/python3 scripts/soak.py
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/arm64 $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox

@@ -149,3 +149,20 @@ def wait_for(pred, timeout=10.0, what="condition"):
             return v
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def bpf_map_ids(pid):
+    """{name: [(id, max_entries)]} of the BPF maps process pid holds open (read from its /proc fdinfo)."""
+    ids = {}
+    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
+        try:
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                mids = [int(line.split()[1]) for line in f if line.startswith("map_id:")]
+        except OSError:
+            continue
+        for mid in mids:
+            info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(mid)],
+                                             capture_output=True, text=True).stdout or "{}")
+            if info.get("name"):
+                ids.setdefault(info["name"], []).append((mid, info.get("max_entries", 0)))
+    return ids
