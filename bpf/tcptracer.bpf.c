@@ -13,8 +13,9 @@
  *  - at start, an iter/task_file pass: who holds the connections that exist already.
  * The state changes (tp_btf/inet_sock_set_state) give the rest: SYN_SENT starts a connect's clock,
  * ESTABLISHED or CLOSE from SYN_SENT is its result (sk_err says which error), LISTEN -> SYN_RECV is an
- * accepted connection's birth, FIN_WAIT1 or CLOSE_WAIT says who ended it, and CLOSE its end, with TCP's own
- * counters. A connect that fails before any SYN (no route) ends in connect() itself: sys_exit_connect.
+ * accepted connection's birth, FIN_WAIT1 or CLOSE_WAIT says who ended it (else, at CLOSE, sk_err: a reset
+ * received, a timeout), and CLOSE its end, with TCP's own counters. A connect that fails before any SYN (no route) ends
+ * in connect() itself: sys_exit_connect.
  *
  * Cost: these programs run several times for every connection, so sockets and tasks are read with plain loads
  * (tp_btf's trusted pointers, or bpf_core_cast() of an address: a faulting load, no helper call), not
@@ -56,11 +57,11 @@ struct {
 	__type(value, struct tcp_conn);
 } conns SEC(".maps");
 
-/* thread -> the socket its connect() is about (cgroup/connect4 to sys_exit_connect) */
+/* thread -> the socket its connect() is about (cgroup/connect4 to sys_exit_connect): preallocated (small: an
+ * entry lives while one connect() runs), so that its update and delete on every connect allocate nothing */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u64);
 } connecting SEC(".maps");
@@ -202,9 +203,12 @@ static __always_inline void close_event(struct sock *sk, struct tcp_conn *c, int
 	__u8 end = c ? c->ended_by : TCP_END_UNKNOWN;
 
 	if (end == TCP_END_UNKNOWN) {
-		/* straight from a connected state to CLOSE: an abort, ours unless the peer's reset came first */
+		/* straight from a connected state to CLOSE: an abort, ours unless the peer's reset came first. A reset
+		 * received sets sk_err before the state changes (tcp_reset(): ECONNRESET, EPIPE in CLOSE_WAIT); one
+		 * sent (tcp_disconnect(), an abort on close) changes the state first. No reset tracepoints needed. */
 		int err = sk->sk_err;
 		end = err == 110 /* ETIMEDOUT */				  ? TCP_END_TIMEOUT
+		      : err == 104 /* ECONNRESET */ || err == 32 /* EPIPE */	  ? TCP_END_RESET_RECV
 		      : oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ? TCP_END_RESET_SENT
 										  : TCP_END_UNKNOWN;
 	}
@@ -311,28 +315,6 @@ int BPF_PROG(tcp_state_nested, struct sock *sk, int oldstate, int newstate)
 
 	if (running && *running) /* tcp_state was interrupted: this run is one it missed */
 		state_change(sk_cast((__u64)sk), oldstate, newstate);
-	return 0;
-}
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(tcp_rst_in, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct tcp_conn *c = bpf_map_lookup_elem(&conns, &key);
-
-	if (c && !c->ended_by && !c->connecting)
-		c->ended_by = TCP_END_RESET_RECV;
-	return 0;
-}
-
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(tcp_rst_out, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct tcp_conn *c = sk ? bpf_map_lookup_elem(&conns, &key) : NULL;
-
-	if (c && !c->ended_by && !c->connecting)
-		c->ended_by = TCP_END_RESET_SENT;
 	return 0;
 }
 

@@ -314,6 +314,17 @@ class Netns:
         raise KeyError(key)
 
 
+def lose(n, ns, dev, percent, workdir):
+    """Drop @percent% of the packets arriving on @dev in namespace @ns (this kernel has no netem: a tc BPF
+    classifier, workloads/loss.bpf.c)."""
+    obj = os.path.join(workdir, f"loss{percent}.o")
+    arch = subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
+    subprocess.run(["clang", "-O2", "-target", "bpf", f"-I/usr/include/{arch}", f"-DPERCENT={percent}", "-c",
+                    os.path.join(HERE, "workloads", "loss.bpf.c"), "-o", obj], check=True)
+    n.run(ns, "tc", "qdisc", "add", "dev", dev, "clsact")
+    n.run(ns, "tc", "filter", "add", "dev", dev, "ingress", "bpf", "da", "obj", obj, "sec", "tc")
+
+
 PY_LISTEN = ("import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); "
              "s.bind((sys.argv[1],0)); s.listen(int(sys.argv[2])); print(s.getsockname()[1],flush=True); "
              "time.sleep(600)")
@@ -387,10 +398,11 @@ PY_CLIENT = ("import socket,sys,time; c=socket.create_connection((sys.argv[1],in
              "c.close()")
 
 
-def test_close_by_timeout_with_its_retransmits(np):
-    """An established connection between two namespaces of ours whose path then loses every packet (netem loss
-    100%) while the client has data in flight, with tcp_retries2=3: the kernel gives up (ETIMEDOUT on the
-    client's read) and the close says timeout, with the retransmits the namespace counted."""
+def test_close_by_timeout_with_its_retransmits(np, tmp_path):
+    """An established connection between two namespaces of ours whose path then loses every packet (all dropped
+    at the server's interface: loss.bpf.c) while the client has data in flight, with tcp_retries2=3: the kernel
+    gives up (ETIMEDOUT on the client's read) and the close says timeout, with the retransmits the namespace
+    counted."""
     with Netns("c", "s", pair=True) as n:
         n.run(n["c"], "sysctl", "-qw", "net.ipv4.tcp_retries2=3")
         lst, port = py_listener(n["s"], "10.97.0.2", 4)
@@ -400,7 +412,7 @@ def test_close_by_timeout_with_its_retransmits(np):
             with tracer("-P", str(port), port=port) as t:
                 lport = int(cli.stdout.readline())
                 before = n.snmp(n["c"], ("Tcp", "RetransSegs"))
-                n.run(n["c"], "tc", "qdisc", "add", "dev", "v0", "root", "netem", "loss", "100%")
+                lose(n, n["s"], "v1", 100, tmp_path)
                 cli.stdin.write("go\n")
                 cli.stdin.flush()
                 result = cli.stdout.readline().split()
@@ -417,12 +429,12 @@ def test_close_by_timeout_with_its_retransmits(np):
     assert x["retransmits"] == retrans > 0
 
 
-def test_retransmits_at_close_equal_the_namespaces_count(np):
-    """50,000 bytes from a client to a server in two namespaces of ours, the client's side losing 30% of its
-    packets (netem): each close's retransmits equal what its namespace counted (Tcp RetransSegs), and the bytes
-    are all there."""
+def test_retransmits_at_close_equal_the_namespaces_count(np, tmp_path):
+    """50,000 bytes from a client to a server in two namespaces of ours, 30% of the client's packets lost on the
+    way (dropped at the server's interface: loss.bpf.c): each close's retransmits equal what its namespace
+    counted (Tcp RetransSegs), and the bytes are all there."""
     with Netns("c", "s", pair=True) as n:
-        n.run(n["c"], "tc", "qdisc", "add", "dev", "v0", "root", "netem", "loss", "30%")
+        lose(n, n["s"], "v1", 30, tmp_path)
         srv = subprocess.Popen(["ip", "netns", "exec", n["s"], np, "serve", "10.97.0.2", "0", "1", "0"],
                                stdout=subprocess.PIPE, text=True)
         port = int(srv.stdout.readline().split()[1])
