@@ -114,7 +114,7 @@ struct gb_tracer *gb_tcp__open(struct gb_ctx *ctx, const struct gb_tcp_opts *opt
 	}
 	if (!(k->skel = GB_SKEL_OPEN(ctx, tcptracer_bpf)))
 		return gb_kind_open_failed(&tcp_ops, k);
-	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes ? k->opts.ringbuf_bytes : 512 << 10, false);
+	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes, false);
 	k->skel->rodata->targ_tgid = k->opts.pid;
 	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
 	if (k->opts.types)
