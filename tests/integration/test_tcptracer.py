@@ -430,8 +430,8 @@ def test_close_by_timeout_with_its_retransmits(np, tmp_path):
 
 
 def test_retransmits_at_close_equal_the_namespaces_count(np, tmp_path):
-    """50,000 bytes from a client to a server in two namespaces of ours, 30% of the client's data packets lost on the
-    way (dropped at the server's interface: loss.bpf.c): each close's retransmits equal what its namespace
+    """50,000 bytes from a client to a server in two namespaces of ours, 30% of the client's data packets lost on
+    the way (dropped at the server's interface: loss.bpf.c): each close's retransmits equal what its namespace
     counted (Tcp RetransSegs), and the bytes are all there."""
     with Netns("c", "s", pair=True) as n:
         # one segment a packet (veth sends 64 KiB GSO packets else: 50,000 bytes in a few, perhaps none lost)
