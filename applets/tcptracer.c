@@ -135,7 +135,7 @@ static void on_tcp(void *ctx, const struct gb_tcp_event *e)
 {
 	struct output *o = ctx;
 	static const char letters[] = {[GB_TCP_CONNECT] = 'C', [GB_TCP_ACCEPT] = 'A', [GB_TCP_CLOSE] = 'X'};
-	char local[64], remote[64], saddr[48], daddr[48], ms[32], err[16];
+	char local[64], remote[64], saddr[48], daddr[48], laddr[48], ms[32], err[16];
 	bool v6 = e->family == AF_INET6;
 
 	gb_event_begin(o, &e->proc);
@@ -164,14 +164,15 @@ static void on_tcp(void *ctx, const struct gb_tcp_event *e)
 		out_u64(o, TTF_SYN_RETRANS, e->syn_retransmits);
 		break;
 	case GB_TCP_ACCEPT:
-		if (!e->listen_port) { /* accept() began before tracing did */
+		if (!e->listen_port) { /* the listener is not known */
 			out_str(o, TTF_RESULT, "accepted");
 			break;
 		}
 		gb_fmt_endpoint(ms, sizeof(ms), e->family, e->listen_addr, e->listen_port, false, "");
 		out_str(o, TTF_RESULT, ms);
-		gb_fmt_addr(saddr, sizeof(saddr), e->family, e->listen_addr);
-		out_str(o, TTF_LISTEN_ADDR, saddr);
+		/* a buffer of its own: the fields are written when the event ends (saddr's was overwritten) */
+		gb_fmt_addr(laddr, sizeof(laddr), e->family, e->listen_addr);
+		out_str(o, TTF_LISTEN_ADDR, laddr);
 		out_u64(o, TTF_LISTEN_PORT, e->listen_port);
 		break;
 	case GB_TCP_CLOSE:

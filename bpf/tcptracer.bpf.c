@@ -7,13 +7,19 @@
  * noted per socket (conns, keyed by its address) where it acts in its own context, and the softirq events take
  * it from there:
  *  - cgroup/connect4, connect6 (in connect(), on the cgroup2 root): who connects, and to where;
- *  - sys_exit_accept, accept4: who accepted the connection (the socket behind the returned fd);
+ *  - sys_exit_accept, accept4: who accepted the connection (the socket behind the returned fd, and the listener
+ *    behind the fd that accept() was given, still in the syscall's saved registers);
  *  - cgroup/sock_release: who closed it (its last fd; a socket passed to another process is that one's);
  *  - at start, an iter/task_file pass: who holds the connections that exist already.
  * The state changes (tp_btf/inet_sock_set_state) give the rest: SYN_SENT starts a connect's clock,
  * ESTABLISHED or CLOSE from SYN_SENT is its result (sk_err says which error), LISTEN -> SYN_RECV is an
- * accepted connection's birth, FIN_WAIT1 or CLOSE_WAIT says who ended it, and CLOSE its end, with TCP's own
- * counters. A connect that fails before any SYN (no route) ends in connect() itself: sys_exit_connect.
+ * accepted connection's birth, FIN_WAIT1 or CLOSE_WAIT says who ended it (else, at CLOSE, sk_err: a reset
+ * received, a timeout), and CLOSE its end, with TCP's own counters. A connect that fails before any SYN (no route) ends
+ * in connect() itself: sys_exit_connect.
+ *
+ * Cost: these programs run several times for every connection, so sockets and tasks are read with plain loads
+ * (tp_btf's trusted pointers, or bpf_core_cast() of an address: a faulting load, no helper call), not
+ * bpf_probe_read_kernel(); the state program returns before any lookup on transitions it has no use for.
  */
 #include "gadget.bpf.h"
 #include "sock.bpf.h"
@@ -51,23 +57,14 @@ struct {
 	__type(value, struct tcp_conn);
 } conns SEC(".maps");
 
-/* thread -> the socket its connect() is about (cgroup/connect4 to sys_exit_connect) */
+/* thread -> the socket its connect() is about (cgroup/connect4 to sys_exit_connect): preallocated (small: an
+ * entry lives while one connect() runs), so that its update and delete on every connect allocate nothing */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u64);
 } connecting SEC(".maps");
-
-/* thread -> the listening fd its accept() waits on */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, __s32);
-} accepting SEC(".maps");
 
 /* per-CPU scratch: one event */
 struct {
@@ -113,15 +110,38 @@ static __always_inline bool port_wanted(__u16 a, __u16 b)
 	return false;
 }
 
+/* @sk read with plain loads: a trusted pointer, or one from bpf_core_cast(). */
 static __always_inline bool is_tcp(struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+	return sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
 }
 
-/* An event about @sk, its process from @c (NULL: none known), in the per-CPU scratch; NULL if the filters drop
- * it. */
+/* A socket's address as a pointer plain loads may read (untrusted: the verifier checks no more than the type). */
+static __always_inline struct sock *sk_cast(__u64 addr)
+{
+	return bpf_core_cast((void *)addr, struct sock);
+}
+
+/* The local and remote address and port of @skc (plain loads), as gb_sk_endpoints(). */
+static __always_inline void sk_endpoints(struct sock_common *skc, __u16 family, __u8 laddr[16], __u8 raddr[16],
+					 __u16 *lport, __u16 *rport)
+{
+	*lport = skc->skc_num;
+	*rport = bpf_ntohs(skc->skc_dport);
+	if (family == AF_INET6) {
+		__builtin_memcpy(laddr, skc->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+		__builtin_memcpy(raddr, skc->skc_v6_daddr.in6_u.u6_addr8, 16);
+	} else {
+		__u32 l = skc->skc_rcv_saddr, r = skc->skc_daddr;
+		__builtin_memcpy(laddr, &l, 4);
+		__builtin_memcpy(raddr, &r, 4);
+	}
+}
+
+/* An event about @sk (plain loads: see is_tcp()), its process from @c (NULL: none known), in the per-CPU
+ * scratch; NULL if the filters drop it. */
 static __always_inline struct tcp_event *event_new(__u8 type, struct sock *sk, struct tcp_conn *c)
 {
 	__u32 zero = 0;
@@ -146,12 +166,12 @@ static __always_inline struct tcp_event *event_new(__u8 type, struct sock *sk, s
 	e->type = type;
 	e->sk = (__u64)sk;
 	struct sock_common *skc = &sk->__sk_common;
-	e->family = BPF_CORE_READ(skc, skc_family);
-	e->netns = gb_sk_netns(skc);
-	e->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-	gb_sk_endpoints(skc, e->family, e->saddr, e->daddr, &e->sport, &e->dport);
+	e->family = skc->skc_family;
+	e->netns = skc->skc_net.net->ns.inum;
+	e->cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
+	sk_endpoints(skc, e->family, e->saddr, e->daddr, &e->sport, &e->dport);
 	if (!e->sport) /* a closed socket gave its port back (skc_num is 0); the inet_sock keeps its copy */
-		e->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		e->sport = bpf_ntohs(bpf_core_cast(sk, struct inet_sock)->inet_sport);
 	if (c && !e->dport && c->dport) { /* a failed connect may have cleared it */
 		e->dport = c->dport;
 		__builtin_memcpy(e->daddr, c->daddr, 16);
@@ -159,6 +179,23 @@ static __always_inline struct tcp_event *event_new(__u8 type, struct sock *sk, s
 	if (!port_wanted(e->sport, e->dport))
 		return NULL;
 	return e;
+}
+
+/*
+ * gb_output(), waking the consumer when this event crosses a multiple of the wake-up mark (once per 64 KiB of
+ * events), not at every event above the mark as gb_output() does: when the consumer lags (a loaded node), each
+ * forced wake-up is an IPI to this CPU, a VM exit on a virtual machine (measured here: two thirds of the
+ * programs' time in a loopback connect loop).
+ */
+static __always_inline void tcp_output(struct tcp_event *e)
+{
+	if (gb_state.stopped)
+		return;
+	__u64 avail = bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA);
+	__u64 flag = (avail + sizeof(*e)) / gb_wakeup_bytes != avail / gb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										       : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&gb_events, e, sizeof(*e), flag))
+		gb_count_drop();
 }
 
 static __always_inline void connect_result(struct sock *sk, struct tcp_conn *c, int error)
@@ -173,8 +210,8 @@ static __always_inline void connect_result(struct sock *sk, struct tcp_conn *c, 
 	e->error = error;
 	__u64 from = c->start_ns ? c->start_ns : c->connect_ns;
 	e->latency_ns = from ? e->proc.ts_boot_ns - from : 0;
-	e->syn_retransmits = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_retransmits);
-	gb_output(e, sizeof(*e));
+	e->syn_retransmits = bpf_core_cast(sk, struct inet_connection_sock)->icsk_retransmits;
+	tcp_output(e);
 }
 
 static __always_inline void close_event(struct sock *sk, struct tcp_conn *c, int oldstate)
@@ -183,9 +220,12 @@ static __always_inline void close_event(struct sock *sk, struct tcp_conn *c, int
 	__u8 end = c ? c->ended_by : TCP_END_UNKNOWN;
 
 	if (end == TCP_END_UNKNOWN) {
-		/* straight from a connected state to CLOSE: an abort, ours unless the peer's reset came first */
-		int err = BPF_CORE_READ(sk, sk_err);
+		/* straight from a connected state to CLOSE: an abort, ours unless the peer's reset came first. A reset
+		 * received sets sk_err before the state changes (tcp_reset(): ECONNRESET, EPIPE in CLOSE_WAIT); one
+		 * sent (tcp_disconnect(), an abort on close) changes the state first. No reset tracepoints needed. */
+		int err = sk->sk_err;
 		end = err == 110 /* ETIMEDOUT */				  ? TCP_END_TIMEOUT
+		      : err == 104 /* ECONNRESET */ || err == 32 /* EPIPE */	  ? TCP_END_RESET_RECV
 		      : oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ? TCP_END_RESET_SENT
 										  : TCP_END_UNKNOWN;
 	}
@@ -193,38 +233,57 @@ static __always_inline void close_event(struct sock *sk, struct tcp_conn *c, int
 		return;
 	if (!(e = event_new(TCP_EV_CLOSE, sk, c)))
 		return;
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcp_sock *tp = bpf_core_cast(sk, struct tcp_sock);
 	e->ended_by = end;
 	e->age_ns = c && c->start_ns ? e->proc.ts_boot_ns - c->start_ns : 0;
 	/* payload only: what was sent (each byte once, though it may not all have been acknowledged by a
 	 * connection that was reset) and what came in order, less the peer's FIN, which counts one */
-	e->bytes_acked = BPF_CORE_READ(tp, bytes_sent) - BPF_CORE_READ(tp, bytes_retrans);
-	e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-	if (e->bytes_received && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1UL << SOCK_DONE))) /* tcp_fin() */
+	e->bytes_acked = tp->bytes_sent - tp->bytes_retrans;
+	e->bytes_received = tp->bytes_received;
+	if (e->bytes_received && (sk->__sk_common.skc_flags & (1UL << SOCK_DONE))) /* tcp_fin() */
 		e->bytes_received--;
-	e->retransmits = BPF_CORE_READ(tp, total_retrans);
-	gb_output(e, sizeof(*e));
+	e->retransmits = tp->total_retrans;
+	tcp_output(e);
+}
+
+/* Whether a state change says anything the tracer tells: a connect's start and result, an accepted
+ * connection's birth, who ended a connection, its end. An accepted connection's ESTABLISHED (SYN_RECV with no
+ * socket yet), FIN_WAIT2, CLOSING, LAST_ACK, TIME_WAIT and LISTEN say nothing. */
+static __always_inline bool state_wanted(struct sock *sk, int oldstate, int newstate)
+{
+	switch (newstate) {
+	case TCP_SYN_SENT:
+	case TCP_FIN_WAIT1:
+	case TCP_CLOSE_WAIT: return true;
+	case TCP_SYN_RECV: return oldstate == TCP_LISTEN || oldstate == TCP_SYN_SENT;
+	case TCP_ESTABLISHED:
+		return oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && sk->sk_socket); /* simultaneous open */
+	case TCP_CLOSE: return oldstate != TCP_LISTEN && oldstate != TCP_CLOSE;
+	default: return false;
+	}
 }
 
 static __always_inline int state_change(struct sock *sk, int oldstate, int newstate)
 {
-	if (!is_tcp(sk))
+	if (!state_wanted(sk, oldstate, newstate) || !is_tcp(sk))
 		return 0;
 	__u64 key = (__u64)sk;
-	struct tcp_conn *c = bpf_map_lookup_elem(&conns, &key);
 
 	if (newstate == TCP_SYN_RECV && oldstate == TCP_LISTEN) { /* a connection a listener will hand out */
 		struct tcp_conn n = {.start_ns = bpf_ktime_get_boot_ns()};
 		bpf_map_update_elem(&conns, &key, &n, BPF_ANY);
 		return 0;
 	}
+	struct tcp_conn *c = bpf_map_lookup_elem(&conns, &key);
 	if (!c && newstate != TCP_CLOSE)
 		return 0;
 	if (newstate == TCP_SYN_SENT) {
 		c->start_ns = bpf_ktime_get_boot_ns();
-	} else if (oldstate == TCP_SYN_SENT) {
+	} else if (oldstate == TCP_SYN_SENT && newstate == TCP_SYN_RECV) {
+		/* a simultaneous open: the SYN_RECV that follows tells the result */
+	} else if (oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && c && c->connecting)) {
 		if (c && c->connecting)
-			connect_result(sk, c, newstate == TCP_ESTABLISHED ? 0 : BPF_CORE_READ(sk, sk_err) ?: 111);
+			connect_result(sk, c, newstate == TCP_ESTABLISHED ? 0 : sk->sk_err ?: 111);
 		if (newstate == TCP_CLOSE)
 			bpf_map_delete_elem(&conns, &key);
 	} else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_CLOSE_WAIT) {
@@ -255,12 +314,13 @@ struct {
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state, struct sock *sk, int oldstate, int newstate)
 {
-	__u32 zero = 0, *running = bpf_map_lookup_elem(&state_running, &zero);
+	__u32 zero = 0, *running;
 
-	if (!running)
+	if (!state_wanted(sk_cast((__u64)sk), oldstate, newstate) ||
+	    !(running = bpf_map_lookup_elem(&state_running, &zero)))
 		return 0;
 	*running = 1;
-	state_change(sk, oldstate, newstate);
+	state_change(sk_cast((__u64)sk), oldstate, newstate);
 	*running = 0;
 	return 0;
 }
@@ -271,29 +331,7 @@ int BPF_PROG(tcp_state_nested, struct sock *sk, int oldstate, int newstate)
 	__u32 zero = 0, *running = bpf_map_lookup_elem(&state_running, &zero);
 
 	if (running && *running) /* tcp_state was interrupted: this run is one it missed */
-		state_change(sk, oldstate, newstate);
-	return 0;
-}
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(tcp_rst_in, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct tcp_conn *c = bpf_map_lookup_elem(&conns, &key);
-
-	if (c && !c->ended_by && !c->connecting)
-		c->ended_by = TCP_END_RESET_RECV;
-	return 0;
-}
-
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(tcp_rst_out, struct sock *sk)
-{
-	__u64 key = (__u64)sk;
-	struct tcp_conn *c = sk ? bpf_map_lookup_elem(&conns, &key) : NULL;
-
-	if (c && !c->ended_by && !c->connecting)
-		c->ended_by = TCP_END_RESET_SENT;
+		state_change(sk_cast((__u64)sk), oldstate, newstate);
 	return 0;
 }
 
@@ -306,7 +344,7 @@ static __always_inline int on_connect(struct bpf_sock_addr *ctx, __u8 family)
 	if (ctx->protocol != IPPROTO_TCP || !current_allowed(&c.owner))
 		return 1;
 	struct bpf_sock_addr_kern *kctx = bpf_cast_to_kern_ctx(ctx);
-	__u64 key = (__u64)BPF_CORE_READ(kctx, sk);
+	__u64 key = (__u64)kctx->sk;
 	c.owner_known = 1;
 	c.connecting = 1;
 	c.connect_ns = bpf_ktime_get_boot_ns();
@@ -348,38 +386,45 @@ int tcp_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	__u64 key = *skp;
 	bpf_map_delete_elem(&connecting, &tid);
 	struct tcp_conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct sock *sk = (struct sock *)key;
-	if (!c || !c->connecting || ctx->ret >= 0 || BPF_CORE_READ(sk, __sk_common.skc_state) != TCP_CLOSE)
+	struct sock *sk = sk_cast(key);
+	if (!c || !c->connecting || ctx->ret >= 0 || sk->__sk_common.skc_state != TCP_CLOSE)
 		return 0;
 	connect_result(sk, c, -ctx->ret);
 	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_accept4")
-int tcp_accept_enter(struct trace_event_raw_sys_enter *ctx)
+/* The socket behind fd @fd in @fdt (a pointer for plain loads), or NULL if it is no socket: as gb_fd_sock(), with
+ * plain loads but for the fd array's slot, whose index the verifier cannot bound. */
+static __always_inline struct sock *fd_sock(struct fdtable *fdt, int fd)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__s32 fd = (__s32)ctx->args[0];
+	struct file *f = NULL;
 
-	bpf_map_update_elem(&accepting, &tid, &fd, BPF_ANY);
-	return 0;
+	if (fd < 0 || (unsigned)fd >= fdt->max_fds)
+		return NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]) || !f)
+		return NULL;
+	f = bpf_core_cast(f, struct file);
+	if ((f->f_inode->i_mode & GB_S_IFMT) != GB_S_IFSOCK)
+		return NULL;
+	struct socket *so = f->private_data;
+	if (!so)
+		return NULL;
+	so = bpf_core_cast(so, struct socket);
+	if (so->file != f || !so->sk)
+		return NULL;
+	return sk_cast((__u64)so->sk);
 }
 
 /* accept() returned a connection: its process is the caller. */
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int tcp_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__s32 *lfd = bpf_map_lookup_elem(&accepting, &tid);
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct tcp_conn n = {};
 
-	/* none when the accept began before tracing did (a server waiting in accept): its listener is not known */
-	__s32 listen_fd = lfd ? *lfd : -1;
-	if (lfd)
-		bpf_map_delete_elem(&accepting, &tid);
-	struct sock *sk = ctx->ret >= 0 ? gb_fd_sock(task, ctx->ret) : NULL;
+	struct sock *sk = ctx->ret >= 0 ? fd_sock(fdt, ctx->ret) : NULL;
 	if (!sk || !is_tcp(sk))
 		return 0;
 	__u64 key = (__u64)sk;
@@ -401,13 +446,15 @@ int tcp_accept_exit(struct trace_event_raw_sys_exit *ctx)
 	struct tcp_event *e = event_new(TCP_EV_ACCEPT, sk, c);
 	if (!e)
 		return 0;
-	struct sock *l = listen_fd >= 0 ? gb_fd_sock(task, listen_fd) : NULL;
+	/* the listener: accept()'s first argument, from the registers saved at syscall entry */
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct sock *l = fd_sock(fdt, (int)PT_REGS_PARM1_CORE_SYSCALL(regs));
 	if (l) {
 		__u8 raddr[16];
 		__u16 rport;
-		gb_sk_endpoints(&l->__sk_common, e->family, e->listen_addr, raddr, &e->listen_port, &rport);
+		sk_endpoints(&l->__sk_common, e->family, e->listen_addr, raddr, &e->listen_port, &rport);
 	}
-	gb_output(e, sizeof(*e));
+	tcp_output(e);
 	return 0;
 }
 

@@ -525,6 +525,7 @@ struct gb_bind_opts {
 	size_t nports;
 	bool no_holders; /* do not look for who holds an address in use (else the socket snapshot is loaded at the
 			  * first EADDRINUSE) */
+	/* 0: 256 KiB (binds are few) */
 	size_t ringbuf_bytes;
 };
 
@@ -597,7 +598,7 @@ struct gb_tcp_opts {
 	bool failed_only;      /* only failed connects and connections that ended with a reset or a timeout */
 	const uint16_t *ports; /* only connections with one of these nports ports at either end (at most 16) */
 	size_t nports;
-	size_t ringbuf_bytes;
+	size_t ringbuf_bytes; /* 0: 1 MiB (512 KiB lost events in 2 of 4 bursts of 20,000 connections) */
 };
 
 /* Attach the TCP tracer: every connect, accept and close of the node's TCP sockets, IPv4 and IPv6. */

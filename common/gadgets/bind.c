@@ -236,7 +236,7 @@ struct gb_tracer *gb_bind__open(struct gb_ctx *ctx, const struct gb_bind_opts *o
 		return NULL;
 	if (!(k->skel = GB_SKEL_OPEN(ctx, bindsnoop_bpf)))
 		return gb_kind_open_failed(&bind_ops, k);
-	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes, false);
+	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes ? k->opts.ringbuf_bytes : 256 << 10, false);
 	k->skel->rodata->targ_tgid = k->opts.pid;
 	k->skel->rodata->targ_uid = k->opts.uid_given ? k->opts.uid : GB_INVALID_UID;
 	k->skel->rodata->failed_only = k->opts.failed_only;

@@ -76,7 +76,6 @@ static int tcp_attach(struct gb_tracer *t)
 	struct tcp_kind *k = t->kind;
 	struct bpf_program *cg[] = {k->skel->progs.tcp_connect4, k->skel->progs.tcp_connect6,
 				    k->skel->progs.tcp_release};
-	static const char *const enters[] = {"sys_enter_accept", "sys_enter_accept4", NULL};
 	static const char *const exits[] = {"sys_exit_accept", "sys_exit_accept4", NULL};
 
 	for (size_t i = 0; i < sizeof(cg) / sizeof(*cg); i++) {
@@ -85,9 +84,7 @@ static int tcp_attach(struct gb_tracer *t)
 		if (err)
 			return err;
 	}
-	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tcp_accept_enter, enters);
-	if (!err)
-		err = gb_tracer_attach_syscalls(t, k->skel->progs.tcp_accept_exit, exits);
+	int err = gb_tracer_attach_syscalls(t, k->skel->progs.tcp_accept_exit, exits);
 	if (!err)
 		scan_owners(t, k);
 	return err;
@@ -127,8 +124,7 @@ struct gb_tracer *gb_tcp__open(struct gb_ctx *ctx, const struct gb_tcp_opts *opt
 		k->skel->rodata->targ_ports[i] = k->opts.ports[i];
 	k->opts.ports = NULL; /* the caller's: not kept */
 	struct bpf_program *manual[] = {k->skel->progs.tcp_connect4, k->skel->progs.tcp_connect6,
-					k->skel->progs.tcp_release, k->skel->progs.tcp_accept_enter,
-					k->skel->progs.tcp_accept_exit};
+					k->skel->progs.tcp_release, k->skel->progs.tcp_accept_exit};
 	for (size_t i = 0; i < sizeof(manual) / sizeof(*manual); i++)
 		bpf_program__set_autoattach(manual[i], false); /* tcp_attach() */
 	return gb_kind_load(ctx, &tcp_ops, k, k->skel->skeleton, k->opts.on_lost, k->opts.cb_ctx);

@@ -18,6 +18,7 @@ ready time and memory (about a minute, no runtimes needed), to OUTDIR/bench-audi
 BENCH_ONLY=exit: only the fork+exit loop under exitsnoop and sigsnoop (exitbench.py), written to
 OUTDIR/bench-exit.json and OUTDIR/bench-exit.md. BENCH_ONLY=net: only the network tracers' phase (bindsnoop-k8s
 and tcptracer-k8s: ready, RSS, a loopback TCP cycle's cost; a few minutes), to OUTDIR/bench-net.{json,md}.
+NET_BEFORE=BINARY adds another build's tcptracer-k8s to that phase's cycle, for before/after ratios in one run.
 """
 import json
 import shutil
@@ -280,11 +281,17 @@ NET_APPLETS = [("bindsnoop-k8s", "bind"), ("tcptracer-k8s", "tcp")]
 NET_LIBBPF_TOOLS = ["bindsnoop", "tcptracer", "tcpconnect", "tcplife"]
 
 
+# NET_BEFORE=BINARY: also that build's tcptracer-k8s ("tcptracer-k8s (before)"), for a before/after ratio in one run
+NET_BEFORE = os.environ.get("NET_BEFORE")
+
+
 def net_tracers():
+    before = [("tcptracer-k8s (before)", [os.path.abspath(NET_BEFORE), "tcptracer-k8s", "--host"], "tcp")]
     return [("none", None, None),
             ("bindsnoop-k8s", [GB, "bindsnoop-k8s", "--host"], "bind"),
             ("tcptracer-k8s", [GB, "tcptracer-k8s", "--host"], "tcp"),
             ("tcptracer-k8s-json", [GB, "tcptracer-k8s", "--host", "-o", "json"], "tcp"),
+            *(before if NET_BEFORE else []),
             ("libbpf-tools tcplife", ["/usr/sbin/tcplife"], None)]
 
 
