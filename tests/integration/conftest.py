@@ -99,11 +99,11 @@ class Tracer:
         return [json.loads(line) for line in self.lines() if line]
 
     def lost(self):
-        """Events the tracer counted lost so far: the sum of its {"type":"lost"} records, or once it has exited its
-        "N events lost in total" line on stderr, whichever is larger."""
-        records = sum(r.get("lost", 0) for r in self.records() if r.get("type") == "lost") if self.json_mode else 0
-        total = re.findall(r"(\d+) events lost in total", self.stderr())
-        return max(records, int(total[-1]) if total else 0)
+        """Events the tracer counted lost so far, from its stderr (small: cheap to read at every poll, unlike the
+        output): the last "...; N lost so far" report, or once it has exited "N events lost in total"."""
+        err = self.stderr()
+        counts = re.findall(r"; (\d+) lost so far", err) + re.findall(r"(\d+) events lost in total", err)
+        return max(map(int, counts), default=0)
 
     def warnings(self):
         return [e["message"] for e in self.records() if e.get("type") == "warning"]
