@@ -379,7 +379,8 @@ def net_section(net):
 
 LOSS_RUNS = int(os.environ.get("LOSS_RUNS", "3"))
 LOSS_RATES = (20000, 40000, 80000)
-LOSS_BUFFERS = ("256K", "1M", "4M")  # 1M: the default
+# (--buffer-size, the tracer's nice): 1M at nice 0 is the default; nice -5 shows what priority would buy
+LOSS_VARIANTS = (("256K", 0), ("1M", 0), ("4M", 0), ("1M", -5))
 LOSS_PORT = 15399
 
 
@@ -394,12 +395,12 @@ def loss_applets(tmp):
             ("dnssnoop", [GB, "dnssnoop", "--host", "--ports", str(LOSS_PORT)], "dns", str(LOSS_PORT))]
 
 
-def loss_round(bins, tmp, applet, cmd, kind, arg, rate, buf):
+def loss_round(bins, tmp, applet, cmd, kind, arg, rate, buf, nice):
     """One tracer (not pinned: it takes whichever CPU the scheduler gives it) while rateloop makes RATE events/s
     on CPU 0 and a hog keeps CPU 1 busy: delivered, lost (the tracer's own count), peak RSS."""
     out_path, err_path = os.path.join(tmp, "loss.out"), os.path.join(tmp, "loss.err")
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd + ["--buffer-size", buf], stdout=out, stderr=err)
+        proc = subprocess.Popen(["nice", "-n", str(nice)] + cmd + ["--buffer-size", buf], stdout=out, stderr=err)
     try:
         time.sleep(2.0)  # attached well before (ready is 15-50 ms on this VM, more under load)
         cpu_before = cpu_ns(proc.pid)
@@ -407,7 +408,7 @@ def loss_round(bins, tmp, applet, cmd, kind, arg, rate, buf):
         r = subprocess.run(["nice", "-n", "-10", bins["rateloop"], kind, "0", str(rate), str(DURATION), arg],
                            capture_output=True, text=True, check=True)
         m = re.search(r"events=(\d+) seconds=([\d.]+)", r.stdout)
-        res = {"applet": applet, "rate": rate, "buffer": buf, "made": int(m.group(1)),
+        res = {"applet": applet, "rate": rate, "buffer": buf, "nice": nice, "made": int(m.group(1)),
                "achieved_per_s": int(m.group(1)) / float(m.group(2))}
         time.sleep(1.0)
         res["cpu_ns"] = cpu_ns(proc.pid) - cpu_before
@@ -435,9 +436,9 @@ def loss_phase(bins, tmp):
         for rnd in range(LOSS_RUNS):
             for applet, cmd, kind, arg in loss_applets(tmp):
                 for rate in LOSS_RATES:
-                    for buf in LOSS_BUFFERS:
-                        r = loss_round(bins, tmp, applet, cmd, kind, arg, rate, buf)
-                        print(f"  loss round {rnd + 1}/{LOSS_RUNS}: {applet} {rate}/s {buf}: made {r['made']}, "
+                    for buf, nice in LOSS_VARIANTS:
+                        r = loss_round(bins, tmp, applet, cmd, kind, arg, rate, buf, nice)
+                        print(f"  loss round {rnd + 1}/{LOSS_RUNS}: {applet} {rate}/s {buf} nice {nice}: made {r['made']}, "
                               f"delivered {r['delivered']}, lost {r['lost']}, RSS {r['rss_kb']} KiB",
                               file=sys.stderr)
                         rounds.append(r)
@@ -447,9 +448,9 @@ def loss_phase(bins, tmp):
     table = []
     for applet, _, _, _ in loss_applets(tmp):
         for rate in LOSS_RATES:
-            for buf in LOSS_BUFFERS:
-                rs = [r for r in rounds if (r["applet"], r["rate"], r["buffer"]) == (applet, rate, buf)]
-                table.append({"applet": applet, "rate": rate, "buffer": buf,
+            for buf, nice in LOSS_VARIANTS:
+                rs = [r for r in rounds if (r["applet"], r["rate"], r["buffer"], r["nice"]) == (applet, rate, buf, nice)]
+                table.append({"applet": applet, "rate": rate, "buffer": buf, "nice": nice,
                               **{k: med([r[k] for r in rs]) for k in
                                  ("achieved_per_s", "made", "delivered", "lost", "uncounted", "rss_kb")},
                               "lost_max": max(r["lost"] for r in rs),
@@ -466,11 +467,12 @@ def loss_section(loss):
              "answered over loopback is four: sent and received, each way). *Reached* is the rate the generator "
              "achieved: a traced event can cost more than the rate leaves it (a failed exec, its argv read, most). "
              "*Lost* is the tracer's own count (its ring buffer was full); *uncounted* = made − delivered − lost "
-             "(must be 0). Peak RSS is VmHWM; a ring buffer counts twice in it (mapped twice). Default buffer: 1M.",
-             "", "| applet | events/s asked | reached/s | buffer | lost (max) | uncounted | peak RSS KiB | tracer CPU ns/event |",
-             "|---|---|---|---|---|---|---|---|"]
+             "(must be 0). Peak RSS is VmHWM; a ring buffer counts twice in it (mapped twice). Default: buffer 1M, "
+             "the tracer at the priority it is started with (nice 0); nice -5 shows what a higher priority buys.",
+             "", "| applet | events/s asked | reached/s | buffer | tracer nice | lost (max) | uncounted | peak RSS KiB | "
+             "tracer CPU ns/event |", "|---|---|---|---|---|---|---|---|---|"]
     for t in loss["table"]:
-        lines.append(f"| {t['applet']} | {t['rate']:,} | {fmt(t['achieved_per_s'])} | {t['buffer']} | "
+        lines.append(f"| {t['applet']} | {t['rate']:,} | {fmt(t['achieved_per_s'])} | {t['buffer']} | {t['nice']} | "
                      f"{fmt(t['lost'])} ({t['lost_max']:,}) | {fmt(t['uncounted'])} | {fmt(t['rss_kb'])} | "
                      f"{fmt(t['cpu_ns_per_event'])} |")
     return lines
