@@ -61,7 +61,8 @@ static const struct gb_opt ia32_opts[] = {
 
 static const struct gb_opt buffer_opts[] = {
 	{"buffer-size", OPT_BUFFER_SIZE, "SIZE",
-	 "event ring buffer: 64K to 1G, a power of two (e.g. 256K, 4M; default 1M; counts twice in RSS)"},
+	 "event ring buffer: 64K to 1G, a power of two (256K, 4M; default 1M, seccomp-audit 256K; counts twice in "
+	 "RSS)"},
 	{0},
 };
 
