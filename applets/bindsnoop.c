@@ -349,7 +349,8 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_bind_opts, bo, .on_event = on_bind, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed_only = env.failed,
-		.inet_only = env.inet_only, .ports = env.ports, .nports = env.nports, .no_holders = env.no_holders);
+		.inet_only = env.inet_only, .ports = env.ports, .nports = env.nports, .no_holders = env.no_holders,
+		.ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_bind__open(ctx, &bo);
 }
 
@@ -372,7 +373,7 @@ const struct gb_applet bindsnoop_applet = {
 		    "  bindsnoop-k8s --host -t -U   # host processes too, seconds and UID columns\n"
 		    "  bindsnoop-k8s -o json        # one JSON object per line (holders: who holds it)\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

@@ -636,7 +636,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *o)
 		output_skip_header(out); /* no message rows: the table has its own header */
 	GB_OPTS(gb_dns_opts, dopts, .on_event = on_event, .cb_ctx = out, .ports = env.nports ? env.ports : NULL,
 		.nports = env.nports, .query_timeout_ms = (unsigned)(env.query_timeout * 1000), .on_lost = gb_cli_lost,
-		.pid = (uint32_t)env.pid);
+		.pid = (uint32_t)env.pid, .ringbuf_bytes = gb_opts.buffer_bytes);
 	struct gb_tracer *t = gb_dns__open(ctx, &dopts);
 	traced = t != NULL;
 	return t;
@@ -671,7 +671,7 @@ const struct gb_applet dnssnoop_applet = {
 		    "  dnssnoop --summary=10            # a table per container every 10 s\n"
 		    "  dnssnoop -o json --name example.com  # full records as JSON\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

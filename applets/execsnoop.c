@@ -144,7 +144,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed = env.fails, .max_args = env.max_args,
-		.ia32 = gb_opts.ia32, .ppid = env.ppid, .tree_pid = env.tree);
+		.ia32 = gb_opts.ia32, .ppid = env.ppid, .tree_pid = env.tree, .ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_exec__open(ctx, &eo);
 }
 
@@ -170,7 +170,7 @@ const struct gb_applet execsnoop_applet = {
 		    "  execsnoop-k8s -c 'web-*'     # containers whose name starts with web-\n"
 		    "  execsnoop-k8s --fields comm,pid,args --timeout 10\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER | GB_OPTS_IA32,
 	.parse = parse,
 	.run = run,
 };

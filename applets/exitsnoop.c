@@ -195,7 +195,7 @@ static void on_exit_event(void *ctx, const struct gb_exit_event *e)
 static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_exit_opts, xo, .on_event = on_exit_event, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
-		.threads = env.threads, .failed_only = env.failed);
+		.threads = env.threads, .failed_only = env.failed, .ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_exit__open(ctx, &xo);
 }
 
@@ -219,7 +219,7 @@ const struct gb_applet exitsnoop_applet = {
 		    "  exitsnoop-k8s --filter cause==oom -o json   # OOM kills, with memory and limit\n"
 		    "  exitsnoop-k8s -T -p 4242         # every thread of process 4242\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

@@ -187,7 +187,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.tid = env.tid, .uid_given = env.uid != GB_NO_UID, .uid = env.uid, .failed_only = env.failed,
 		.full_path = env.full_path, .prefixes = env.prefixes, .ia32 = gb_opts.ia32, .ppid = env.ppid,
-		.tree_pid = env.tree);
+		.tree_pid = env.tree, .ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_open__open(ctx, &oo);
 }
 
@@ -222,7 +222,7 @@ const struct gb_applet opensnoop_applet = {
 		    "  opensnoop-k8s --host --tree $$          # this shell and everything it starts\n"
 		    "  opensnoop-k8s --k8s-namespace default --k8s-podname web\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_IA32,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER | GB_OPTS_IA32,
 	.parse = parse,
 	.run = run,
 };

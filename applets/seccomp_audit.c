@@ -329,7 +329,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *o)
 	if (env.summary || env.suggest)
 		output_skip_header(out); /* no event rows: the table or the profile is all */
 	GB_OPTS(gb_seccomp_audit_opts, ao, .on_event = on_event, .on_lost = gb_cli_lost, .cb_ctx = out,
-		.pid = (uint32_t)env.pid, .actions = env.actions);
+		.pid = (uint32_t)env.pid, .actions = env.actions, .ringbuf_bytes = gb_opts.buffer_bytes);
 	struct gb_tracer *t = gb_seccomp_audit__open(ctx, &ao);
 	traced = t != NULL;
 	if (t && env.suggest)
@@ -392,7 +392,7 @@ const struct gb_applet seccomp_audit_applet = {
 		    "  seccomp-audit -c web --suggest --base web.json --timeout 60 > fixed.json\n"
 		    "                                     # web's profile with what it was denied allowed\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

@@ -177,7 +177,8 @@ static void on_signal(void *ctx, const struct gb_signal_event *e)
 static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_signal_opts, so, .on_event = on_signal, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
-		.signals = env.signals, .failed_only = env.failed, .kill_only = env.kill_only);
+		.signals = env.signals, .failed_only = env.failed, .kill_only = env.kill_only,
+		.ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_signal__open(ctx, &so);
 }
 
@@ -202,7 +203,7 @@ const struct gb_applet sigsnoop_applet = {
 		    "  sigsnoop-k8s --filter reason==oom -o json   # OOM kills\n"
 		    "  sigsnoop-k8s -p 4242 -c web     # signals sent by or to process 4242, container web\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

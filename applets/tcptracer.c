@@ -197,7 +197,7 @@ static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
 {
 	GB_OPTS(gb_tcp_opts, to, .on_event = on_tcp, .on_lost = gb_cli_lost, .cb_ctx = out, .pid = env.pid,
 		.uid_given = env.uid != GB_NO_UID, .uid = env.uid, .types = env.types, .failed_only = env.failed,
-		.ports = env.ports, .nports = env.nports);
+		.ports = env.ports, .nports = env.nports, .ringbuf_bytes = gb_opts.buffer_bytes);
 	return gb_tcp__open(ctx, &to);
 }
 
@@ -220,7 +220,7 @@ const struct gb_applet tcptracer_applet = {
 		    "  tcptracer-k8s --host -t -U   # host processes too, seconds and UID columns\n"
 		    "  tcptracer-k8s -o json        # bytes, retransmits, who ended it, the listener ...\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
 	.parse = parse,
 	.run = run,
 };

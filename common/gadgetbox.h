@@ -267,6 +267,17 @@ struct gb_event_proc {
 /* Events were lost (ring buffer full, or no memory in the kernel): @lost since the last call, @total so far. */
 typedef void (*gb_lost_fn)(void *cb_ctx, uint64_t lost, uint64_t total);
 
+/*
+ * Every streaming tracer's options end their common part with ringbuf_bytes: the size of the tracer's event ring
+ * buffer (0: GB_RINGBUF_DEFAULT_BYTES, except where an option says otherwise). Rounded up to a power of two within
+ * GB_RINGBUF_MIN_BYTES..GB_RINGBUF_MAX_BYTES. The kernel maps a ring buffer twice, so it counts twice in the
+ * process's RSS. What it buys: the time the reader may be kept from the CPU before events are lost, e.g. a 1 MiB
+ * buffer holds ~50 ms of 80,000 open events/s (README, "Loss under contention").
+ */
+#define GB_RINGBUF_DEFAULT_BYTES (1u << 20)
+#define GB_RINGBUF_MIN_BYTES	 (64u << 10)
+#define GB_RINGBUF_MAX_BYTES	 (1u << 30)
+
 /* -- exec: every execve/execveat -- */
 
 struct gb_exec_event {
@@ -296,7 +307,7 @@ struct gb_exec_opts {
 	bool failed;	      /* also failed execs */
 	unsigned max_args;    /* 1..128 (0: 20) */
 	bool ia32;	      /* also 32-bit syscalls: a program on every syscall of the node */
-	size_t ringbuf_bytes; /* 0: 1 MiB */
+	size_t ringbuf_bytes; /* the event ring buffer (0: GB_RINGBUF_DEFAULT_BYTES) */
 	/* only the children of this process: events of processes whose parent is @ppid at the event (0: any) */
 	uint32_t ppid;
 	/* only this process and its descendants, followed in the kernel as they fork (0: any; it must exist
@@ -345,9 +356,9 @@ struct gb_open_opts {
 	bool full_path;	      /* rebuild the absolute path in the kernel */
 	const char *prefixes; /* comma list: only paths as passed starting with one (in the kernel; 8 x 255) */
 	bool ia32;
-	size_t ringbuf_bytes;
-	uint32_t ppid;	   /* as in gb_exec_opts: only children of this process */
-	uint32_t tree_pid; /* as in gb_exec_opts: only this process and its descendants */
+	size_t ringbuf_bytes; /* as in gb_exec_opts */
+	uint32_t ppid;	      /* as in gb_exec_opts: only children of this process */
+	uint32_t tree_pid;    /* as in gb_exec_opts: only this process and its descendants */
 };
 
 struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *opts);
@@ -652,7 +663,8 @@ struct gb_dns_opts {
 	size_t nports;
 	unsigned query_timeout_ms; /* 0: 5000 */
 	gb_lost_fn on_lost;
-	uint32_t pid; /* only sockets this process owns (0: any) */
+	uint32_t pid;	      /* only sockets this process owns (0: any) */
+	size_t ringbuf_bytes; /* as in gb_exec_opts */
 };
 
 /* Attach the DNS tracer: events for every message on the watched ports, UDP and TCP, IPv4 and IPv6. */
@@ -744,7 +756,7 @@ struct gb_seccomp_audit_opts {
 	 * one load), kill and trap one on every signal and task exit, log reading the kernel log (/dev/kmsg).
 	 */
 	unsigned actions;
-	size_t ringbuf_bytes; /* 0: 256 KiB */
+	size_t ringbuf_bytes; /* as in gb_exec_opts, but 0: 256 KiB (denials are rare) */
 };
 
 /*
@@ -831,7 +843,7 @@ struct gb_exit_opts {
 	uint32_t pid;	      /* only this process (0: any) */
 	bool threads;	      /* every thread's end, not only each process's */
 	bool failed_only;     /* only ends by a non-zero code or a signal */
-	size_t ringbuf_bytes; /* 0: 1 MiB */
+	size_t ringbuf_bytes; /* as in gb_exec_opts */
 };
 
 /* Attach the exit tracer: an event when each process of the selected containers ends, with its cause. */
@@ -874,7 +886,7 @@ struct gb_signal_opts {
 	uint64_t signals;     /* bit N-1: only signal N (0: every signal) */
 	bool failed_only;     /* only signals not delivered (ignored, pending already, ...) and failed kill syscalls */
 	bool kill_only;	      /* only what the kill syscalls do (kill_syscall) */
-	size_t ringbuf_bytes; /* 0: 1 MiB */
+	size_t ringbuf_bytes; /* as in gb_exec_opts */
 };
 
 /* Attach the signal tracer: an event for every signal sent to or by a process of the selected containers. */

@@ -24,7 +24,8 @@ enum {
 	OPT_K8S_CONTAINER,
 	OPT_HOST,
 	OPT_HOST_ROOT,
-	OPT_IA32
+	OPT_IA32,
+	OPT_BUFFER_SIZE
 };
 
 static const struct gb_opt output_opts[] = {
@@ -55,6 +56,13 @@ static const struct gb_opt bpf_opts[] = {
 
 static const struct gb_opt ia32_opts[] = {
 	{"ia32", OPT_IA32, NULL, "also trace 32-bit syscalls (x86-64; costs every syscall on the node ~0.2 us)"},
+	{0},
+};
+
+static const struct gb_opt buffer_opts[] = {
+	{"buffer-size", OPT_BUFFER_SIZE, "SIZE",
+	 "event ring buffer: 64K to 1G, a power of two (256K, 4M; default 1M, seccomp-audit 256K; counts twice in "
+	 "RSS)"},
 	{0},
 };
 
@@ -149,6 +157,28 @@ int gb_parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+int gb_parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+	static const char units[] = "KMG";
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	const char *unit = *end ? strchr(units, *end & ~0x20) : NULL;
+	if (errno || (*end && (!unit || end[1])))
+		return -1;
+	int shift = unit ? 10 * (int)(unit - units + 1) : 0;
+	if (v > (unsigned long long)max >> shift)
+		return -1;
+	v <<= shift;
+	if (v < min)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
 int gb_parse_interval_opt(const char *opt, const char *arg, double *out)
 {
 	if (arg && (gb_parse_seconds(arg, out) || *out < 0.001))
@@ -181,7 +211,7 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 9
+#define MAX_SOURCES 10
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
@@ -202,6 +232,8 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 		src[n++] = (struct opt_source){bpf_opts, false};
 	if (a->common & GB_OPTS_IA32)
 		src[n++] = (struct opt_source){ia32_opts, false};
+	if (a->common & GB_OPTS_BUFFER)
+		src[n++] = (struct opt_source){buffer_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
 	return n;
 }
@@ -290,6 +322,12 @@ static int parse_common(int key, const char *arg)
 	case 'v': gb_opts.verbose = true; return 0;
 	case OPT_HOST: gb_opts.filter.host = true; return 0;
 	case OPT_IA32: gb_opts.ia32 = true; return 0;
+	case OPT_BUFFER_SIZE:
+		if (gb_parse_size(arg, GB_RINGBUF_MIN_BYTES, GB_RINGBUF_MAX_BYTES, &gb_opts.buffer_bytes) ||
+		    (gb_opts.buffer_bytes & (gb_opts.buffer_bytes - 1)))
+			return gb_usage_error(
+				"invalid --buffer-size '%s' (a power of two from 64K to 1G, e.g. 256K or 4M)", arg);
+		return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");
 }

@@ -35,6 +35,7 @@ enum gb_common_groups {
 	GB_OPTS_CONTAINERS = 1 << 2,		     /* -c, --k8s-*, -r, --host-root */
 	GB_OPTS_HOST = 1 << 5,			     /* --host: host processes too */
 	GB_OPTS_IA32 = 1 << 6,			     /* --ia32: the 32-bit syscall programs too */
+	GB_OPTS_BUFFER = 1 << 7,		     /* --buffer-size: streaming tracers' ring buffer */
 };
 
 struct gb_applet {
@@ -60,7 +61,8 @@ struct gb_common_opts {
 	const char *btf;
 	struct gb_container_filter filter;
 	const char *host_root;
-	bool ia32; /* also trace 32-bit syscalls (a program on every syscall of the node) */
+	bool ia32;	     /* also trace 32-bit syscalls (a program on every syscall of the node) */
+	size_t buffer_bytes; /* --buffer-size (0: the library's default): the tracer's ringbuf_bytes */
 };
 extern struct gb_common_opts gb_opts;
 extern const char *gb_prog; /* the applet's name, for messages */
@@ -73,6 +75,8 @@ int gb_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Strict number parsing: the whole string, in range. */
 int gb_parse_ulong(const char *s, unsigned long max, unsigned long *out);
 int gb_parse_seconds(const char *s, double *out);
+/* A size in bytes: digits with an optional K, M or G (binary: 256K = 262144), in @min..@max. */
+int gb_parse_size(const char *s, size_t min, size_t max, size_t *out);
 /* An optional "every SECONDS" argument (--summary[=SECONDS]): NULL leaves @out alone; 0, or -1 after
  * gb_usage_error() naming @opt. */
 int gb_parse_interval_opt(const char *opt, const char *arg, double *out);

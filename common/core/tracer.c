@@ -216,13 +216,30 @@ int gb_bpf_load_failed(const char *what, int err)
 	return -err;
 }
 
+size_t gb_ringbuf_bytes(size_t requested)
+{
+	size_t size = GB_RINGBUF_MIN_BYTES;
+
+	if (!requested)
+		return GB_RINGBUF_DEFAULT_BYTES;
+	while (size < requested && size < GB_RINGBUF_MAX_BYTES)
+		size <<= 1;
+	return size;
+}
+
+uint64_t gb_wakeup_bytes(size_t ringbuf_bytes)
+{
+	/* a threshold near the size would let the buffer fill before the reader is woken */
+	return ringbuf_bytes / 4 < GB_WAKEUP_BYTES ? ringbuf_bytes / 4 : GB_WAKEUP_BYTES;
+}
+
 void gb_tracer_configure(struct bpf_object *obj, size_t ringbuf_bytes, bool ia32)
 {
 	struct bpf_program *prog;
 
 	struct bpf_map *events = bpf_object__find_map_by_name(obj, "gb_events");
 	if (events)
-		bpf_map__set_max_entries(events, ringbuf_bytes ? ringbuf_bytes : GB_RINGBUF_BYTES);
+		bpf_map__set_max_entries(events, gb_ringbuf_bytes(ringbuf_bytes));
 	/* 32-bit syscalls are caught on the raw sys_enter/sys_exit, which run for every syscall on the node */
 	bpf_object__for_each_program (prog, obj) {
 		if (!ia32 && !strncmp(bpf_program__name(prog), "ia32_", 5))

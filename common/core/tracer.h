@@ -19,9 +19,8 @@
 
 #define GB_MAX_LINKS   16
 #define GB_MAX_HELD_NS 64
-/* Default sizes; kinds with larger events may pass their own. */
-#define GB_RINGBUF_BYTES (1u << 20) /* mapped twice by the kernel: counts 2x in RSS */
-#define GB_WAKEUP_BYTES	 (64u << 10)
+/* A forced wake-up when this much is pending (less in a small ring buffer: gb_wakeup_bytes()) */
+#define GB_WAKEUP_BYTES (64u << 10)
 
 struct gb_tracer;
 
@@ -85,15 +84,20 @@ void gb_bpf_open_opts(struct gb_ctx *ctx, struct bpf_object_open_opts *opts, con
 /* Log why an open/load failed (the program the kernel refused and the verifier's last lines); returns -err. */
 int gb_bpf_load_failed(const char *what, int err);
 
-/* The ring buffer size and the optional ia32_* programs of an object before load. */
+/* The size a ring buffer gets for a requested one (0: GB_RINGBUF_DEFAULT_BYTES): a power of two in range. */
+size_t gb_ringbuf_bytes(size_t requested);
+/* The forced wake-up threshold for a ring buffer of @ringbuf_bytes: GB_WAKEUP_BYTES, at most a quarter of it. */
+uint64_t gb_wakeup_bytes(size_t ringbuf_bytes);
+/* The ring buffer size (gb_ringbuf_bytes()) and the optional ia32_* programs of an object before load. */
 void gb_tracer_configure(struct bpf_object *obj, size_t ringbuf_bytes, bool ia32);
 /* Also the rodata every gadget.bpf.h program has: the wake-up threshold and whether the mount-namespace
  * filter applies (not when host processes are wanted too). */
 #define GB_TRACER_CONFIGURE(ctx, skel, ringbuf_bytes, ia32)                                                            \
 	do {                                                                                                           \
-		(skel)->rodata->gb_wakeup_bytes = GB_WAKEUP_BYTES;                                                     \
+		size_t gb_rb_ = gb_ringbuf_bytes(ringbuf_bytes);                                                       \
+		(skel)->rodata->gb_wakeup_bytes = gb_wakeup_bytes(gb_rb_);                                             \
 		(skel)->rodata->gb_filter_mntns = !gb_ctx_filter(ctx)->host;                                           \
-		gb_tracer_configure((skel)->obj, (ringbuf_bytes), (ia32));                                             \
+		gb_tracer_configure((skel)->obj, gb_rb_, (ia32));                                                      \
 	} while (0)
 /* Turn libbpf's debug messages into GB_LOG_DEBUG messages (or keep them for explaining refusals). */
 void gb_tracer_libbpf_debug(bool on);

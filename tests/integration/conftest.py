@@ -1,6 +1,7 @@
 """Shared fixtures: the real gadgetbox binary, run as root against the running kernel."""
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -97,6 +98,13 @@ class Tracer:
         """Every parsed JSON line: events, {"type":"lost"} and {"type":"warning"} records."""
         return [json.loads(line) for line in self.lines() if line]
 
+    def lost(self):
+        """Events the tracer counted lost so far, from its stderr (small: cheap to read at every poll, unlike the
+        output): the last "...; N lost so far" report, or once it has exited "N events lost in total"."""
+        err = self.stderr()
+        counts = re.findall(r"; (\d+) lost so far", err) + re.findall(r"(\d+) events lost in total", err)
+        return max(map(int, counts), default=0)
+
     def warnings(self):
         return [e["message"] for e in self.records() if e.get("type") == "warning"]
 
@@ -139,6 +147,33 @@ def static_workload(src, name, prefix):
 
 def unique(prefix="gbt"):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def assert_accounted(t, delivered, expected, timeout=60.0, what="events"):
+    """What a user relies on at a high rate: every one of the EXPECTED events of ours is delivered, or counted lost
+    by the tracer, exactly. Waits (up to TIMEOUT, generous: the machine may be loaded) until delivered() + t.lost()
+    reaches EXPECTED, stops the tracer (it delivers what it still holds), and fails saying which way it went:
+    "uncounted" (events neither delivered nor counted lost: silent loss, the defect), "over-counted" (more than
+    were made), or "late" (all accounted for only when the tracer stopped, not within TIMEOUT). Counted loss passes:
+    the tracer said so. Returns (delivered, lost)."""
+    deadline = time.time() + timeout
+    d = lost = 0
+    while time.time() < deadline:
+        d, lost = delivered(), t.lost()
+        if d + lost >= expected:
+            break
+        time.sleep(0.1)
+    on_time = d + lost >= expected
+    t.stop()
+    d_end, lost_end = delivered(), t.lost()
+    detail = (f"{what}: {expected:,} made, {d_end:,} delivered, {lost_end:,} counted lost by the tracer; "
+              f"stderr: {t.stderr()[-300:]!r}")
+    assert d_end + lost_end <= expected, f"over-counted: more than were made ({detail})"
+    assert d_end + lost_end == expected, (f"uncounted: {expected - d_end - lost_end:,} neither delivered nor "
+                                          f"counted lost ({detail})")
+    assert on_time, (f"late: {d + lost:,} accounted for within {timeout:g} s, the rest only when the tracer "
+                     f"stopped ({detail})")
+    return d_end, lost_end
 
 
 def wait_for(pred, timeout=10.0, what="condition"):

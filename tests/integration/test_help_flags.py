@@ -26,11 +26,12 @@ SAMPLES = {"PID": "1", "UID": "0", "SECONDS": "1", "N": "3", "NAMES": "gbt-no-su
            "EXPR": "pid==1", "FIELDS": "pid", "DIR": "/tmp", "FILE": "/dev/null", "STATES": "established",
            "PORT": "53", "PORTS": "53", "TYPES": "A", "RCODES": "NXDOMAIN", "MS": "1", "SUFFIX": "example.com",
            "TEXT": "x", "NAME": "x", "PREFIXES": "/etc", "GADGETS": "exec", "ADDR": "127.0.0.1:0", "SYSCALLS": "read",
-           "ACTIONS": "errno", "SIGNALS": "KILL", "EVENTS": "connect"}
+           "ACTIONS": "errno", "SIGNALS": "KILL", "EVENTS": "connect", "SIZE": "256K"}
 FORMATS = {"seccomp-advise": "oci"}
 # options every applet with that group shares: a test of any applet covers them
 SHARED = {"output", "fields", "filter", "sort", "max-entries", "containername", "k8s-namespace", "k8s-podname",
-          "k8s-containername", "runtimes", "host", "host-root", "timeout", "btf", "verbose", "help", "ia32"}
+          "k8s-containername", "runtimes", "host", "host-root", "timeout", "btf", "verbose", "help", "ia32",
+          "buffer-size"}
 # the test files that are about one applet, besides those named after it
 APPLET_FILES = {"execsnoop-k8s": ["test_execsnoop.py", "test_startup.py"],
                 "opensnoop-k8s": ["test_opensnoop.py", "test_full_path_containers.py"],

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import Tracer, gadgetbox_cmd, unique, wait_for
+from conftest import Tracer, assert_accounted, gadgetbox_cmd, unique, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD_SRC = os.path.join(HERE, "workloads", "opens.c")
@@ -833,11 +833,7 @@ def test_100000_opens_in_a_burst_are_each_reported_once_or_counted_as_lost(opens
     with Tracer("opensnoop-k8s", "--prefix", prefix, probe=lambda m: try_open(prefix + "probe-" + m)) as t:
         p = subprocess.Popen([opens_bin, "burst", d, str(n)])
         assert p.wait(300) == 0
-
-        def lost_so_far():
-            return max([int(m.group(2)) for m in LOST_SO_FAR.finditer(t.stderr())], default=0)
-        wait_for(lambda: t.raw().count(needle) + lost_so_far() >= n, timeout=120, what="every open or its loss")
-        t.stop()
+        assert_accounted(t, lambda: t.raw().count(needle), n, timeout=120, what="opens")
     evs = [e for e in t.events() if e.get("path", "").startswith(prefix + "missing-")]
     lost_records = [e for e in t.events() if e.get("type") == "lost"]
     counts = collections.Counter(int(e["path"][len(prefix + "missing-"):]) for e in evs)
@@ -869,11 +865,7 @@ def test_burst_while_the_reader_is_stopped_counts_every_lost_event(opens_bin, wo
             assert p.wait(300) == 0
         finally:
             t.proc.send_signal(signal.SIGCONT)
-
-        def lost_so_far():
-            return max([int(m.group(2)) for m in LOST_SO_FAR.finditer(t.stderr())], default=0)
-        wait_for(lambda: t.raw().count(needle) + lost_so_far() >= n, timeout=120, what="every open or its loss")
-        t.stop()
+        assert_accounted(t, lambda: t.raw().count(needle), n, timeout=120, what="opens")
     evs = [e for e in t.events() if e.get("path", "").startswith(prefix + "missing-")]
     counts = collections.Counter(int(e["path"][len(prefix + "missing-"):]) for e in evs)
     assert max(counts.values()) == 1 and set(counts) <= set(range(n))

@@ -65,7 +65,7 @@ def of_port(t, port):
 def test_connect_accept_and_close_of_both_ends(np):
     """One connection over loopback: the client's connect (established, its latency), the server's accept (the
     peer and the listener's address), and a close on each side with the payload each wrote and read, who
-    ended it, and an age within 10 ms of what the client measured."""
+    ended it, and an age within what the client measured around the connection."""
     with tracer() as t:
         srv, port = serve(np, 1, 7000)
         _, lport, ret, connect_ns, got, age_ns = run(np, "client", "127.0.0.1", port, 5000)
@@ -84,7 +84,9 @@ def test_connect_accept_and_close_of_both_ends(np):
     assert a["dport"] == lport and (a["listenAddr"], a["listenPort"]) == ("127.0.0.1", port)
     assert (xc["sent"], xc["received"], xc["endedBy"]) == (5000, 7000, "local")
     assert (xs["sent"], xs["received"], xs["endedBy"]) == (7000, 5000, "peer")
-    assert abs(xc["age"] - int(age_ns)) < 10_000_000
+    # the connection's life lies within what the client measured around it (from before socket() to after
+    # close()); how much shorter it is depends on how long the client was kept from the CPU: no lower bound
+    assert 0 < xc["age"] <= int(age_ns), (xc["age"], age_ns)
     assert c["ipversion"] == 4 and c["netns"] == a["netns"] == xc["netns"]
 
 

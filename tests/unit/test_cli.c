@@ -192,6 +192,38 @@ TEST(test_parse_ulong_rejects_empty_signs_junk_overflow_and_values_over_max)
 	CHECK_UINT_EQ(v, 1234); /* untouched on failure */
 }
 
+TEST(test_parse_size_takes_bytes_and_binary_k_m_g_within_range)
+{
+	size_t v = 0;
+
+	CHECK_INT_EQ(gb_parse_size("256K", 65536, 1ul << 30, &v), 0);
+	CHECK_UINT_EQ(v, 262144);
+	CHECK_INT_EQ(gb_parse_size("4m", 65536, 1ul << 30, &v), 0);
+	CHECK_UINT_EQ(v, 4u << 20);
+	CHECK_INT_EQ(gb_parse_size("1G", 65536, 1ul << 30, &v), 0);
+	CHECK_UINT_EQ(v, 1u << 30);
+	CHECK_INT_EQ(gb_parse_size("65536", 65536, 1ul << 30, &v), 0);
+	CHECK_UINT_EQ(v, 65536);
+}
+
+TEST(test_parse_size_rejects_junk_units_signs_overflow_and_out_of_range)
+{
+	size_t v = 77;
+
+	CHECK_INT_EQ(gb_parse_size(NULL, 0, 100, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("", 0, 100, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("K", 0, 1 << 20, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("-1K", 0, 1 << 20, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("1MB", 0, 1 << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("1T", 0, 1ul << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("4M4", 0, 1ul << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("2G", 0, 1ul << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("1K", 65536, 1ul << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("99999999999999999999G", 0, 1ul << 30, &v), -1);
+	CHECK_INT_EQ(gb_parse_size("17179869184G", 0, 1ul << 30, &v), -1); /* 2^34 G: shifting it would wrap */
+	CHECK_UINT_EQ(v, 77);
+}
+
 TEST(test_parse_ulong_rejects_leading_space_so_a_sign_cannot_hide_behind_it)
 {
 	unsigned long v = 1234;
