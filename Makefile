@@ -276,3 +276,6 @@ test-arm64:
 	bash scripts/test-arm64.sh user ./gadgetbox-arm64 build/cross-arm64
 	bash scripts/test-arm64.sh system ./gadgetbox-arm64 build/cross-arm64
 endif
+ifdef CROSS
+$(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
+endif

@@ -65,8 +65,8 @@ HOST=()
 if [ "$TARGET" = arm64 ]; then
 	# Debian's arm64 musl (its libc.a and headers) and kernel (for vmlinux.h), unpacked, not installed
 	t0=$(now)
-	got=$(bash "$HERE/arm64-sysroot.sh" "$DEPS" musl-dev linux-image-arm64 | tr '\n' ' ')
-	log "arm64 packages: $got($(since "$t0"))"
+	got=$(bash "$HERE/arm64-sysroot.sh" "$DEPS" musl-dev linux-image-arm64) || exit 1
+	log "arm64 packages: $(printf '%s' "$got" | tr '\n' ' ') ($(since "$t0"))"
 	ROOT=$DEPS/sysroot
 	sed -e "s|/usr/include/aarch64-linux-musl|$ROOT/usr/include/aarch64-linux-musl|g" \
 		-e "s|/usr/lib/aarch64-linux-musl|$ROOT/usr/lib/aarch64-linux-musl|g" \
@@ -74,8 +74,9 @@ if [ "$TARGET" = arm64 ]; then
 	printf '#!/bin/sh\n# musl-gcc for arm64: the cross gcc with the specs of Debian'"'"'s arm64 musl-dev\n' >"$DEPS/cc"
 	printf 'exec aarch64-linux-gnu-gcc "$@" -specs "%s"\n' "$DEPS/musl-gcc.specs" >>"$DEPS/cc"
 	chmod +x "$DEPS/cc"
-	kernel=$(ls "$ROOT"/boot/vmlinuz-*-arm64 | head -n1)
-	[ -s "$DEPS/vmlinux.btf" ] || python3 "$HERE/image-btf.py" "$kernel" "$DEPS/vmlinux.btf"
+	kpkg=$(awk '$1 ~ /^linux-image-/ { print $1 }' <<<"$got")
+	python3 "$HERE/image-btf.py" "$ROOT/boot/vmlinuz-${kpkg#linux-image-}" "$DEPS/vmlinux.btf.new"
+	cmp -s "$DEPS/vmlinux.btf.new" "$DEPS/vmlinux.btf" && rm -f "$DEPS/vmlinux.btf.new" || mv "$DEPS/vmlinux.btf.new" "$DEPS/vmlinux.btf"
 	export CC="$DEPS/cc -idirafter $KHDR" AR=aarch64-linux-gnu-ar
 	HOST=(--host=aarch64-linux-gnu)
 fi

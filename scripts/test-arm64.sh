@@ -86,5 +86,46 @@ if [ "$mode" = user ]; then
 fi
 
 [ "$mode" = system ] || { echo "test-arm64: unknown mode $mode (user or system)" >&2; exit 2; }
-echo "test-arm64: system mode is not written yet" >&2
-exit 1
+# qemu-system-aarch64 (TCG, no KVM: this machine is x86-64) booting Debian's arm64 kernel package
+if ! command -v qemu-system-aarch64 >/dev/null; then
+	[ "$(id -u)" = 0 ] || { echo "test-arm64: install qemu-system-arm (as root)" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null ||
+		{ echo "test-arm64: cannot install qemu-system-arm" >&2; exit 1; }
+fi
+# the kernels to boot: Debian 12's (6.1) and Debian 13's (6.12) arm64 kernel packages
+kernels=${GBT_KERNELS:-linux-image-arm64 linux-image-arm64/trixie}
+got=$(bash "$HERE/arm64-sysroot.sh" "$BUILD/deps" busybox-static $kernels) || exit 1
+ROOT=$BUILD/deps/sysroot
+fs=$BUILD/initramfs
+rm -rf "$fs" && mkdir -p "$fs"/{bin,dev,proc,sys,tmp}
+cp "$ROOT/bin/busybox" "$fs/bin/busybox"
+cp "$BIN" "$fs/bin/gadgetbox"
+[ ! -x "$BUILD/unit-tests-arm64" ] || cp "$BUILD/unit-tests-arm64" "$fs/bin/unit-tests"
+install -m 755 "$HERE/arm64-guest.sh" "$fs/init"
+mknod "$fs/dev/console" c 5 1
+(cd "$fs" && find . | cpio -o -H newc --quiet | gzip -1) >"$BUILD/initramfs.cpio.gz"
+for kpkg in $(awk '$1 ~ /^linux-image-/ { print $1 }' <<<"$got"); do
+	kver=${kpkg#linux-image-}
+	kernel=$ROOT/boot/vmlinuz-$kver
+	log=$BUILD/test-arm64-console-$kver.log
+	printf 'test-arm64: booting %s under qemu-system-aarch64 (TCG); the console goes to %s\n' "$kpkg" "$log"
+	t0=$(date +%s)
+	timeout "${GBT_QEMU_TIMEOUT:-2400}" qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic \
+		-nic none -no-reboot -kernel "$kernel" -initrd "$BUILD/initramfs.cpio.gz" \
+		-append "console=ttyAMA0 panic=-1 quiet rdinit=/init" </dev/null >"$log" 2>&1
+	rc=$?
+	took=$(($(date +%s) - t0))
+	console=$(tr -d '\r' <"$log")
+	while IFS= read -r line; do
+		case $line in
+		ok\ *) ok "$kver: ${line#ok }" ;;
+		FAIL\ *) bad "$kver: ${line#FAIL }" ;;
+		*) printf '        %s\n' "$line" ;;
+		esac
+	done < <(grep '^GBT ' <<<"$console" | sed 's/^GBT //' | grep -v '^done$')
+	if ! grep -q '^GBT done' <<<"$console"; then
+		bad "$kver: the guest finished (qemu exit $rc after $took s)" "$(tail -n 20 <<<"$console")"
+	fi
+	printf 'test-arm64: %s: the emulated run took %d s\n' "$kver" "$took"
+done
+finish
