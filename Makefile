@@ -88,7 +88,7 @@ endif
 all: $(BUILD)/deps.stamp $(BIN)
 
 deps: $(BUILD)/deps.stamp
-$(BUILD)/deps.stamp: scripts/build-deps.sh scripts/fetch-source.sh scripts/deps.list $(if $(CROSS),scripts/arm64-sysroot.sh)
+$(BUILD)/deps.stamp: scripts/build-deps.sh scripts/fetch-source.sh scripts/mirror.sh scripts/deps.list $(if $(CROSS),scripts/arm64-sysroot.sh)
 	@BUILD=$(abspath $(BUILD)) TARGET=$(CROSS) $(if $(CROSS),APT_DIR=$(abspath build)/deps/apt) bash scripts/build-deps.sh
 	@touch $@
 

@@ -17,22 +17,12 @@ APT_DIR=$DIR/apt
 ROOT=$DIR/sysroot
 log() { printf 'arm64-sysroot: %s\n' "$*" >&2; }
 
-mirror() { # the deb URI this machine uses for $1 (a suite name), as scripts/fetch-source.sh finds it
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk -v pat="(^|[[:space:]])$1([[:space:]]|$)" '
-			/^[[:space:]]*$/ { if (types ~ /deb/ && suites ~ pat) print uris; types = uris = suites = ""; next }
-			/^Types:/ { types = $0 } /^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); uris = $0 } /^Suites:/ { suites = $0 }
-			END { if (types ~ /deb/ && suites ~ pat) print uris }' "$f"
-	done
-	{ cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-		awk -v s="$1" '$1 == "deb" && $3 == s { print $2 }'
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/mirror.sh"
 
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-main=$(mirror "$codename" | head -n1)
-sec=$(mirror "$codename-security" | head -n1)
+main=$(mirror_uris "(^|[[:space:]])$codename([[:space:]]|$)" | head -n1)
+sec=$(mirror_uris "$codename-security" | head -n1)
 main=${main:-http://deb.debian.org/debian}
 sec=${sec:-http://deb.debian.org/debian-security}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -58,12 +48,7 @@ setup() { # apt's options for the arm64 packages of release $1 (its own lists un
 		Architectures: arm64
 		Signed-By: $keyring
 	EOF
-	if ! cmp -s "$d/sources.new" "$d/arm64.sources"; then
-		mv "$d/sources.new" "$d/arm64.sources"
-		rm -f "$d/updated"
-	else
-		rm -f "$d/sources.new"
-	fi
+	sources_update "$d/sources.new" "$d/arm64.sources" "$d/updated"
 	OPTS=(-o "Dir::Etc::SourceList=$d/arm64.sources" -o "Dir::Etc::SourceParts=$d/parts"
 		-o "Dir::State::Lists=$d/lists" -o "Dir::State::status=$d/status" -o "Dir::Cache=$d/cache"
 		-o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= -o APT::Architecture=arm64
