@@ -265,6 +265,7 @@ $(BUILD)/unit-tests-$(ARCH): $(UNIT_SRCS) $(UNIT_COMMON) $(HDRS) tests/unit/*.h 
 	$(Q)$(MUSL_CC) -static -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(TEST_INC) -Itests/unit -I$(DEPS)/include \
 		-o $@ $(UNIT_SRCS) $(UNIT_COMMON) $(BUILD)/unit/cJSON-$(ARCH).o -lm -lpthread
 unit-cross: $(BUILD)/unit-tests-$(ARCH)
+$(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
 else
 arm64:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64
@@ -275,7 +276,4 @@ test-arm64:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all unit-cross
 	bash scripts/test-arm64.sh user ./gadgetbox-arm64 build/cross-arm64
 	bash scripts/test-arm64.sh system ./gadgetbox-arm64 build/cross-arm64
-endif
-ifdef CROSS
-$(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
 endif

@@ -26,8 +26,13 @@ finish() {
 
 if [ "$mode" = user ]; then
 	QEMU=$(command -v qemu-aarch64-static || command -v qemu-aarch64) || { echo "test-arm64: no qemu-aarch64-static" >&2; exit 1; }
-	file -b "$BIN" | grep -q 'ARM aarch64.*statically linked' && ok "$(basename "$BIN") is a static arm64 executable" ||
-		bad "$(basename "$BIN") is a static arm64 executable" "$(file -b "$BIN")"
+	# the ELF header: 64-bit (class 2), machine 183 (EM_AARCH64), and no program interpreter
+	hdr=$(od -An -tu1 -j4 -N1 "$BIN" | tr -d ' ')/$(od -An -tu2 -j18 -N2 "$BIN" | tr -d ' ')
+	if [ "$hdr" = 2/183 ] && ! LC_ALL=C grep -q 'ld-musl\|ld-linux' "$BIN"; then
+		ok "$(basename "$BIN") is a static arm64 executable"
+	else
+		bad "$(basename "$BIN") is a static arm64 executable" "ELF class/machine $hdr"
+	fi
 	out=$("$QEMU" "$BIN" --version 2>&1)
 	if [ "$(printf '%s\n' "$out" | head -n1 | awk '{ print $1, $3 }')" = "gadgetbox linux/arm64" ] &&
 		printf '%s\n' "$out" | sed -n 2p | grep -q '^libbpf .*, musl '; then
@@ -87,10 +92,14 @@ fi
 
 [ "$mode" = system ] || { echo "test-arm64: unknown mode $mode (user or system)" >&2; exit 2; }
 # qemu-system-aarch64 (TCG, no KVM: this machine is x86-64) booting Debian's arm64 kernel package
-if ! command -v qemu-system-aarch64 >/dev/null; then
-	[ "$(id -u)" = 0 ] || { echo "test-arm64: install qemu-system-arm (as root)" >&2; exit 1; }
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-arm >/dev/null ||
-		{ echo "test-arm64: cannot install qemu-system-arm" >&2; exit 1; }
+missing=()
+for p in qemu-system-arm cpio; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "test-arm64: install ${missing[*]} (as root)" >&2; exit 1; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+		{ echo "test-arm64: cannot install ${missing[*]}" >&2; exit 1; }
 fi
 # the kernels to boot: Debian 12's (6.1) and Debian 13's (6.12) arm64 kernel packages
 kernels=${GBT_KERNELS:-linux-image-arm64 linux-image-arm64/trixie}
