@@ -83,7 +83,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image
 .SECONDARY:
 all: $(BUILD)/deps.stamp $(BIN)
 
@@ -101,9 +101,14 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h $(BUILD)/vmlinux.h
 	$(Q)clang -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -I$(DEPS)/include $(WARN) -Wno-unused-parameter -c $< -o $@
 	$(Q)llvm-strip -g $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+# the skeleton embeds the object deflated (scripts/skelz.c, common/core/elfz.h): a third of its size
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o $(BUILD)/skelz
 	$(say) SKEL $@
-	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.raw && $(BUILD)/skelz $@.raw $< > $@.tmp && mv $@.tmp $@ && rm $@.raw
+
+$(BUILD)/skelz: scripts/skelz.c | $(BUILD)/deps.stamp
+	$(say) CC $<
+	$(Q)$(MUSL_CC) -O2 $(WARN) -static -I$(DEPS)/include -o $@ $< $(DEPS)/lib/libz.a
 
 # syscall names by number, for seccomp profiles
 $(BUILD)/syscalls.h: scripts/gen-syscalls.sh | $(BUILD)/deps.stamp
@@ -215,7 +220,7 @@ fuzz-seeds: tests/fuzz/gen_seeds.c bpf/*.h
 	$(Q)cc -std=gnu11 -D_GNU_SOURCE $(WARN) -I. -o $(BUILD)/fuzz/gen_seeds $< && $(BUILD)/fuzz/gen_seeds tests/fuzz/corpus
 
 # clang-format (.clang-format) decides the layout of every C file; `make format` applies it
-FORMAT_SRCS = $(wildcard common/*.[ch] common/*/*.[ch] applets/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/library/*.c \
+FORMAT_SRCS = $(wildcard common/*.[ch] common/*/*.[ch] applets/*.[ch] bpf/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/library/*.c scripts/skelz.c \
 	scripts/bench/*.[ch])
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRCS) || { echo "make: clang-format drift; run 'make format'" >&2; exit 1; }
@@ -243,6 +248,14 @@ bpf-arm64: $(ARM64_OBJS)
 
 test: gadgetbox
 	bash scripts/test.sh
+
+# the OCI image archive (docker load, podman load, ctr images import): the binary on an empty base, tagged
+# IMAGE_REPO:VERSION; reproducible (scripts/ociarchive.py)
+IMAGE_REPO ?= gadgetbox
+image: gadgetbox
+	$(say) IMAGE $(BUILD)/gadgetbox-image.tar
+	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) >/dev/null
+	@echo "$(BUILD)/gadgetbox-image.tar: $(IMAGE_REPO):$(VERSION), $$(stat -c %s $(BUILD)/gadgetbox-image.tar) bytes"
 
 bench: gadgetbox
 	bash scripts/bench/run.sh

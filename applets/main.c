@@ -26,13 +26,21 @@ static const struct gb_applet *find_applet(const char *name)
 	return NULL;
 }
 
-/* The names BCC's tools go by: a link named like one runs the applet that does the same. */
+/* The names BCC's tools go by: a link named like one runs the applet that does the same, or says which
+ * applet and options do (@use) where the same work needs options. */
 static const struct {
-	const char *bcc, *applet; /* applet NULL: none yet */
+	const char *bcc, *applet, *use; /* applet NULL: none runs under that name */
 } bcc_names[] = {
-	{"execsnoop", "execsnoop-k8s"}, {"opensnoop", "opensnoop-k8s"}, {"bindsnoop", "bindsnoop-k8s"},
-	{"tcptracer", "tcptracer-k8s"}, {"tcpconnect", NULL},		{"tcplife", NULL},
-	{"exitsnoop", "exitsnoop-k8s"}, {"sigsnoop", "sigsnoop-k8s"},	{"killsnoop", NULL},
+	{"execsnoop", "execsnoop-k8s", NULL},
+	{"opensnoop", "opensnoop-k8s", NULL},
+	{"bindsnoop", "bindsnoop-k8s", NULL},
+	{"tcptracer", "tcptracer-k8s", NULL},
+	{"exitsnoop", "exitsnoop-k8s", NULL},
+	{"sigsnoop", "sigsnoop-k8s", NULL},
+	{"tcpconnect", NULL, "tcptracer-k8s --type connect"},
+	{"tcplife", NULL, "tcptracer-k8s --type close"},
+	{"killsnoop", NULL, "sigsnoop-k8s -k"},
+	{"oomkill", NULL, "exitsnoop-k8s (its OOM kills) or sigsnoop-k8s"},
 };
 
 /* The applet a name means: its own, or a BCC tool's that has one; NULL otherwise. */
@@ -129,7 +137,7 @@ int main(int argc, char **argv)
 	if (!a && !own_name(name)) { /* a link whose name is no applet's: say which names there are */
 		for (size_t i = 0; i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++)
 			if (!strcmp(name, bcc_names[i].bcc)) {
-				gb_cli_say("'%s' has no applet in this gadgetbox yet (see 'gadgetbox --list')", name);
+				gb_cli_say("'%s' has no applet of that name: use %s", name, bcc_names[i].use);
 				return 2;
 			}
 		gb_cli_say("'%s' is not an applet's name: link gadgetbox as one of these, or run 'gadgetbox APPLET'",

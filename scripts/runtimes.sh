@@ -191,7 +191,8 @@ EOF
 # Build build/test-images/{busybox,pause}.tar: one shared layer (busybox-static with a symlink per applet,
 # /pause, a minimal /etc) and two image configs. Each archive is an OCI layout (oci-layout, index.json,
 # blobs/) that is also a docker-save archive (manifest.json): docker, podman and ctr all load it.
-# The tars are reproducible (fixed mtimes and owners), so image IDs only change when the inputs do.
+# The tars are reproducible (fixed mtimes and owners), so image IDs only change when the inputs do
+# (scripts/ociarchive.py, which `make image` uses too).
 build_images() {
 	local key
 	mkdir -p "$IMAGES"
@@ -199,7 +200,7 @@ build_images() {
 	key=$( (
 		echo "image-format 1"
 		sha256sum /bin/busybox "$IMAGES/pause.c.new" | cut -d' ' -f1
-		sed -n '/^# IMAGE-BUILDER-BEGIN/,/^# IMAGE-BUILDER-END/p' "${BASH_SOURCE[0]}" | sha256sum
+		sha256sum "$ROOT/scripts/ociarchive.py" | cut -d' ' -f1
 	) | sha256sum | cut -d' ' -f1)
 	if [ -s "$IMAGES/busybox.tar" ] && [ -s "$IMAGES/pause.tar" ] && [ "$(cat "$IMAGES/key" 2>/dev/null)" = "$key" ]; then
 		rm -f "$IMAGES/pause.c.new"
@@ -208,89 +209,10 @@ build_images() {
 	say "building test images into build/test-images/"
 	mv "$IMAGES/pause.c.new" "$IMAGES/pause.c"
 	gcc -static -O2 -s -o "$IMAGES/pause" "$IMAGES/pause.c" || die "cannot compile the pause binary"
-	image_builder "$IMAGES" /bin/busybox "$IMAGES/pause" "$BUSYBOX_REF" "$PAUSE_REF" || die "image build failed"
+	"$PYTHON" "$ROOT/scripts/ociarchive.py" test-images "$IMAGES" /bin/busybox "$IMAGES/pause" "$BUSYBOX_REF" "$PAUSE_REF" ||
+		die "image build failed"
 	echo "$key" >"$IMAGES/key"
 }
-
-# IMAGE-BUILDER-BEGIN (its text is part of the cache key)
-image_builder() {
-	"$PYTHON" - "$@" <<'EOF'
-import hashlib, io, json, os, subprocess, sys, tarfile
-
-out, busybox, pause, busybox_ref, pause_ref = sys.argv[1:6]
-MTIME = 1700000000  # fixed: reproducible layers
-
-def entry(tf, name, kind, data=b"", mode=0o755, target=""):
-    ti = tarfile.TarInfo(name)
-    ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = MTIME, 0, 0, "root", "root"
-    ti.mode, ti.type = mode, kind
-    if kind == tarfile.SYMTYPE:
-        ti.linkname = target
-    ti.size = len(data) if kind == tarfile.REGTYPE else 0
-    tf.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-
-# the rootfs layer
-applets = subprocess.run([busybox, "--list"], check=True, capture_output=True, text=True).stdout.split()
-buf = io.BytesIO()
-with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
-    for d in ("bin", "dev", "etc", "proc", "root", "sys", "tmp", "usr", "usr/bin", "var"):
-        entry(tf, d, tarfile.DIRTYPE, mode=0o1777 if d == "tmp" else 0o755)
-    entry(tf, "bin/busybox", tarfile.REGTYPE, open(busybox, "rb").read())
-    for a in sorted(set(applets) - {"busybox"}):
-        entry(tf, "bin/" + a, tarfile.SYMTYPE, target="busybox")
-    entry(tf, "etc/passwd", tarfile.REGTYPE, b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n", 0o644)
-    entry(tf, "etc/group", tarfile.REGTYPE, b"root:x:0:\nnogroup:x:65534:\n", 0o644)
-    entry(tf, "pause", tarfile.REGTYPE, open(pause, "rb").read())
-layer = buf.getvalue()
-layer_digest = "sha256:" + hashlib.sha256(layer).hexdigest()
-
-def blob(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest(), data
-
-def image(ref, cfg_extra):
-    config = {
-        "created": "2023-11-14T22:13:20Z", "architecture": "amd64", "os": "linux",
-        "config": dict({"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "WorkingDir": "/"}, **cfg_extra),
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        "history": [{"created": "2023-11-14T22:13:20Z", "created_by": "gadgetbox scripts/runtimes.sh"}],
-    }
-    cfg_digest, cfg = blob(json.dumps(config, sort_keys=True).encode())
-    manifest = {
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg_digest, "size": len(cfg)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": len(layer)}],
-    }
-    man_digest, man = blob(json.dumps(manifest, sort_keys=True).encode())
-    full = "docker.io/" + ref
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
-        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man_digest, "size": len(man),
-        "platform": {"architecture": "amd64", "os": "linux"},
-        # containerd and podman name the image after io.containerd.image.name; ref.name is the tag (OCI spec)
-        "annotations": {"io.containerd.image.name": full, "org.opencontainers.image.ref.name": ref.rsplit(":", 1)[1]},
-    }]}
-    docker = [{"Config": "blobs/sha256/" + cfg_digest[7:], "RepoTags": [ref], "Layers": ["blobs/sha256/" + layer_digest[7:]]}]
-    files = [("oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode()),
-             ("index.json", json.dumps(index, sort_keys=True).encode()),
-             ("manifest.json", json.dumps(docker).encode()),
-             ("blobs/sha256/" + cfg_digest[7:], cfg), ("blobs/sha256/" + man_digest[7:], man),
-             ("blobs/sha256/" + layer_digest[7:], layer)]
-    name = ref.split("/")[-1].split(":")[0]
-    tmp = os.path.join(out, name + ".tar.tmp")
-    with tarfile.open(tmp, "w", format=tarfile.GNU_FORMAT) as tf:
-        for d in ("blobs", "blobs/sha256"):
-            entry(tf, d, tarfile.DIRTYPE)
-        for path, data in files:
-            entry(tf, path, tarfile.REGTYPE, data, 0o644)
-    os.rename(tmp, os.path.join(out, name + ".tar"))
-    # what `up` compares with the engines' image IDs to decide whether to (re)load
-    with open(os.path.join(out, name + ".id"), "w") as f:
-        f.write(cfg_digest + "\n")
-
-image(busybox_ref, {"Cmd": ["sh"]})
-image(pause_ref, {"Entrypoint": ["/pause"]})
-EOF
-}
-# IMAGE-BUILDER-END
 
 # Load both images into every engine that lacks them (or has an older build under the same name).
 load_images() {

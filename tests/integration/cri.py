@@ -80,6 +80,7 @@ class CRI:
         self.timeout = timeout
         self.channel = grpc.insecure_channel("unix://" + socket)
         self.rt = pb_grpc.RuntimeServiceStub(self.channel)
+        self.img = pb_grpc.ImageServiceStub(self.channel)
         self._pod_configs = {}  # pod id -> PodSandboxConfig, so create_container needs no config
 
     def close(self):
@@ -93,6 +94,13 @@ class CRI:
 
     def _call(self, rpc, request):
         return getattr(self.rt, rpc)(request, timeout=self.timeout)
+
+    def pull_image(self, ref):
+        """PullImage as a kubelet does it: the image's digest reference (from the registry its name names)."""
+        return self.img.PullImage(pb.PullImageRequest(image=pb.ImageSpec(image=ref)), timeout=self.timeout).image_ref
+
+    def remove_image(self, ref):
+        self.img.RemoveImage(pb.RemoveImageRequest(image=pb.ImageSpec(image=ref)), timeout=self.timeout)
 
     def version(self):
         v = self._call("Version", pb.VersionRequest(version="v1"))

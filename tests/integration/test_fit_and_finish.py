@@ -53,12 +53,16 @@ def test_a_link_named_like_bccs_tool_runs_the_matching_applet(linkdir):
     assert r.returncode == 0 and r.stdout.startswith("Usage: execsnoop-k8s "), r.stdout[:100]
     r = run(link(linkdir, "opensnoop"), "--bogus")
     assert r.returncode == 2 and r.stderr.startswith("opensnoop-k8s: ")
+    for bcc in ("bindsnoop", "tcptracer", "exitsnoop", "sigsnoop"):
+        r = run(link(linkdir, bcc), "--help")
+        assert r.returncode == 0 and r.stdout.startswith(f"Usage: {bcc}-k8s "), r.stdout[:100]
 
 
-def test_a_link_named_like_a_bcc_tool_without_an_applet_says_so(linkdir):
-    r = run(link(linkdir, "bindsnoop"), "--timeout", "1")
+def test_a_link_named_like_a_bcc_tool_without_an_applet_says_which_to_use(linkdir):
+    r = run(link(linkdir, "tcpconnect"), "--timeout", "1")
     assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and "'bindsnoop' has no applet" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr
+    assert "'tcpconnect' has no applet of that name: use tcptracer-k8s --type connect" in r.stderr, r.stderr
     assert "unknown applet '--timeout'" not in r.stderr
 
 

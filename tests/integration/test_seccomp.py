@@ -146,14 +146,15 @@ def test_cri_pod_merged_profile_as_crd_and_localhost(container_runtimes, tmp_pat
         for cid in ids:
             assert c.wait(cid, 30) == 0
         time.sleep(1)
-        oci.stop()
-        crd.stop()
-        each.stop()
+        for r in (oci, crd, each):
+            assert r.stop()[0] == 0, r.stderr()
         merged = json.load(open(os.path.join(oci.dir, "default", pod_name + ".json")))
         assert sorted(os.listdir(os.path.join(each.dir, "default", pod_name))) == ["a.json", "b.json"], \
             each.stderr()
         assert "mkdir" in json.dumps(json.load(open(os.path.join(each.dir, "default", pod_name, "a.json"))))
-        doc = yaml.safe_load(open(os.path.join(crd.dir, "default", pod_name + ".yaml")))
+        crd_path = os.path.join(crd.dir, "default", pod_name + ".yaml")
+        assert os.path.exists(crd_path), (os.listdir(crd.dir), crd.stderr())
+        doc = yaml.safe_load(open(crd_path))
     finally:
         c.remove_pod(pod)
         oci_dir = oci.dir
