@@ -108,7 +108,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o $(BUILD)/skelz
 
 $(BUILD)/skelz: scripts/skelz.c | $(BUILD)/deps.stamp
 	$(say) CC $<
-	$(Q)$(MUSL_CC) -O2 $(WARN) -static -I$(DEPS)/include -o $@ $< $(DEPS)/lib/libz.a
+	$(Q)$(if $(CROSS),$(SKELZ_CROSS),$(MUSL_CC) -O2 $(WARN) -static -I$(DEPS)/include -o $@ $< $(DEPS)/lib/libz.a)
 
 # syscall names by number, for seccomp profiles
 $(BUILD)/syscalls.h: scripts/gen-syscalls.sh | $(BUILD)/deps.stamp
@@ -278,6 +278,10 @@ $(BUILD)/unit-tests-$(ARCH): $(UNIT_SRCS) $(UNIT_COMMON) $(HDRS) tests/unit/*.h 
 	$(Q)$(MUSL_CC) -static -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(TEST_INC) -Itests/unit -I$(DEPS)/include \
 		-o $@ $(UNIT_SRCS) $(UNIT_COMMON) $(BUILD)/unit/cJSON-$(ARCH).o -lm -lpthread
 unit-cross: $(BUILD)/unit-tests-$(ARCH)
+# skelz runs on this machine: built with its musl-gcc and the sources of the same zlib (libz.a is arm64's here)
+ZLIB_SRCS = $(addprefix $(BUILD)/deps/src/zlib/,adler32.c compress.c crc32.c deflate.c inffast.c inflate.c \
+	inftrees.c trees.c uncompr.c zutil.c)
+SKELZ_CROSS = musl-gcc -O2 -w -static -I$(BUILD)/deps/src/zlib -o $@ $< $(ZLIB_SRCS)
 $(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
 else
 arm64:
