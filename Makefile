@@ -283,6 +283,7 @@ ZLIB_SRCS = $(addprefix $(BUILD)/deps/src/zlib/,adler32.c compress.c crc32.c def
 	inftrees.c trees.c uncompr.c zutil.c)
 SKELZ_CROSS = musl-gcc -O2 -w -static -I$(BUILD)/deps/src/zlib -o $@ $< $(ZLIB_SRCS)
 $(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
+$(BTF): | $(BUILD)/deps.stamp # written by scripts/build-deps.sh
 else
 arm64:
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64
