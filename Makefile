@@ -5,18 +5,35 @@
 #   make unit     the unit tests (ASan+UBSan), then every libFuzzer target briefly on its seed corpus
 #   make fuzz     each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60)
 #   make bench    benchmarks against libbpf-tools (docs/bench.md, docs/bench.png)
-# Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir, V=1 (print every command).
+#   make arm64    cross-build ./gadgetbox-arm64 (same as make ARCH=arm64; in build/cross-arm64)
+#   make test-arm64-user   the arm64 binary and its unit tests under qemu-user-static
+#   make test-arm64        the arm64 binary on Debian's arm64 kernel under qemu-system-aarch64 (minutes)
+# Variables: BTF=path (BTF used to generate vmlinux.h), BUILD=dir, V=1 (print every command), ARCH=arm64.
 
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH := $(HOST_ARCH)
+BIN := gadgetbox
+AR := ar
+ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(ARCH),arm64)
+$(error ARCH=$(ARCH): arm64 is the one architecture this build can cross-compile for)
+endif
+# the cross build: its own build directory, dependencies and vmlinux.h (README "Building for arm64")
+CROSS := $(ARCH)
+BUILD ?= build/cross-$(ARCH)
+BIN := gadgetbox-$(ARCH)
+AR := aarch64-linux-gnu-ar
+BTF ?= $(BUILD)/deps/vmlinux.btf
+endif
 BUILD ?= build
 BTF ?= /sys/kernel/btf/vmlinux
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 DEPS := $(BUILD)/deps/prefix
-MUSL_CC := musl-gcc -idirafter $(abspath $(BUILD))/deps/kernel-headers
+MUSL_CC := $(if $(CROSS),$(abspath $(BUILD))/deps/cc,musl-gcc) -idirafter $(abspath $(BUILD))/deps/kernel-headers
 BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
@@ -68,11 +85,11 @@ endif
 
 .PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image soak
 .SECONDARY:
-all: $(BUILD)/deps.stamp gadgetbox
+all: $(BUILD)/deps.stamp $(BIN)
 
 deps: $(BUILD)/deps.stamp
-$(BUILD)/deps.stamp: scripts/build-deps.sh scripts/fetch-source.sh scripts/deps.list
-	@BUILD=$(abspath $(BUILD)) bash scripts/build-deps.sh
+$(BUILD)/deps.stamp: scripts/build-deps.sh scripts/fetch-source.sh scripts/mirror.sh scripts/deps.list $(if $(CROSS),scripts/arm64-sysroot.sh)
+	@BUILD=$(abspath $(BUILD)) TARGET=$(CROSS) $(if $(CROSS),APT_DIR=$(abspath build)/deps/apt) bash scripts/build-deps.sh
 	@touch $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)/deps.stamp
@@ -91,12 +108,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o $(BUILD)/skelz
 
 $(BUILD)/skelz: scripts/skelz.c | $(BUILD)/deps.stamp
 	$(say) CC $<
-	$(Q)$(MUSL_CC) -O2 $(WARN) -static -I$(DEPS)/include -o $@ $< $(DEPS)/lib/libz.a
+	$(Q)$(if $(CROSS),$(SKELZ_CROSS),$(MUSL_CC) -O2 $(WARN) -static -I$(DEPS)/include -o $@ $< $(DEPS)/lib/libz.a)
 
 # syscall names by number, for seccomp profiles
 $(BUILD)/syscalls.h: scripts/gen-syscalls.sh | $(BUILD)/deps.stamp
 	$(say) GEN $@
-	$(Q)bash scripts/gen-syscalls.sh $(BUILD)/deps/kernel-headers $@
+	$(Q)bash scripts/gen-syscalls.sh $(BUILD)/deps/kernel-headers $@ $(ARCH)
 
 COMPILE = $(MUSL_CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DGADGETBOX_VERSION='"$(VERSION)"' \
 	-I$(DEPS)/include -MMD -MP -c $< -o $@
@@ -113,10 +130,10 @@ $(OBJS): $(BUILD)/obj/%.o: %.c | $(BUILD)/deps.stamp
 $(LIB): $(LIB_OBJS)
 	$(say) AR $@
 	$(Q)rm -f $@ && { echo "CREATE $@"; for o in $(LIB_OBJS); do echo "ADDMOD $$o"; done; \
-		for l in bpf elf z cjson; do echo "ADDLIB $(DEPS)/lib/lib$$l.a"; done; echo SAVE; echo END; } | ar -M
+		for l in bpf elf z cjson; do echo "ADDLIB $(DEPS)/lib/lib$$l.a"; done; echo SAVE; echo END; } | $(AR) -M
 lib: $(LIB)
 
-gadgetbox: $(OBJS) $(LIB)
+$(BIN): $(OBJS) $(LIB)
 	$(say) LINK $@
 	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -lpthread
 
@@ -249,4 +266,37 @@ soak: gadgetbox
 	SOAK_MINUTES=$(or $(SOAK_MINUTES),10) /usr/bin/python3 scripts/soak.py
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/arm64 $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox
+	rm -rf $(BUILD)/obj $(BUILD)/arm64 $(BUILD)/*.bpf.o $(BUILD)/*.skel.h $(BUILD)/vmlinux.h $(BUILD)/unit-tests $(LIB) gadgetbox gadgetbox-arm64
+	rm -rf build/cross-arm64/obj build/cross-arm64/*.bpf.o build/cross-arm64/*.skel.h build/cross-arm64/vmlinux.h
+
+# arm64 (README "Building for arm64"): the same sources cross-compiled with Debian's aarch64 gcc and arm64 musl
+# into build/cross-arm64, and tested under emulation. The toolchain installs only for these targets.
+.PHONY: arm64 test-arm64-user test-arm64 unit-cross
+ifdef CROSS
+# the unit tests as an arm64 static binary (no sanitizers: they need the host's runtime), run under qemu-user
+$(BUILD)/unit/cJSON-$(ARCH).o: $(BUILD)/deps.stamp
+	@mkdir -p $(dir $@)
+	$(say) CC $(CJSON_SRC)
+	$(Q)$(MUSL_CC) -g -O1 -c $(CJSON_SRC) -o $@
+$(BUILD)/unit-tests-$(ARCH): $(UNIT_SRCS) $(UNIT_COMMON) $(HDRS) tests/unit/*.h $(BUILD)/syscalls.h $(BUILD)/unit/cJSON-$(ARCH).o
+	$(say) CC $@
+	$(Q)$(MUSL_CC) -static -std=gnu11 -D_GNU_SOURCE -g -O1 $(WARN) $(TEST_INC) -Itests/unit -I$(DEPS)/include \
+		-o $@ $(UNIT_SRCS) $(UNIT_COMMON) $(BUILD)/unit/cJSON-$(ARCH).o -lm -lpthread
+unit-cross: $(BUILD)/unit-tests-$(ARCH)
+# skelz runs on this machine: built with its musl-gcc and the sources of the same zlib (libz.a is arm64's here)
+ZLIB_SRCS = $(addprefix $(BUILD)/deps/src/zlib/,adler32.c compress.c crc32.c deflate.c inffast.c inflate.c \
+	inftrees.c trees.c uncompr.c zutil.c)
+SKELZ_CROSS = musl-gcc -O2 -w -static -I$(BUILD)/deps/src/zlib -o $@ $< $(ZLIB_SRCS)
+$(BUILD)/vmlinux.h: $(BTF) # a new arm64 kernel package: its BTF
+$(BTF): | $(BUILD)/deps.stamp # written by scripts/build-deps.sh
+else
+arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64
+test-arm64-user:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all unit-cross
+	bash scripts/test-arm64.sh user ./gadgetbox-arm64 build/cross-arm64
+test-arm64:
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 all unit-cross
+	bash scripts/test-arm64.sh user ./gadgetbox-arm64 build/cross-arm64
+	bash scripts/test-arm64.sh system ./gadgetbox-arm64 build/cross-arm64
+endif

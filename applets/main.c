@@ -54,6 +54,15 @@ static const struct gb_applet *applet_named(const char *name)
 	return a;
 }
 
+/* The architecture this binary was built for, named as OCI image platforms name it (--version) */
+#if defined(__x86_64__)
+#define GB_PLATFORM "linux/amd64"
+#elif defined(__aarch64__)
+#define GB_PLATFORM "linux/arm64"
+#else
+#define GB_PLATFORM "linux/unknown"
+#endif
+
 /* Whether @name is the multi-call binary's own (gadgetbox, gadgetbox-arm64, ...). */
 static bool own_name(const char *name)
 {
@@ -142,7 +151,7 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(argv[1], "--version")) {
-			printf("gadgetbox %s\n%s\nfrom Debian source packages: %s\n", GADGETBOX_VERSION,
+			printf("gadgetbox %s %s\n%s\nfrom Debian source packages: %s\n", GADGETBOX_VERSION, GB_PLATFORM,
 			       GB_DEPS_VERSIONS, GB_DEPS_VERSIONS_DEBIAN);
 			return 0;
 		}

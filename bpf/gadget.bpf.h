@@ -63,6 +63,15 @@ static __always_inline struct mnt_namespace *gb_task_mnt(struct task_struct *tas
 	return task->nsproxy->mnt_ns;
 }
 
+/* From 6.18 the id is ns.ns_id; written as a flavor so that the objects also compile against older kernels'
+ * vmlinux.h (make arm64 uses Debian's 6.1 arm64 kernel) */
+struct ns_common___id {
+	__u64 ns_id;
+} __attribute__((preserve_access_index));
+struct mnt_namespace___id {
+	struct ns_common___id ns;
+} __attribute__((preserve_access_index));
+
 /* Before 6.18 the never-reused id of a mount namespace was its own member */
 struct mnt_namespace___seq {
 	__u64 seq;
@@ -72,8 +81,8 @@ struct mnt_namespace___seq {
  * @mnt from a trusted pointer (loaded); gb_mnt_uid_read() for one that is read. */
 static __always_inline __u64 gb_mnt_uid(struct mnt_namespace *mnt)
 {
-	if (bpf_core_field_exists(mnt->ns.ns_id))
-		return mnt->ns.ns_id;
+	if (bpf_core_field_exists(((struct mnt_namespace___id *)mnt)->ns.ns_id))
+		return ((struct mnt_namespace___id *)mnt)->ns.ns_id;
 	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
 		return ((struct mnt_namespace___seq *)mnt)->seq;
 	return 0;
@@ -81,8 +90,8 @@ static __always_inline __u64 gb_mnt_uid(struct mnt_namespace *mnt)
 
 static __always_inline __u64 gb_mnt_uid_read(struct mnt_namespace *mnt)
 {
-	if (bpf_core_field_exists(mnt->ns.ns_id))
-		return BPF_CORE_READ(mnt, ns.ns_id);
+	if (bpf_core_field_exists(((struct mnt_namespace___id *)mnt)->ns.ns_id))
+		return BPF_CORE_READ((struct mnt_namespace___id *)mnt, ns.ns_id);
 	if (bpf_core_field_exists(struct mnt_namespace___seq, seq))
 		return BPF_CORE_READ((struct mnt_namespace___seq *)mnt, seq);
 	return 0;

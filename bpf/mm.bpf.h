@@ -11,6 +11,14 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 } __attribute__((preserve_access_index));
 
+/* From 6.2 percpu counters; a flavor too, so that the objects compile against an older vmlinux.h (make arm64) */
+struct percpu_counter___new {
+	__s64 count;
+} __attribute__((preserve_access_index));
+struct mm_struct___new {
+	struct percpu_counter___new rss_stat[4];
+} __attribute__((preserve_access_index));
+
 /* Resident pages as /proc/PID/status's VmRSS counts them: file + anon + shmem (MM_SWAPENTS, index 2, is not). */
 static __always_inline __u64 gb_mm_rss_pages(struct mm_struct *mm)
 {
@@ -22,9 +30,10 @@ static __always_inline __u64 gb_mm_rss_pages(struct mm_struct *mm)
 		anon = BPF_CORE_READ(old, rss_stat.count[1].counter);
 		shmem = BPF_CORE_READ(old, rss_stat.count[3].counter);
 	} else { /* percpu counters: their central count, as get_mm_counter() reads them */
-		file = BPF_CORE_READ(mm, rss_stat[0].count);
-		anon = BPF_CORE_READ(mm, rss_stat[1].count);
-		shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+		struct mm_struct___new *m = (void *)mm;
+		file = BPF_CORE_READ(m, rss_stat[0].count);
+		anon = BPF_CORE_READ(m, rss_stat[1].count);
+		shmem = BPF_CORE_READ(m, rss_stat[3].count);
 	}
 	long sum = (file > 0 ? file : 0) + (anon > 0 ? anon : 0) + (shmem > 0 ? shmem : 0);
 	return (__u64)sum;

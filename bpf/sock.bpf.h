@@ -67,6 +67,11 @@ struct inet_sock___bits {
 	__u8 bind_address_no_port : 1;
 } __attribute__((preserve_access_index));
 
+/* inet_sock.inet_flags (Linux 6.6+), as a flavor: the objects also compile against older vmlinux.h */
+struct inet_sock___flags {
+	unsigned long inet_flags;
+} __attribute__((preserve_access_index));
+
 /* Bits of inet_sock.inet_flags (Linux 6.6+; the enum is anonymous in BTF, so its values are written here). */
 #define GB_INET_FLAGS_FREEBIND		   11
 #define GB_INET_FLAGS_TRANSPARENT	   15
@@ -85,8 +90,8 @@ static __always_inline __u32 gb_sk_bind_opts(struct sock *sk, __u16 family)
 		opts |= GB_SOCKOPT_V6ONLY;
 	if (family != AF_INET && family != AF_INET6)
 		return opts;
-	if (bpf_core_field_exists(struct inet_sock, inet_flags)) {
-		unsigned long f = BPF_CORE_READ((struct inet_sock *)sk, inet_flags);
+	if (bpf_core_field_exists(struct inet_sock___flags, inet_flags)) {
+		unsigned long f = BPF_CORE_READ((struct inet_sock___flags *)sk, inet_flags);
 		if (f & (1UL << GB_INET_FLAGS_FREEBIND))
 			opts |= GB_SOCKOPT_FREEBIND;
 		if (f & (1UL << GB_INET_FLAGS_TRANSPARENT))

@@ -4,6 +4,9 @@
 # scripts/fetch-source.sh. One progress line per dependency; a stamp per library makes a second run a no-op.
 # Writes $DEPS/VERSIONS ("name upstream debian-version suite", musl included) and $DEPS/versions.h.
 # Also installs the Debian packages the build needs (clang, llvm, bpftool, musl-tools, libbpf-dev).
+# TARGET=arm64: cross-builds the same dependencies for arm64 (make arm64): installs the cross compiler and
+# qemu-user-static, unpacks Debian's arm64 musl-dev (and the arm64 kernel, for its BTF) with
+# scripts/arm64-sysroot.sh and writes $DEPS/cc, a musl-gcc for arm64.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +22,13 @@ log() { printf 'build-deps: %s\n' "$*" >&2; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f s", b - a }'; }
 
+TARGET=${TARGET:-}
 need_pkgs=(clang llvm bpftool musl-tools libbpf-dev make gcc pkg-config dpkg-dev)
+case $TARGET in
+'') ;;
+arm64) need_pkgs+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu linux-libc-dev-arm64-cross qemu-user-static) ;;
+*) log "unknown TARGET=$TARGET (arm64 is the one other architecture)"; exit 2 ;;
+esac
 missing=()
 for p in "${need_pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -43,11 +52,34 @@ mkdir -p "$SRC" "$PREFIX/lib" "$PREFIX/include"
 KHDR=$DEPS/kernel-headers
 if [ ! -e "$KHDR/linux" ]; then
 	mkdir -p "$KHDR"
-	ln -sfn /usr/include/linux "$KHDR/linux"
-	ln -sfn /usr/include/x86_64-linux-gnu/asm "$KHDR/asm"
-	ln -sfn /usr/include/asm-generic "$KHDR/asm-generic"
+	if [ "$TARGET" = arm64 ]; then # linux-libc-dev-arm64-cross
+		for d in linux asm asm-generic; do ln -sfn "/usr/aarch64-linux-gnu/include/$d" "$KHDR/$d"; done
+	else
+		ln -sfn /usr/include/linux "$KHDR/linux"
+		ln -sfn /usr/include/x86_64-linux-gnu/asm "$KHDR/asm"
+		ln -sfn /usr/include/asm-generic "$KHDR/asm-generic"
+	fi
 fi
-export CC="musl-gcc -idirafter $KHDR"
+export CC="musl-gcc -idirafter $KHDR" AR=ar
+HOST=()
+if [ "$TARGET" = arm64 ]; then
+	# Debian's arm64 musl (its libc.a and headers) and kernel (for vmlinux.h), unpacked, not installed
+	t0=$(now)
+	got=$(bash "$HERE/arm64-sysroot.sh" "$DEPS" musl-dev linux-image-arm64) || exit 1
+	log "arm64 packages: $(printf '%s' "$got" | tr '\n' ' ') ($(since "$t0"))"
+	ROOT=$DEPS/sysroot
+	sed -e "s|/usr/include/aarch64-linux-musl|$ROOT/usr/include/aarch64-linux-musl|g" \
+		-e "s|/usr/lib/aarch64-linux-musl|$ROOT/usr/lib/aarch64-linux-musl|g" \
+		"$ROOT/usr/lib/aarch64-linux-musl/musl-gcc.specs" >"$DEPS/musl-gcc.specs"
+	printf '#!/bin/sh\n# musl-gcc for arm64: the cross gcc with the specs of Debian'"'"'s arm64 musl-dev\n' >"$DEPS/cc"
+	printf 'exec aarch64-linux-gnu-gcc "$@" -specs "%s"\n' "$DEPS/musl-gcc.specs" >>"$DEPS/cc"
+	chmod +x "$DEPS/cc"
+	kpkg=$(awk '$1 ~ /^linux-image-/ { print $1 }' <<<"$got")
+	python3 "$HERE/image-btf.py" "$ROOT/boot/vmlinuz-${kpkg#linux-image-}" "$DEPS/vmlinux.btf.new"
+	cmp -s "$DEPS/vmlinux.btf.new" "$DEPS/vmlinux.btf" && rm -f "$DEPS/vmlinux.btf.new" || mv "$DEPS/vmlinux.btf.new" "$DEPS/vmlinux.btf"
+	export CC="$DEPS/cc -idirafter $KHDR" AR=aarch64-linux-gnu-ar
+	HOST=(--host=aarch64-linux-gnu)
+fi
 
 build_zlib() {
 	./configure --static --prefix="$PREFIX" && make -j"$JOBS" libz.a && make install
@@ -57,7 +89,7 @@ build_elfutils() { # libelf only
 	ac_cv_search_argp_parse="none required" ac_cv_search_fts_close="none required" \
 		ac_cv_search__obstack_free="none required" \
 		./configure -q --prefix="$PREFIX" --disable-debuginfod --disable-libdebuginfod \
-		--without-bzlib --without-lzma --without-zstd --disable-nls --disable-symbol-versioning \
+		--without-bzlib --without-lzma --without-zstd --disable-nls --disable-symbol-versioning "${HOST[@]}" \
 		CFLAGS="-O2 -I$PREFIX/include -Wno-error" LDFLAGS="-L$PREFIX/lib" &&
 		make -j"$JOBS" -C libelf libelf.a &&
 		install -m 644 libelf/libelf.a "$PREFIX/lib/" &&
@@ -66,7 +98,7 @@ build_elfutils() { # libelf only
 
 build_libbpf() {
 	mkdir -p "$DEPS/libbpf-obj" &&
-		make -j"$JOBS" -C src CC="$CC" BUILD_STATIC_ONLY=y NO_PKG_CONFIG=1 \
+		make -j"$JOBS" -C src CC="$CC" AR="$AR" BUILD_STATIC_ONLY=y NO_PKG_CONFIG=1 \
 			OBJDIR="$DEPS/libbpf-obj" PREFIX="$PREFIX" LIBDIR="$PREFIX/lib" \
 			EXTRA_CFLAGS="-I$PREFIX/include" install install_uapi_headers
 }
@@ -74,7 +106,7 @@ build_libbpf() {
 build_cjson() { # one .c file; its CMake build is not needed
 	mkdir -p "$DEPS/cjson-obj" "$PREFIX/include/cjson" &&
 		$CC -O2 -fno-strict-aliasing -c cJSON.c -o "$DEPS/cjson-obj/cJSON.o" &&
-		ar rcs "$PREFIX/lib/libcjson.a" "$DEPS/cjson-obj/cJSON.o" &&
+		$AR rcs "$PREFIX/lib/libcjson.a" "$DEPS/cjson-obj/cJSON.o" &&
 		install -m 644 cJSON.h "$PREFIX/include/cjson/"
 }
 
@@ -87,7 +119,7 @@ while read -r pkg name _; do
 	fi
 	t0=$(now)
 	rm -rf "${SRC:?}/$pkg"
-	got=$(bash "$HERE/fetch-source.sh" "$pkg" "$SRC/$pkg") || exit 1
+	got=$(bash "$HERE/fetch-source.sh" ${APT_DIR:+--apt-dir "$APT_DIR"} "$pkg" "$SRC/$pkg") || exit 1
 	read -r ver suite up <<<"$got"
 	printf 'build-deps: %-8s %-8s (Debian %s, %s) fetched in %s, ' "$name" "$up" "$ver" "$suite" "$(since "$t0")" >&2
 	t1=$(now)
@@ -104,7 +136,7 @@ done < <(grep -Ev '^[[:space:]]*(#|$)' "$HERE/deps.list")
 # What went into the binary, for `gadgetbox --version`.
 {
 	for pkg in libbpf elfutils zlib cjson; do sed -n 2p "$DEPS/$pkg.stamp"; done # the order bpftool would name them
-	musl=$(dpkg-query -W -f='${Version}' musl-dev)
+	if [ "$TARGET" = arm64 ]; then musl=$(cat "$DEPS/sysroot/.musl-dev"); else musl=$(dpkg-query -W -f='${Version}' musl-dev); fi
 	echo "musl ${musl%-*} $musl installed"
 } >"$DEPS/VERSIONS.new"
 short=$(awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }' "$DEPS/VERSIONS.new")

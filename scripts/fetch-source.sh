@@ -33,19 +33,7 @@ DEST=$2
 
 log() { printf 'fetch-source: %s\n' "$*" >&2; }
 
-# The URIs this machine's apt already uses for Debian (deb822 .sources or one-line sources.list).
-mirror_uris() { # $1 = suite pattern (grep -E) naming the archive: "bookworm" or "bookworm-security"
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		awk -v pat="$1" '
-			/^[[:space:]]*$/ { if (types ~ /deb/ && suites ~ pat) print uris; types = uris = suites = ""; next }
-			/^Types:/ { types = $0 } /^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); uris = $0 } /^Suites:/ { suites = $0 }
-			END { if (types ~ /deb/ && suites ~ pat) print uris }' "$f"
-	done
-	{ cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } |
-		awk -v pat="$1" '$1 == "deb" && $3 ~ pat { print $2 }'
-}
+. "$HERE/mirror.sh"
 
 setup_apt() {
 	local codename keyring main sec
@@ -72,12 +60,7 @@ setup_apt() {
 		Signed-By: $keyring
 	EOF
 	# a changed mirror or release invalidates the lists
-	if ! cmp -s "$APT_DIR/sources.new" "$APT_DIR/gadgetbox.sources"; then
-		mv "$APT_DIR/sources.new" "$APT_DIR/gadgetbox.sources"
-		rm -f "$APT_DIR/updated"
-	else
-		rm -f "$APT_DIR/sources.new"
-	fi
+	sources_update "$APT_DIR/sources.new" "$APT_DIR/gadgetbox.sources" "$APT_DIR/updated"
 }
 
 APT_OPTS=()

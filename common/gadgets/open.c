@@ -44,11 +44,16 @@ static int open_attach(struct gb_tracer *t)
 {
 	struct open_kind *k = t->kind;
 	static const char *const enters[] = {"sys_enter_openat", "sys_enter_openat2", NULL};
+	static const char *const open_only[] = {"sys_enter_open", NULL};
+	static const char *const creat_only[] = {"sys_enter_creat", NULL};
 	static const char *const exits[] = {"sys_exit_open", "sys_exit_creat", "sys_exit_openat", "sys_exit_openat2",
 					    NULL};
 	int err = gb_proctree_seed(t, k->opts.tree_pid);
 
 	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_at, enters);
+	/* open and creat only where the architecture has them (arm64 has neither) */
+	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_open, open_only);
+	err = err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_enter_creat, creat_only);
 
 	return err ? err : gb_tracer_attach_syscalls(t, k->skel->progs.tp_exit, exits);
 }
@@ -105,6 +110,8 @@ struct gb_tracer *gb_open__open(struct gb_ctx *ctx, const struct gb_open_opts *o
 #endif
 	bpf_program__set_autoattach(k->skel->progs.tp_enter_at, false); /* to openat and openat2: open_attach */
 	bpf_program__set_autoattach(k->skel->progs.tp_exit, false);
+	bpf_program__set_autoattach(k->skel->progs.tp_enter_open, false);
+	bpf_program__set_autoattach(k->skel->progs.tp_enter_creat, false);
 	if (set_prefixes(k->skel, k->opts.prefixes)) {
 		open_destroy(&(struct gb_tracer){.kind = k});
 		errno = EINVAL;

@@ -22,6 +22,12 @@ def test_list_and_version():
     assert r.returncode == 0 and r.stdout.startswith("gadgetbox ")
 
 
+def test_version_names_the_platform_it_was_built_for():
+    first = run(BINARY, "--version").stdout.splitlines()[0].split()
+    machine = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}[os.uname().machine]
+    assert first[0] == "gadgetbox" and first[2] == machine
+
+
 def test_unknown_applet_is_one_line_and_exit_2():
     r = run(BINARY, "nosuch-applet")
     assert r.returncode == 2
