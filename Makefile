@@ -83,7 +83,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image soak
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image image-multiarch soak
 .SECONDARY:
 all: $(BUILD)/deps.stamp $(BIN)
 
@@ -256,6 +256,13 @@ image: gadgetbox
 	$(say) IMAGE $(BUILD)/gadgetbox-image.tar
 	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) >/dev/null
 	@echo "$(BUILD)/gadgetbox-image.tar: $(IMAGE_REPO):$(VERSION), $$(stat -c %s $(BUILD)/gadgetbox-image.tar) bytes"
+
+# both architectures under one index (an x86-64 node pulls the amd64 image, an arm64 node the arm64 one)
+image-multiarch: gadgetbox
+	$(Q)$(MAKE) --no-print-directory arm64
+	$(say) IMAGE $(BUILD)/gadgetbox-image-multiarch.tar
+	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image-multiarch.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) ./gadgetbox-arm64 >/dev/null
+	@echo "$(BUILD)/gadgetbox-image-multiarch.tar: $(IMAGE_REPO):$(VERSION) (amd64, arm64), $$(stat -c %s $(BUILD)/gadgetbox-image-multiarch.tar) bytes"
 
 bench: gadgetbox
 	bash scripts/bench/run.sh
