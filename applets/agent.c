@@ -13,6 +13,10 @@
 #include "gadgetbox.h"
 #include "applets.h"
 
+/* Each gadget's ring buffer: the consumer maps its pages twice, so they count in the agent's RSS (2x once
+ * written); 256 KiB each (a 1 MiB default would make 14 MB of RSS for seven gadgets). What overflows is counted. */
+#define AGENT_RINGBUF_BYTES (256u << 10)
+
 enum gadget { G_EXEC, G_OPEN, G_DNS, G_TCP, G_BIND, G_EXIT, G_SIGNAL, G_SECCOMP_AUDIT, G_COUNT };
 
 struct agent_gadget {
@@ -116,50 +120,59 @@ static void on_lost(void *arg, uint64_t lost, uint64_t total)
 
 static struct gb_tracer *open_exec(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = on_lost, .cb_ctx = out, .failed = true);
+	GB_OPTS(gb_exec_opts, eo, .on_event = on_exec, .on_lost = on_lost, .cb_ctx = out, .failed = true,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_exec__open(ctx, &eo);
 }
 
 static struct gb_tracer *open_open(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = on_lost, .cb_ctx = out, .failed_only = true);
+	GB_OPTS(gb_open_opts, oo, .on_event = on_open, .on_lost = on_lost, .cb_ctx = out, .failed_only = true,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_open__open(ctx, &oo);
 }
 
 static struct gb_tracer *open_dns(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_dns_opts, dopts, .on_event = on_dns, .on_lost = on_lost, .cb_ctx = out);
+	/* a message may be 64 KiB: twice the others' */
+	GB_OPTS(gb_dns_opts, dopts, .on_event = on_dns, .on_lost = on_lost, .cb_ctx = out,
+		.ringbuf_bytes = 2 * AGENT_RINGBUF_BYTES);
 	return gb_dns__open(ctx, &dopts);
 }
 
 static struct gb_tracer *open_tcp(struct gb_ctx *ctx, struct output *out)
 {
 	/* connects only: their result and latency; accepts and closes are a busy server's every request */
-	GB_OPTS(gb_tcp_opts, to, .on_event = on_tcp, .on_lost = on_lost, .cb_ctx = out, .types = 1u << GB_TCP_CONNECT);
+	GB_OPTS(gb_tcp_opts, to, .on_event = on_tcp, .on_lost = on_lost, .cb_ctx = out, .types = 1u << GB_TCP_CONNECT,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_tcp__open(ctx, &to);
 }
 
 static struct gb_tracer *open_bind(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_bind_opts, bo, .on_event = on_bind, .on_lost = on_lost, .cb_ctx = out);
+	GB_OPTS(gb_bind_opts, bo, .on_event = on_bind, .on_lost = on_lost, .cb_ctx = out,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_bind__open(ctx, &bo);
 }
 
 static struct gb_tracer *open_exit(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_exit_opts, xo, .on_event = on_exit_event, .on_lost = on_lost, .cb_ctx = out);
+	GB_OPTS(gb_exit_opts, xo, .on_event = on_exit_event, .on_lost = on_lost, .cb_ctx = out,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_exit__open(ctx, &xo);
 }
 
 static struct gb_tracer *open_signal(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_signal_opts, so, .on_event = on_signal, .on_lost = on_lost, .cb_ctx = out);
+	GB_OPTS(gb_signal_opts, so, .on_event = on_signal, .on_lost = on_lost, .cb_ctx = out,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_signal__open(ctx, &so);
 }
 
 static struct gb_tracer *open_seccomp_audit(struct gb_ctx *ctx, struct output *out)
 {
-	GB_OPTS(gb_seccomp_audit_opts, ao, .on_event = on_seccomp_audit, .on_lost = on_lost, .cb_ctx = out);
+	GB_OPTS(gb_seccomp_audit_opts, ao, .on_event = on_seccomp_audit, .on_lost = on_lost, .cb_ctx = out,
+		.ringbuf_bytes = AGENT_RINGBUF_BYTES);
 	return gb_seccomp_audit__open(ctx, &ao);
 }
 

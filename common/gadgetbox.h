@@ -651,7 +651,8 @@ struct gb_dns_opts {
 	size_t nports;
 	unsigned query_timeout_ms; /* 0: 5000 */
 	gb_lost_fn on_lost;
-	uint32_t pid; /* only sockets this process owns (0: any) */
+	uint32_t pid;	      /* only sockets this process owns (0: any) */
+	size_t ringbuf_bytes; /* 0: 1 MiB */
 };
 
 /* Attach the DNS tracer: events for every message on the watched ports, UDP and TCP, IPv4 and IPv6. */

@@ -33,17 +33,21 @@ enum {
 /* the applet being parsed's groups (GB_OPTS_*) */
 static unsigned gb_applet_common;
 
-static const struct gb_opt output_opts[] = {
+static const struct gb_opt format_opts[] = {
 	{"output", 'o', "FORMAT",
 	 "output format: columns (default), json (one object per line), jsonpretty (indented) or yaml"},
 	{0},
 };
 
 /* the same, where --metrics is: "none" writes no rows (the metrics alone) */
-static const struct gb_opt output_metrics_opts[] = {
+static const struct gb_opt format_metrics_opts[] = {
 	{"output", 'o', "FORMAT",
 	 "output format: columns (default), json (one object per line), jsonpretty (indented), yaml, or none "
 	 "(no rows: the metrics alone)"},
+	{0},
+};
+
+static const struct gb_opt output_opts[] = {
 	{"fields", OPT_FIELDS, "LIST", "comma-separated fields to show (columns) or include (json)"},
 	{"filter", OPT_FILTER, "EXPR",
 	 "only rows where FIELD==VALUE (also !=, ~REGEX, !~, >, >=, <, <=; terms joined with ',' must all hold)"},
@@ -203,15 +207,17 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 10
+#define MAX_SOURCES 11
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
 	size_t n = 0;
 
 	src[n++] = (struct opt_source){a->opts, true};
-	if (a->common & GB_OPTS_OUTPUT)
-		src[n++] = (struct opt_source){a->common & GB_OPTS_METRICS ? output_metrics_opts : output_opts, false};
+	if (a->common & GB_OPTS_OUTPUT) {
+		src[n++] = (struct opt_source){a->common & GB_OPTS_METRICS ? format_metrics_opts : format_opts, false};
+		src[n++] = (struct opt_source){output_opts, false};
+	}
 	if (a->common & GB_OPTS_SNAPSHOT)
 		src[n++] = (struct opt_source){snapshot_opts, false};
 	if (a->common & GB_OPTS_CONTAINERS)

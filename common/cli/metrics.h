@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "gadgetbox.h"
 
@@ -23,7 +24,11 @@
 #define GB_METRICS_MAX_COUNTERS	     32768
 #define GB_METRICS_DEFAULT_RETENTION 300.0
 
-struct gb_metrics_addr; /* a parsed --metrics address */
+/* a parsed --metrics address (metrics_addr.c) */
+struct gb_metrics_addr {
+	struct sockaddr_storage sa;
+	char text[128];
+};
 
 /* --metrics ADDR: "IP:PORT", "[IPv6]:PORT" or ":PORT" (every address of the node); 0, or -1 if it is none. */
 int gb_metrics_parse_addr(const char *arg, struct gb_metrics_addr **out);

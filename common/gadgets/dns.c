@@ -477,7 +477,7 @@ struct gb_tracer *gb_dns__open(struct gb_ctx *ctx, const struct gb_dns_opts *opt
 	}
 	if (!(k->skel = GB_SKEL_OPEN(ctx, dnssnoop_bpf)))
 		return gb_kind_open_failed(&dns_ops, k);
-	GB_TRACER_CONFIGURE(ctx, k->skel, 1u << 20, false);
+	GB_TRACER_CONFIGURE(ctx, k->skel, k->opts.ringbuf_bytes ? k->opts.ringbuf_bytes : 1u << 20, false);
 	for (size_t i = 0; i < nports; i++)
 		k->skel->rodata->ports[i] = ports[i];
 	k->skel->rodata->targ_tgid = k->opts.pid;
