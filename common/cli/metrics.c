@@ -584,7 +584,7 @@ int gb_metrics_start(const struct gb_metrics_addr *a, double retention_s, const 
 	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL, answer, NULL,
 				   MHD_OPTION_SOCK_ADDR, &a->sa, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				   (size_t)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+				   (size_t)4096, MHD_OPTION_END);
 	if (!daemon_) {
 		int err = errno ? errno : EADDRINUSE;
 		gb_metrics_stop();
