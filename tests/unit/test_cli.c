@@ -458,8 +458,9 @@ TEST(test_metrics_addr_forms_and_refusals)
 	s6 = (const struct sockaddr_in6 *)&a->sa;
 	CHECK_INT_EQ(s6->sin6_family, AF_INET6);
 	CHECK(IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr));
-	static const char *const bad[] = {"9100", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
-					  "127.0.0.1:+80", "host.example:80", "[::1:80", "::1:80", "1.2.3:4"};
+	static const char *const bad[] = {"9100",	  "127.0.0.1",	   "127.0.0.1:",      "127.0.0.1:65536",
+					  "127.0.0.1:-1", "127.0.0.1:+80", "host.example:80", "[::1:80",
+					  "::1:80",	  "1.2.3:4"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(gb_metrics_parse_addr(bad[i], &a) == -1);
 	CHECK_STR_EQ(gb_metrics_addr_text(a), "[::1]:0"); /* a refusal leaves the last good one */
