@@ -56,7 +56,7 @@ PREFIX ?= /usr/local
 HDRS := $(wildcard common/*.h common/*/*.h bpf/*.h)
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) common/core/diag.c \
-	$(filter-out %/frontend.c %/event.c %/stream.c,$(wildcard common/cli/*.c)) \
+	$(filter-out %/frontend.c %/event.c %/stream.c %/metrics.c %_row.c,$(wildcard common/cli/*.c)) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # the host-compiled tests see both halves
@@ -135,7 +135,7 @@ lib: $(LIB)
 
 $(BIN): $(OBJS) $(LIB)
 	$(say) LINK $@
-	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -lpthread
+	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -L$(DEPS)/lib -lmicrohttpd -lpthread
 
 # make install PREFIX=DIR: the header, the library and its pkg-config file (and the binary)
 install: gadgetbox $(LIB)
