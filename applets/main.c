@@ -26,14 +26,26 @@ static const struct gb_applet *find_applet(const char *name)
 	return NULL;
 }
 
-/* The names BCC's tools go by: a link named like one runs the applet that does the same. */
+/* The names BCC's tools go by: a link named like one runs the applet that does the same (with @flag first:
+ * killsnoop is sigsnoop of the kill syscalls). */
 static const struct {
-	const char *bcc, *applet; /* applet NULL: none yet */
+	const char *bcc, *applet, *flag; /* applet NULL: none yet */
 } bcc_names[] = {
-	{"execsnoop", "execsnoop-k8s"}, {"opensnoop", "opensnoop-k8s"}, {"bindsnoop", "bindsnoop-k8s"},
-	{"tcptracer", "tcptracer-k8s"}, {"tcpconnect", NULL},		{"tcplife", NULL},
-	{"exitsnoop", "exitsnoop-k8s"}, {"sigsnoop", "sigsnoop-k8s"},	{"killsnoop", NULL},
+	{"execsnoop", "execsnoop-k8s", NULL}, {"opensnoop", "opensnoop-k8s", NULL},
+	{"bindsnoop", "bindsnoop-k8s", NULL}, {"tcptracer", "tcptracer-k8s", NULL},
+	{"tcpconnect", NULL, NULL},	      {"tcplife", NULL, NULL},
+	{"exitsnoop", "exitsnoop-k8s", NULL}, {"sigsnoop", "sigsnoop-k8s", NULL},
+	{"killsnoop", "sigsnoop-k8s", "-k"},
 };
+
+/* The option a BCC name adds to its applet's, or NULL. */
+static const char *bcc_flag(const char *name)
+{
+	for (size_t i = 0; i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++)
+		if (!strcmp(name, bcc_names[i].bcc))
+			return bcc_names[i].flag;
+	return NULL;
+}
 
 /* The applet a name means: its own, or a BCC tool's that has one; NULL otherwise. */
 static const struct gb_applet *applet_named(const char *name)
@@ -153,6 +165,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		argc--, argv++;
+	}
+	const char *flag = bcc_flag(argv[0] == name || !strrchr(argv[0], '/') ? argv[0] : strrchr(argv[0], '/') + 1);
+	char *with_flag[argc + 2];
+	if (flag) { /* NAME FLAG ARGS... */
+		with_flag[0] = argv[0];
+		with_flag[1] = (char *)flag;
+		for (int i = 1; i <= argc; i++)
+			with_flag[i + 1] = argv[i];
+		argv = with_flag;
+		argc++;
 	}
 	gb_parse_args(a, argc, argv);
 	gb_cli_log_init(NULL);
