@@ -166,7 +166,8 @@ int main(int argc, char **argv)
 		}
 		argc--, argv++;
 	}
-	const char *flag = bcc_flag(argv[0] == name || !strrchr(argv[0], '/') ? argv[0] : strrchr(argv[0], '/') + 1);
+	const char *used = strrchr(argv[0], '/'); /* the name the applet was called by */
+	const char *flag = bcc_flag(used ? used + 1 : argv[0]);
 	char *with_flag[argc + 2];
 	if (flag) { /* NAME FLAG ARGS... */
 		with_flag[0] = argv[0];
