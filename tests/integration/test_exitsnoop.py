@@ -76,23 +76,6 @@ def test_container_exit_code_is_its_end_line(containers, runtime):
     assert len([x for x in named(t.events(), name) if x["containerEnd"]]) == 1
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_a_container_that_runs_true_has_a_labelled_end_line(containers, runtime):
-    """Containers whose init is `true` (it lives about a millisecond: often gone before the container table
-    has its runtime's files), five in a row: each end line is there, labelled, exit 0, under --containers-only."""
-    names = [unique(f"gbt-exit-true{i}") for i in range(5)]
-    with exit_tracer("--containers-only", names=names) as t:
-        for name in names:
-            cid = containers.start(runtime, name, ["true"])
-            assert containers.wait(runtime, cid) == 0
-        wait_for(lambda: all(end_of(t.events(), n) for n in names), timeout=60,
-                 what="the end lines")
-        t.stop()
-    for name in names:
-        [e] = [e for e in named(t.events(), name)]
-        assert e["containerEnd"] and e["comm"] == "true" and e["exitCode"] == 0 and e["cause"] == "exit", e
-
-
 @pytest.mark.parametrize("runtime", ["docker", "docker-crun", "podman"])
 def test_stop_sigkill_after_grace_names_the_runtime(containers, runtime):
     """sleep as a container's init ignores SIGTERM (an init's default): the runtime kills it after the grace."""
