@@ -692,7 +692,8 @@ def audit_phase(bins, tmp):
             try:
                 for f in ("plain", "filter"):
                     r = subprocess.run(["taskset", "-c", "0", sysloop, n] + ([f] if f == "filter" else []),
-                                       capture_output=True, text=True, check=True)
+                                       capture_output=True, text=True, check=True,
+                                       env=dict(os.environ, SYSLOOP_CLOCK="cpu"))
                     ns[(mode, f)].append(float(r.stdout.strip()))
             finally:
                 if proc:
@@ -733,8 +734,9 @@ def audit_section(a):
     lines = ["## seccomp-audit: cost per syscall of the node", ""]
     if "error" in a:
         return lines + [f"Not measured: {a['error']}"]
-    lines += [f"A getppid loop pinned to CPU 0 ({RUNS} rounds, the tracer on CPU 1), ns per syscall; overheads "
-              "are differences within a round. The empty raw_tp pair is a `sys_enter` and a `sys_exit` program "
+    lines += [f"A getppid loop pinned to CPU 0 ({RUNS} rounds, the tracer on CPU 1), ns of the loop's own CPU "
+              "time per syscall (time it waited for the CPU on a shared machine left out); overheads are "
+              "differences within a round. The empty raw_tp pair is a `sys_enter` and a `sys_exit` program "
               "that return at once (scripts/bench/rawtp.bpf.c): what any program on every syscall costs here.", "",
               "| task | no program | empty raw_tp pair | seccomp-audit | audit − none | audit − empty pair |",
               "|---|---|---|---|---|---|"]

@@ -166,13 +166,14 @@ class CRI:
     # ---- containers
 
     def create_container(self, pod_id, pod_config, name, image, command, args=(), labels=None, annotations=None,
-                         env=None, log_path=None, mounts=(), seccomp=None, attempt=0):
+                         env=None, log_path=None, mounts=(), seccomp=None, attempt=0, memory_limit=None):
         """Create a container in a pod; returns its id. pod_config None: the one run_pod used (same CRI object).
 
         command is the entrypoint (Kubernetes `command`), args its arguments (Kubernetes `args`).
         stdout/stderr go to <pod log_directory>/<name>/0.log in the CRI log format (see logs()).
         seccomp: None (the runtime's default), "unconfined", or the path of a Localhost profile on the node.
         attempt: the kubelet's restart number (its restartCount annotation and the log file <name>/<attempt>.log).
+        memory_limit: bytes (the pod spec's resources.limits.memory; swap limited to it, as the kubelet does).
         """
         if pod_config is None:
             pod_config = self._pod_configs[pod_id]
@@ -194,7 +195,9 @@ class CRI:
             mounts=[pb.Mount(host_path=h, container_path=c) for h, c in mounts],
             labels=lab, annotations=ann,
             log_path=log_path or os.path.join(name, f"{attempt}.log"),
-            linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
+            linux=pb.LinuxContainerConfig(resources=pb.LinuxContainerResources(
+                memory_limit_in_bytes=memory_limit or 0, memory_swap_limit_in_bytes=memory_limit or 0),
+                security_context=pb.LinuxContainerSecurityContext(
                 namespace_options=pb.NamespaceOption(network=ns.network, pid=ns.pid, ipc=ns.ipc),
                 seccomp=_seccomp_profile(seccomp))))
         if pod_config.log_directory:
