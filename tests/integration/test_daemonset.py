@@ -109,6 +109,11 @@ def test_the_pod_template_runs_the_agent_through_the_cri(container_runtimes, tmp
             return None
         ev = wait_for(labelled, timeout=90, what="the target's exec in the agent's log")
         assert ev["k8s"]["node"] == node and ev["runtime"]["runtimeName"] == "docker", ev
+        # every default gadget opened with these privileges (a gadget that cannot attach says so on stderr)
+        err = k.logs(cid, "stderr")
+        assert "cannot" not in err and "error" not in err.lower(), err
+        assert {"exec", "open", "dns", "tcp", "bind", "exit", "signal"} <= set(
+            re.findall(r'gadgetbox_events_lost_total\{gadget="([a-z-]+)"', metrics())), metrics()[:2000]
     finally:
         subprocess.run(["docker", "rm", "-f", target], capture_output=True)
         k.remove_pod(pod)
