@@ -113,7 +113,7 @@ build_cjson() { # one .c file; its CMake build is not needed
 build_libmicrohttpd() { # the library only: no TLS, no docs, no examples
 	./configure -q --prefix="$PREFIX" --enable-static --disable-shared --disable-https --without-gnutls \
 		--disable-curl --disable-doc --disable-examples --disable-tools --disable-nls --disable-dauth \
-		--disable-bauth --disable-postprocessor --disable-httpupgrade --disable-cookie \
+		--disable-bauth --disable-postprocessor --disable-httpupgrade --disable-cookie "${HOST[@]}" \
 		CFLAGS="-O2 -I$PREFIX/include" &&
 		make -j"$JOBS" -C src/microhttpd &&
 		make -C src/microhttpd install && make -C src/include install
