@@ -118,3 +118,58 @@ def test_the_pod_template_runs_the_agent_through_the_cri(container_runtimes, tmp
         subprocess.run(["docker", "rm", "-f", target], capture_output=True)
         k.remove_pod(pod)
         run("ctr", "-n", "k8s.io", "images", "rm", "docker.io/" + ref, check=False)
+
+
+def test_the_pod_template_as_a_pod_under_podman_kube_play(container_runtimes, tmp_path):
+    """The same template as a Pod for `podman kube play` (which has no DaemonSet kind). podman 4.3 keeps the pod
+    in a pid namespace of its own whatever hostPID says (its PidMode is "private"): the agent still labels other
+    containers' events, and says on stderr that the node's processes are not all visible."""
+    tmpl = daemonset()["spec"]["template"]
+    spec = dict(tmpl["spec"])
+    [c] = [dict(x) for x in spec["containers"]]
+    tag = "kp-" + uuid.uuid4().hex[:8]
+    ref = f"localhost/gbt-image/gadgetbox:{tag}"
+    archive = str(tmp_path / "image.tar")
+    r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", archive, BINARY,
+                        tag, "localhost/gbt-image/gadgetbox"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    run("podman", "load", "-i", archive)
+    node = "gbt-node-" + uuid.uuid4().hex[:6]
+    port = free_port()
+    c["image"] = ref
+    c["args"] = [re.sub(r"^:9100$", f"127.0.0.1:{port}", a) for a in c["args"]]
+    c["env"] = [{"name": e["name"], "value": e.get("value", node)} for e in c["env"]]  # no downward API here
+    c.pop("ports")  # podman refuses port mappings with the host's network; on a node they only document the port
+    spec["containers"] = [c]
+    pod = "gbt-kp-" + uuid.uuid4().hex[:6]
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": pod, "labels": tmpl["metadata"]["labels"], "annotations": tmpl["metadata"]["annotations"]},
+        "spec": spec}))
+    target = "gbt-kp-target-" + uuid.uuid4().hex[:6]
+    agent = f"{pod}-{c['name']}"
+    try:
+        # from a directory without a file named like the image (kube play would try to build one)
+        run("podman", "kube", "play", str(manifest), cwd=str(tmp_path))
+
+        def labelled():
+            run("docker", "run", "--rm", "--name", target, "--network", "none", "gadgetbox-test/busybox:1", "true",
+                check=False)
+            for line in run("podman", "logs", agent, check=False).stdout.splitlines():
+                if line.startswith('{"gadget":"exec"') and f'"containerName":"{target}"' in line:
+                    return json.loads(line)
+            return None
+        ev = wait_for(labelled, timeout=90, what="the target's exec in the agent's log")
+        assert ev["gadget"] == "exec" and ev["k8s"]["node"] == node, ev
+        info = run("podman", "inspect", agent, "--format", "{{.HostConfig.PidMode}} {{.HostConfig.ReadonlyRootfs}}")
+        pid_mode, ro = info.stdout.split()
+        assert ro == "true"
+        err = run("podman", "logs", agent, check=False).stderr
+        if pid_mode != "host":
+            assert "not in the host's pid namespace" in err and "--pid=host" in err, err
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert 'gadgetbox_build_info{' in body and 'applet="agent"' in body
+    finally:
+        subprocess.run(["docker", "rm", "-f", target], capture_output=True)
+        run("podman", "pod", "rm", "-f", pod, check=False)
+        run("podman", "rmi", "-f", ref, check=False)
