@@ -62,18 +62,36 @@ static uint64_t ns_inode(int pid, const char *ns)
 /* NS_GET_MNTNS_ID (Linux 6.9+; the build's kernel headers may be older) */
 #define GB_NS_GET_MNTNS_ID _IOR(0xb7, 0x5, uint64_t)
 
-uint64_t gb_mntns_uid(uint32_t pid)
+/*
+ * @pid's mount namespace: its inode number and its never-reused id (0 before Linux 6.9), both from one open of
+ * /proc/PID/ns/mnt, which holds the namespace: they are the same namespace's even if @pid exits meanwhile (read
+ * one after the other, an init that exits between the two reads leaves an inode without its id, and a record
+ * that matches whichever namespace gets that inode next). Returns the inode, 0 if @pid (or its namespace) is gone.
+ */
+static uint64_t mntns_ids(uint32_t pid, uint64_t *uid)
 {
 	char path[64];
-	uint64_t uid = 0;
+	struct stat st;
+	uint64_t ino = 0;
 
+	*uid = 0;
 	snprintf(path, sizeof(path), "%u/ns/mnt", pid);
 	int fd = proc_fd < 0 ? -1 : openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	if (ioctl(fd, GB_NS_GET_MNTNS_ID, &uid))
-		uid = 0; /* an older kernel: the BPF side binds the entry at its first event */
+	if (!fstat(fd, &st))
+		ino = st.st_ino;
+	if (ioctl(fd, GB_NS_GET_MNTNS_ID, uid))
+		*uid = 0; /* an older kernel: the BPF side binds the entry at its first event */
 	close(fd);
+	return ino;
+}
+
+uint64_t gb_mntns_uid(uint32_t pid)
+{
+	uint64_t uid;
+
+	mntns_ids(pid, &uid);
 	return uid;
 }
 
@@ -596,8 +614,9 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 	if (!start || (c->pid_start && start != c->pid_start))
 		goto gone; /* exited, or its pid already belongs to someone else */
 	c->pid_start = start;
-	c->mntns = ns_inode((int)c->pid, "mnt");
-	c->mntns_uid = gb_mntns_uid(c->pid);
+	c->mntns = mntns_ids(c->pid, &c->mntns_uid);
+	if (!c->mntns && describe_ended(c, w))
+		return c; /* it exited a moment ago */
 	/* before Linux 6.9 no ioctl tells it: the event's, if its process lives in that namespace */
 	if (!c->mntns_uid && w && w->mntns == c->mntns && w->uid && ns_inode((int)w->pid, "mnt") == w->mntns)
 		c->mntns_uid = w->uid;

@@ -155,6 +155,48 @@ def test_each_action_of_a_profile(container_runtimes, containers, probe, wdir, r
             assert evs[0]["tid"] != evs[0]["pid"]
 
 
+@pytest.fixture
+def cpu_hog():
+    """Both vCPUs busy (two shell loops on the host) for the test's length: the tracer and the runtimes run late."""
+    hogs = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+    yield
+    for h in hogs:
+        h.kill()
+        h.wait()
+
+
+@pytest.mark.parametrize("runtime", ["docker", "podman"])
+def test_kill_thread_after_a_short_container_under_load(container_runtimes, containers, probe, wdir, runtime,
+                                                        cpu_hog):
+    """KILL_THREAD, many times in a row on a loaded machine, each right after a container that a KILL_PROCESS ended
+    at once (the next container's mount namespace often gets its inode number): every kill_thread is reported,
+    in its own container. The container table read a namespace's inode and its id in two opens of /proc/PID/ns/mnt:
+    an init that exited between them left a record (and, once removed, an ended entry) without the id, which
+    matched whichever namespace got that inode next: the next container's events were not its own."""
+    rounds = int(os.environ.get("GB_KT_ROUNDS", "8"))
+    names = [(f"gbt-sa-kp{i}-{uuid.uuid4().hex[:6]}", f"gbt-sa-kt{i}-{uuid.uuid4().hex[:6]}") for i in range(rounds)]
+    paths = []
+    with tracer(probe, containers=[n for pair in names for n in pair]) as t:
+        for kp, kt in names:
+            for name, profile, cmd, want_rc in ((kp, deny("SCMP_ACT_KILL_PROCESS"), ["mkdir", "/tmp/x"], 159),
+                                                 (kt, deny("SCMP_ACT_KILL_THREAD"), ["thread-mkdir", "/tmp/x"], 0)):
+                cid, path = start_under(containers, runtime, name, profile, ["/w/sc", *cmd], wdir)
+                paths.append(path)
+                assert wait_exit(containers, runtime, cid) == want_rc, (name, logs(runtime, cid))
+                containers.remove(runtime, cid)
+        deadline = time.time() + 60
+        while time.time() < deadline and not all(of(t, n) for pair in names for n in pair):
+            time.sleep(0.2)
+        time.sleep(1)
+        t.stop()
+    for p in paths:
+        os.unlink(p)
+    got = {n: [(e["action"], e["syscall"]) for e in of(t, n)] for pair in names for n in pair}
+    want = {n: [(a, "mkdir")] for kp, kt in names for n, a in ((kp, "kill_process"), (kt, "kill_thread"))}
+
+    assert got == want, t.stderr()
+
+
 def test_docker_default_profile_unshare_and_mount_and_nothing_else(container_runtimes, containers, probe, wdir):
     """Docker's own default profile: unshare and mount are denied and named; a busy container under an
     allow-all filter, running since before the tracer (syscalls in progress when it attached), gives nothing."""
