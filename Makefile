@@ -56,7 +56,7 @@ PREFIX ?= /usr/local
 HDRS := $(wildcard common/*.h common/*/*.h bpf/*.h)
 # common code that needs neither libbpf nor the kernel: unit-tested with the host compiler and sanitizers
 UNIT_COMMON := $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) common/core/diag.c \
-	$(filter-out %/frontend.c %/event.c %/stream.c,$(wildcard common/cli/*.c)) \
+	$(filter-out %/frontend.c %/event.c %/stream.c %/metrics.c %_row.c,$(wildcard common/cli/*.c)) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 # the host-compiled tests see both halves
@@ -83,7 +83,7 @@ Q := @
 say := @printf '  %-7s %s\n'
 endif
 
-.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image soak
+.PHONY: all deps lib install test unit check format format-check bench clean bpf-arm64 layout image image-multiarch soak
 .SECONDARY:
 all: $(BUILD)/deps.stamp $(BIN)
 
@@ -135,7 +135,7 @@ lib: $(LIB)
 
 $(BIN): $(OBJS) $(LIB)
 	$(say) LINK $@
-	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -lpthread
+	$(Q)$(MUSL_CC) -static -s -o $@ $(OBJS) $(LIB) -L$(DEPS)/lib -lmicrohttpd -lpthread
 
 # make install PREFIX=DIR: the header, the library and its pkg-config file (and the binary)
 install: gadgetbox $(LIB)
@@ -256,6 +256,13 @@ image: gadgetbox
 	$(say) IMAGE $(BUILD)/gadgetbox-image.tar
 	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) >/dev/null
 	@echo "$(BUILD)/gadgetbox-image.tar: $(IMAGE_REPO):$(VERSION), $$(stat -c %s $(BUILD)/gadgetbox-image.tar) bytes"
+
+# both architectures under one index (an x86-64 node pulls the amd64 image, an arm64 node the arm64 one)
+image-multiarch: gadgetbox
+	$(Q)$(MAKE) --no-print-directory arm64
+	$(say) IMAGE $(BUILD)/gadgetbox-image-multiarch.tar
+	$(Q)python3 scripts/ociarchive.py gadgetbox $(BUILD)/gadgetbox-image-multiarch.tar ./gadgetbox $(VERSION) $(IMAGE_REPO) ./gadgetbox-arm64 >/dev/null
+	@echo "$(BUILD)/gadgetbox-image-multiarch.tar: $(IMAGE_REPO):$(VERSION) (amd64, arm64), $$(stat -c %s $(BUILD)/gadgetbox-image-multiarch.tar) bytes"
 
 bench: gadgetbox
 	bash scripts/bench/run.sh

@@ -16,7 +16,8 @@
 	X(socksnap)                                                                                                    \
 	X(seccomp)                                                                                                     \
 	X(seccomp_audit)                                                                                               \
-	X(containers)
+	X(containers)                                                                                                  \
+	X(agent)
 
 #define GB_APPLET_DECLARE(name) extern const struct gb_applet name##_applet;
 GB_APPLET_TABLE(GB_APPLET_DECLARE)

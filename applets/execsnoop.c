@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "event.h"
+#include "metrics.h"
+#include "rows.h"
 #include "frontend.h"
 #include "stream.h"
 #include "gadgetbox.h"
@@ -52,27 +54,6 @@ static const struct gb_opt opts[] = {
 	{0},
 };
 
-enum {
-	EXF_RESULT = GBF_COUNT,
-	EXF_RET,
-	EXF_ERROR,
-	EXF_FILENAME,
-	EXF_FILENAME_TRUNCATED,
-	EXF_ARGS,
-	EXF_ARGS_TRUNCATED,
-	EXF_COUNT,
-};
-
-static const struct out_field fields[EXF_COUNT - GBF_COUNT] = {
-	[EXF_RESULT - GBF_COUNT] = {"result", "RET", 6, OUT_F_COLONLY},
-	[EXF_RET - GBF_COUNT] = {"ret", "RET", 4, 0},
-	[EXF_ERROR - GBF_COUNT] = {"error", "ERROR", 8, 0},
-	[EXF_FILENAME - GBF_COUNT] = {"filename", "FILENAME", 24, 0},
-	[EXF_FILENAME_TRUNCATED - GBF_COUNT] = {"filenameTruncated", "FTRUNC", 6, 0},
-	[EXF_ARGS - GBF_COUNT] = {"args", "ARGS", 0, 0},
-	[EXF_ARGS_TRUNCATED - GBF_COUNT] = {"argsTruncated", "TRUNC", 5, 0},
-};
-
 static int parse(int key, const char *arg)
 {
 	switch (key) {
@@ -109,35 +90,12 @@ static bool args_contain(const char *args, size_t size, const char *text)
 
 static void on_exec(void *ctx, const struct gb_exec_event *e)
 {
-	struct output *o = ctx;
-	static char retbuf[16], errbuf[16];
-	struct out_strv v = {.buf = e->args,
-			     .size = e->args_size,
-			     .count = e->argc,
-			     .cut_mask = e->cut_mask,
-			     .truncated = e->args_truncated,
-			     .quote = env.quote};
-
 	if (env.name && !strstr(e->proc.comm, env.name))
 		return;
 	if (env.line && !args_contain(e->args, e->args_size, env.line))
 		return;
-	gb_event_begin(o, &e->proc);
-	out_s64(o, EXF_RET, e->ret);
-	if (e->ret < 0) {
-		out_str(o, EXF_ERROR, gb_errno_name(e->ret, errbuf));
-		out_str(o, EXF_RESULT, gb_errno_name(e->ret, errbuf));
-	} else {
-		snprintf(retbuf, sizeof(retbuf), "%d", e->ret);
-		out_str(o, EXF_RESULT, retbuf);
-	}
-	out_strn(o, EXF_FILENAME, e->filename, e->filename_len);
-	if (e->filename_truncated) /* rare: present only when true */
-		out_bool(o, EXF_FILENAME_TRUNCATED, true);
-	out_strv(o, EXF_ARGS, &v);
-	out_bool(o, EXF_ARGS_TRUNCATED, e->args_truncated || e->cut_mask);
-	out_end(o);
-	gb_cli_check_closed(o);
+	gb_metrics_exec(e);
+	gb_exec_row(ctx, e, env.quote);
 }
 
 static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *out)
@@ -154,8 +112,7 @@ static int run(void)
 
 	snprintf(cols, sizeof(cols), "container,%s%s%scomm,pid,ppid,result,args", env.time ? "time," : "",
 		 env.timestamp ? "elapsed," : "", env.print_uid ? "uid," : "");
-	return gb_cli_stream(&(struct gb_cli_stream){
-		.fields = fields, .nfields = EXF_COUNT - GBF_COUNT, .columns = cols, .open = open_tracer});
+	return gb_cli_stream(&(struct gb_cli_stream){.rows = &gb_exec_rows, .columns = cols, .open = open_tracer});
 }
 
 const struct gb_applet execsnoop_applet = {
@@ -170,7 +127,8 @@ const struct gb_applet execsnoop_applet = {
 		    "  execsnoop-k8s -c 'web-*'     # containers whose name starts with web-\n"
 		    "  execsnoop-k8s --fields comm,pid,args --timeout 10\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER | GB_OPTS_IA32,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER | GB_OPTS_IA32 |
+		  GB_OPTS_METRICS,
 	.parse = parse,
 	.run = run,
 };

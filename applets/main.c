@@ -26,22 +26,31 @@ static const struct gb_applet *find_applet(const char *name)
 	return NULL;
 }
 
-/* The names BCC's tools go by: a link named like one runs the applet that does the same, or says which
- * applet and options do (@use) where the same work needs options. */
+/* The names BCC's tools go by: a link named like one runs the applet that does the same (with @flag first:
+ * killsnoop is sigsnoop of the kill syscalls), or says which applet and options do (@use). */
 static const struct {
-	const char *bcc, *applet, *use; /* applet NULL: none runs under that name */
+	const char *bcc, *applet, *flag, *use; /* applet NULL: none runs under that name */
 } bcc_names[] = {
-	{"execsnoop", "execsnoop-k8s", NULL},
-	{"opensnoop", "opensnoop-k8s", NULL},
-	{"bindsnoop", "bindsnoop-k8s", NULL},
-	{"tcptracer", "tcptracer-k8s", NULL},
-	{"exitsnoop", "exitsnoop-k8s", NULL},
-	{"sigsnoop", "sigsnoop-k8s", NULL},
-	{"tcpconnect", NULL, "tcptracer-k8s --type connect"},
-	{"tcplife", NULL, "tcptracer-k8s --type close"},
-	{"killsnoop", NULL, "sigsnoop-k8s -k"},
-	{"oomkill", NULL, "exitsnoop-k8s (its OOM kills) or sigsnoop-k8s"},
+	{"execsnoop", "execsnoop-k8s", NULL, NULL},
+	{"opensnoop", "opensnoop-k8s", NULL, NULL},
+	{"bindsnoop", "bindsnoop-k8s", NULL, NULL},
+	{"tcptracer", "tcptracer-k8s", NULL, NULL},
+	{"exitsnoop", "exitsnoop-k8s", NULL, NULL},
+	{"sigsnoop", "sigsnoop-k8s", NULL, NULL},
+	{"killsnoop", "sigsnoop-k8s", "-k", NULL},
+	{"tcpconnect", NULL, NULL, "tcptracer-k8s --type connect"},
+	{"tcplife", NULL, NULL, "tcptracer-k8s --type close"},
+	{"oomkill", NULL, NULL, "exitsnoop-k8s (its OOM kills) or sigsnoop-k8s"},
 };
+
+/* The option a BCC name adds to its applet's, or NULL. */
+static const char *bcc_flag(const char *name)
+{
+	for (size_t i = 0; i < sizeof(bcc_names) / sizeof(bcc_names[0]); i++)
+		if (!strcmp(name, bcc_names[i].bcc))
+			return bcc_names[i].flag;
+	return NULL;
+}
 
 /* The applet a name means: its own, or a BCC tool's that has one; NULL otherwise. */
 static const struct gb_applet *applet_named(const char *name)
@@ -170,6 +179,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		argc--, argv++;
+	}
+	const char *used = strrchr(argv[0], '/'); /* the name the applet was called by */
+	const char *flag = bcc_flag(used ? used + 1 : argv[0]);
+	char *with_flag[argc + 2];
+	if (flag) { /* NAME FLAG ARGS... */
+		with_flag[0] = argv[0];
+		with_flag[1] = (char *)flag;
+		for (int i = 1; i <= argc; i++)
+			with_flag[i + 1] = argv[i];
+		argv = with_flag;
+		argc++;
 	}
 	gb_parse_args(a, argc, argv);
 	gb_cli_log_init(NULL);

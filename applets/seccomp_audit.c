@@ -9,6 +9,8 @@
 #include "clock.h"
 #include "escape.h"
 #include "event.h"
+#include "metrics.h"
+#include "rows.h"
 #include "frontend.h"
 #include "jsonw.h"
 #include "reformat.h"
@@ -88,39 +90,6 @@ static int parse(int key, const char *arg)
 	case OPT_BASE: env.base = arg; break;
 	}
 	return 0;
-}
-
-enum {
-	SAF_SYSCALL = GBF_COUNT,
-	SAF_NR,
-	SAF_ARCH,
-	SAF_ACTION,
-	SAF_ERRNO,
-	SAF_FIRST,
-	SAF_EXE,
-	SAF_COUNT,
-};
-
-static const struct out_field fields[SAF_COUNT - GBF_COUNT] = {
-	[SAF_SYSCALL - GBF_COUNT] = {"syscall", "SYSCALL", 12, 0},
-	[SAF_NR - GBF_COUNT] = {"nr", "NR", 4, 0},
-	[SAF_ARCH - GBF_COUNT] = {"arch", "ARCH", 16, 0},
-	[SAF_ACTION - GBF_COUNT] = {"action", "ACTION", 12, 0},
-	[SAF_ERRNO - GBF_COUNT] = {"errno", "ERRNO", 6, 0},
-	[SAF_FIRST - GBF_COUNT] = {"first", "FIRST", 5, 0},
-	[SAF_EXE - GBF_COUNT] = {"exe", "EXE", 0, 0},
-};
-
-/* "errno(EPERM)", "kill_process", ... */
-static const char *action_text(const struct gb_seccomp_audit_event *e, char *buf, size_t size)
-{
-	char err[16];
-
-	if (e->action != GB_SECCOMP_ERRNO)
-		snprintf(buf, size, "%s", gb_seccomp_action_name(e->action));
-	else
-		snprintf(buf, size, "errno(%s)", gb_errno_name(e->errno_value, err));
-	return buf;
 }
 
 static struct output *out;
@@ -294,33 +263,20 @@ static int print_suggestions(void)
 static void on_event(void *ctx, const struct gb_seccomp_audit_event *e)
 {
 	struct output *o = ctx;
-	char action[40], nrname[32], err[16];
+	char action[40], nrname[32];
 
 	if (env.syscalls.n && (!e->syscall || !sc_names_has(&env.syscalls, e->syscall)))
 		return;
 	if (env.actions && !(env.actions & ACTION_BIT(e->action)))
 		return;
-	action_text(e, action, sizeof(action));
-	snprintf(nrname, sizeof(nrname), "%s", e->syscall ? e->syscall : "");
-	if (!e->syscall)
-		snprintf(nrname, sizeof(nrname), "syscall_%u", e->nr);
+	gb_metrics_seccomp_audit(e);
+	gb_seccomp_audit_names(e, action, nrname);
 	if (env.summary || env.suggest) {
 		count(e, nrname, action);
 		gb_cli_check_closed(o);
 		return;
 	}
-	gb_event_begin(o, &e->proc);
-	out_str(o, SAF_SYSCALL, nrname);
-	out_u64(o, SAF_NR, e->nr);
-	out_str(o, SAF_ARCH, gb_syscall_arch(e->compat));
-	out_str(o, SAF_ACTION, action);
-	if (e->action == GB_SECCOMP_ERRNO)
-		out_str(o, SAF_ERRNO, gb_errno_name(e->errno_value, err));
-	out_bool(o, SAF_FIRST, e->first);
-	if (e->exe)
-		out_str(o, SAF_EXE, e->exe);
-	out_end(o);
-	gb_cli_check_closed(o);
+	gb_seccomp_audit_row(o, e);
 }
 
 static struct gb_tracer *open_tracer(struct gb_ctx *ctx, struct output *o)
@@ -372,8 +328,7 @@ static int run(void)
 			return 2;
 	}
 	int rc = gb_cli_stream(&(struct gb_cli_stream){
-		.fields = fields,
-		.nfields = SAF_COUNT - GBF_COUNT,
+		.rows = &gb_seccomp_audit_rows,
 		.columns = "container,pid,tid,comm,syscall,nr,arch,action,first",
 		.open = open_tracer,
 		.tick = env.summary ? print_summary : NULL,
@@ -392,7 +347,7 @@ const struct gb_applet seccomp_audit_applet = {
 		    "  seccomp-audit -c web --suggest --base web.json --timeout 60 > fixed.json\n"
 		    "                                     # web's profile with what it was denied allowed\n",
 	.opts = opts,
-	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER,
+	.common = GB_OPTS_OUTPUT | GB_OPTS_CONTAINERS | GB_OPTS_HOST | GB_OPTS_BPF | GB_OPTS_BUFFER | GB_OPTS_METRICS,
 	.parse = parse,
 	.run = run,
 };

@@ -97,7 +97,7 @@ static long send_chunk(__u32 i, void *data)
 	 * and pass another, which the verifier then sees as possibly 0); equal to len for every len tested */
 	if (len && bpf_skb_load_bytes(w->skb, w->payload + off, r->data, ((len - 1) & (DNS_CHUNK - 1)) + 1))
 		return 1;
-	if (bpf_ringbuf_output(&gb_events, r, DNS_REC_HEAD_SIZE + len, gb_wakeup_flag(DNS_REC_HEAD_SIZE + len)))
+	if (bpf_ringbuf_output(&gb_events, r, DNS_REC_HEAD_SIZE + len, gb_wakeup_flag()))
 		gb_count_drop();
 	return 0;
 }

@@ -164,18 +164,10 @@ static __always_inline void gb_count_drop(void)
 		(*n)++;
 }
 
-/*
- * The ring buffer flag for an event of @size bytes about to be output: wake the consumer when the event takes
- * what it has not read across a multiple of the wake-up mark (once per gb_wakeup_bytes of events), never at
- * every event above the mark: when the consumer lags (a loaded node), each forced wake-up is an IPI to this
- * CPU, a VM exit on a virtual machine (tcptracer measured two thirds of its programs' time in them). Events
- * that cross no mark are read at the consumer's next poll (its timeout bounds their delay).
- */
-static __always_inline __u64 gb_wakeup_flag(__u64 size)
+static __always_inline __u64 gb_wakeup_flag(void)
 {
-	__u64 avail = bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA);
-
-	return (avail + size) / gb_wakeup_bytes != avail / gb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) >= gb_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										   : BPF_RB_NO_WAKEUP;
 }
 
 /* Copy a finished event of @size bytes to user space; a full buffer is counted, never silent. */
@@ -183,8 +175,22 @@ static __always_inline void gb_output(void *event, __u64 size)
 {
 	if (gb_state.stopped)
 		return;
-	if (bpf_ringbuf_output(&gb_events, event, size, gb_wakeup_flag(size)))
+	if (bpf_ringbuf_output(&gb_events, event, size, gb_wakeup_flag()))
 		gb_count_drop();
+}
+
+static __always_inline void *gb_reserve(__u64 size)
+{
+	void *event = bpf_ringbuf_reserve(&gb_events, size, 0);
+
+	if (!event)
+		gb_count_drop();
+	return event;
+}
+
+static __always_inline void gb_submit(void *event)
+{
+	bpf_ringbuf_submit(event, gb_wakeup_flag());
 }
 
 /* Fill the common part of an event from @task, which must be the current task, in mount namespace @mnt. */

@@ -110,6 +110,15 @@ build_cjson() { # one .c file; its CMake build is not needed
 		install -m 644 cJSON.h "$PREFIX/include/cjson/"
 }
 
+build_libmicrohttpd() { # the library only: no TLS, no docs, no examples
+	./configure -q --prefix="$PREFIX" --enable-static --disable-shared --disable-https --without-gnutls \
+		--disable-curl --disable-doc --disable-examples --disable-tools --disable-nls --disable-dauth \
+		--disable-bauth --disable-postprocessor --disable-httpupgrade --disable-cookie "${HOST[@]}" \
+		CFLAGS="-O2 -I$PREFIX/include" &&
+		make -j"$JOBS" -C src/microhttpd &&
+		make -C src/microhttpd install && make -C src/include install
+}
+
 # One line per dependency: name, version, suite, and how long fetching and building took.
 while read -r pkg name _; do
 	spec=$(grep -E "^$pkg[[:space:]]" "$HERE/deps.list")
@@ -135,7 +144,7 @@ done < <(grep -Ev '^[[:space:]]*(#|$)' "$HERE/deps.list")
 
 # What went into the binary, for `gadgetbox --version`.
 {
-	for pkg in libbpf elfutils zlib cjson; do sed -n 2p "$DEPS/$pkg.stamp"; done # the order bpftool would name them
+	for pkg in libbpf elfutils zlib cjson libmicrohttpd; do sed -n 2p "$DEPS/$pkg.stamp"; done # the order bpftool would name them
 	if [ "$TARGET" = arm64 ]; then musl=$(cat "$DEPS/sysroot/.musl-dev"); else musl=$(dpkg-query -W -f='${Version}' musl-dev); fi
 	echo "musl ${musl%-*} $musl installed"
 } >"$DEPS/VERSIONS.new"

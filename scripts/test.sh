@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "test.sh: the integration tests load eBPF programs: run as root" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 # dnssnoop: dig, dnsmasq, tshark to compare with, ip netns; seccomp-advise: YAML for its CRD output; the
-# image: a registry to push it to and pull it from
+# image: a registry to push it to and pull it from; --metrics: Debian's prometheus server, which
+# test_metrics.py starts itself on 127.0.0.1 to scrape the agent
 need=(python3-pytest bpftool strace gcc libc6-dev util-linux clang-format pkg-config binutils libclang-rt-dev
-	bind9-dnsutils dnsmasq-base tshark iproute2 python3-yaml docker-registry)
+	bind9-dnsutils dnsmasq-base tshark iproute2 python3-yaml docker-registry prometheus)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "strbuf.h"
 
 struct gb_common_opts gb_opts = {.mode = OUT_COLUMNS};
@@ -25,12 +26,29 @@ enum {
 	OPT_HOST,
 	OPT_HOST_ROOT,
 	OPT_IA32,
-	OPT_BUFFER_SIZE
+	OPT_BUFFER_SIZE,
+	OPT_METRICS,
+	OPT_METRICS_RETENTION,
+};
+
+/* the applet being parsed's groups (GB_OPTS_*) */
+static unsigned gb_applet_common;
+
+static const struct gb_opt format_opts[] = {
+	{"output", 'o', "FORMAT",
+	 "output format: columns (default), json (one object per line), jsonpretty (indented) or yaml"},
+	{0},
+};
+
+/* the same, where --metrics is: "none" writes no rows (the metrics alone) */
+static const struct gb_opt format_metrics_opts[] = {
+	{"output", 'o', "FORMAT",
+	 "output format: columns (default), json (one object per line), jsonpretty (indented), yaml, or none "
+	 "(no rows: the metrics alone)"},
+	{0},
 };
 
 static const struct gb_opt output_opts[] = {
-	{"output", 'o', "FORMAT",
-	 "output format: columns (default), json (one object per line), jsonpretty (indented) or yaml"},
 	{"fields", OPT_FIELDS, "LIST", "comma-separated fields to show (columns) or include (json)"},
 	{"filter", OPT_FILTER, "EXPR",
 	 "only rows where FIELD==VALUE (also !=, ~REGEX, !~, >, >=, <, <=; terms joined with ',' must all hold)"},
@@ -51,6 +69,14 @@ static const struct gb_opt timeout_opts[] = {
 static const struct gb_opt bpf_opts[] = {
 	{"btf", OPT_BTF, "PATH", "kernel BTF file, for kernels without /sys/kernel/btf/vmlinux"},
 	{"verbose", 'v', NULL, "print the start-up steps with their times, and libbpf's debug messages"},
+	{0},
+};
+
+static const struct gb_opt metrics_opts[] = {
+	{"metrics", OPT_METRICS, "ADDR",
+	 "serve Prometheus metrics at http://ADDR/metrics (ADDR: IP:PORT, [IPv6]:PORT or :PORT)"},
+	{"metrics-retention", OPT_METRICS_RETENTION, "SECONDS",
+	 "drop a container's series SECONDS after it is gone (default 300)"},
 	{0},
 };
 
@@ -211,15 +237,17 @@ struct opt_source {
 	bool own; /* the applet's */
 };
 
-#define MAX_SOURCES 10
+#define MAX_SOURCES 12
 
 static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_SOURCES])
 {
 	size_t n = 0;
 
 	src[n++] = (struct opt_source){a->opts, true};
-	if (a->common & GB_OPTS_OUTPUT)
+	if (a->common & GB_OPTS_OUTPUT) {
+		src[n++] = (struct opt_source){a->common & GB_OPTS_METRICS ? format_metrics_opts : format_opts, false};
 		src[n++] = (struct opt_source){output_opts, false};
+	}
 	if (a->common & GB_OPTS_SNAPSHOT)
 		src[n++] = (struct opt_source){snapshot_opts, false};
 	if (a->common & GB_OPTS_CONTAINERS)
@@ -234,6 +262,8 @@ static size_t opt_sources(const struct gb_applet *a, struct opt_source src[MAX_S
 		src[n++] = (struct opt_source){ia32_opts, false};
 	if (a->common & GB_OPTS_BUFFER)
 		src[n++] = (struct opt_source){buffer_opts, false};
+	if (a->common & GB_OPTS_METRICS)
+		src[n++] = (struct opt_source){metrics_opts, false};
 	src[n++] = (struct opt_source){help_opts, false};
 	return n;
 }
@@ -307,6 +337,8 @@ static int parse_common(int key, const char *arg)
 			gb_opts.mode = OUT_YAML;
 		else if (!strcmp(arg, "columns"))
 			gb_opts.mode = OUT_COLUMNS;
+		else if (!strcmp(arg, "none") && (gb_applet_common & GB_OPTS_METRICS))
+			gb_opts.mode = OUT_NO_ROWS;
 		else
 			return gb_usage_error("unknown output format '%s' (use columns, json, jsonpretty or yaml)",
 					      arg);
@@ -328,6 +360,14 @@ static int parse_common(int key, const char *arg)
 			return gb_usage_error(
 				"invalid --buffer-size '%s' (a power of two from 64K to 1G, e.g. 256K or 4M)", arg);
 		return 0;
+	case OPT_METRICS:
+		if (gb_metrics_parse_addr(arg, &gb_opts.metrics_addr))
+			return gb_usage_error("invalid --metrics '%s' (IP:PORT, [IPv6]:PORT or :PORT)", arg);
+		return 0;
+	case OPT_METRICS_RETENTION:
+		if (gb_parse_seconds(arg, &gb_opts.metrics_retention))
+			return gb_usage_error("invalid --metrics-retention '%s' (seconds, > 0)", arg);
+		return 0;
 	}
 	return gb_usage_error("internal error: unhandled option");
 }
@@ -341,6 +381,7 @@ void gb_parse_args(const struct gb_applet *a, int argc, char **argv)
 	size_t n = 0;
 
 	gb_prog = a->name;
+	gb_applet_common = a->common;
 	sb_addc(&shortopts, ':'); /* report a missing argument as ':' */
 	for (size_t s = 0; s < nsrc; s++) {
 		for (const struct gb_opt *o = src[s].opts; o && o->name; o++) {

@@ -36,6 +36,7 @@ enum gb_common_groups {
 	GB_OPTS_HOST = 1 << 5,			     /* --host: host processes too */
 	GB_OPTS_IA32 = 1 << 6,			     /* --ia32: the 32-bit syscall programs too */
 	GB_OPTS_BUFFER = 1 << 7,		     /* --buffer-size: streaming tracers' ring buffer */
+	GB_OPTS_METRICS = 1 << 8,		     /* --metrics, --metrics-retention, -o none */
 };
 
 struct gb_applet {
@@ -49,6 +50,8 @@ struct gb_applet {
 	int (*run)(void);
 };
 
+struct gb_metrics_addr; /* metrics.h */
+
 /* Settings of the shared options. */
 struct gb_common_opts {
 	enum out_mode mode;
@@ -61,8 +64,10 @@ struct gb_common_opts {
 	const char *btf;
 	struct gb_container_filter filter;
 	const char *host_root;
-	bool ia32;	     /* also trace 32-bit syscalls (a program on every syscall of the node) */
-	size_t buffer_bytes; /* --buffer-size (0: the library's default): the tracer's ringbuf_bytes */
+	bool ia32;			      /* also trace 32-bit syscalls (a program on every syscall of the node) */
+	size_t buffer_bytes;		      /* --buffer-size (0: the library's default): the tracer's ringbuf_bytes */
+	struct gb_metrics_addr *metrics_addr; /* --metrics (NULL: none) */
+	double metrics_retention;	      /* --metrics-retention, seconds (0: the default, 300) */
 };
 extern struct gb_common_opts gb_opts;
 extern const char *gb_prog; /* the applet's name, for messages */

@@ -14,6 +14,7 @@ const struct out_field gb_event_fields[GBF_COUNT] = {
 	[GBF_TIME] = {"time", "TIME", 8, OUT_F_COLONLY},
 	[GBF_ELAPSED] = {"elapsed", "TIME(s)", 9, OUT_F_COLONLY},
 	[GBF_CONTAINER] = {"container", "CONTAINER", 14, OUT_F_COLONLY | OUT_F_NOCUT},
+	[GBF_GADGET] = {"gadget", "GADGET", 6, 0},
 	[GBF_TIMESTAMP] = {"timestamp", "TIMESTAMP", 19, 0},
 	[GBF_MNTNS] = {"mountnsid", "MNTNS", 10, 0},
 	[GBF_PID] = {"pid", "PID", 7, 0},
@@ -68,6 +69,12 @@ static struct proc_cache {
 static bool proc_json_whole; /* every field from mountnsid to the container's is in the JSON */
 
 static uint64_t start_boot_ns;
+static bool node_always;
+
+void gb_event_node_always(bool on)
+{
+	node_always = on;
+}
 
 /* --filter terms on container fields narrow the in-kernel container filter too (what the user-space filter
  * would drop is then never copied out), unless a container option set it already. */
@@ -151,7 +158,7 @@ static void fill_container_fields(struct output *o, const struct gb_container *c
 	out_str(o, GBF_CONTAINER_ID, c ? c->id : "");
 	out_str(o, GBF_CONTAINER_NAME, c ? c->name : "");
 	out_str(o, GBF_IMAGE, c ? c->image : "");
-	out_str(o, GBF_K8S_NODE, c && *c->k8s_pod ? gb_node_name() : "");
+	out_str(o, GBF_K8S_NODE, node_always || (c && *c->k8s_pod) ? gb_node_name() : "");
 	out_str(o, GBF_K8S_NAMESPACE, c ? c->k8s_namespace : "");
 	out_str(o, GBF_K8S_POD, c ? c->k8s_pod : "");
 	out_str(o, GBF_K8S_CONTAINER, c ? c->k8s_container : "");
@@ -261,6 +268,8 @@ static void proc_json(struct output *o, const struct gb_event_proc *p)
 void gb_event_begin(struct output *o, const struct gb_event_proc *p)
 {
 	out_begin(o);
+	if (output_tag(o))
+		out_str(o, GBF_GADGET, output_tag(o));
 	if (out_wants(o, GBF_TIME)) {
 		time_t secs = (time_t)(p->timestamp / 1000000000ull);
 		struct tm tm;

@@ -15,6 +15,7 @@ enum gb_field {
 	GBF_TIME,      /* HH:MM:SS, columns only */
 	GBF_ELAPSED,   /* seconds since start, columns only */
 	GBF_CONTAINER, /* short display name, columns only */
+	GBF_GADGET,    /* the agent's: which gadget an event is of (output_set_tag) */
 	GBF_TIMESTAMP,
 	GBF_MNTNS,
 	GBF_PID,
@@ -48,7 +49,12 @@ void gb_output_size_containers(struct output *o, struct gb_ctx *ctx);
 /* Fill the runtime/k8s fields (and the "container" column) of the current row from @c (NULL: host). */
 void gb_event_container(struct output *o, const struct gb_container *c);
 
-/* Start a row and fill the common fields of an event from @p, with its container. */
+/* k8s.node on every event, host processes' and containers' outside pods too (the agent: its lines are read
+ * from a whole fleet's logs); else only pods' events carry it. */
+void gb_event_node_always(bool on);
+
+/* Start a row and fill the common fields of an event from @p, with its container (and "gadget": the output's
+ * tag, if it has one). */
 void gb_event_begin(struct output *o, const struct gb_event_proc *p);
 
 /* The head of an entry of a per-container table (a summary's): the container's full id ("" for host processes)

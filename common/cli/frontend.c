@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "escape.h"
+#include "metrics.h"
 
 static struct output *log_out;
 static struct gb_ctx *cli_ctx;
@@ -237,6 +238,15 @@ void gb_cli_lost(void *arg, uint64_t lost, uint64_t total)
 	output_flush(out);
 }
 
+int gb_cli_metrics_start(void)
+{
+	if (!gb_metrics_start(gb_opts.metrics_addr, gb_opts.metrics_retention, gb_prog))
+		return 0;
+	gb_cli_say("--metrics %s: cannot listen there: %s", gb_metrics_addr_text(gb_opts.metrics_addr),
+		   strerror(errno));
+	return 1;
+}
+
 void gb_cli_check_closed(struct output *out)
 {
 	if (output_closed(out) && cli_ctx)
@@ -267,7 +277,28 @@ static int arm_timer(int ep, uint32_t id, double seconds, bool repeat)
 int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out, double interval,
 		     void (*tick)(void *arg), void *arg)
 {
-	int ep = epoll_create1(EPOLL_CLOEXEC), sigfd = -1, tfd = -1, ifd = -1, rc = 0;
+	return gb_cli_run_many(ctx, &tracer, tracer ? 1 : 0, &out, 1, interval, tick, arg);
+}
+
+static bool any_closed(struct output *const *outs, size_t nouts)
+{
+	for (size_t i = 0; i < nouts; i++)
+		if (output_closed(outs[i]))
+			return true;
+	return false;
+}
+
+static void flush_all(struct output *const *outs, size_t nouts)
+{
+	flush_pending();
+	for (size_t i = 0; i < nouts; i++)
+		output_flush(outs[i]);
+}
+
+int gb_cli_run_many(struct gb_ctx *ctx, struct gb_tracer *const *tracers, size_t ntracers, struct output *const *outs,
+		    size_t nouts, double interval, void (*tick)(void *arg), void *arg)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), sigfd = -1, tfd = -1, ifd = -1, mfd = -1, rc = 0;
 	sigset_t mask;
 
 	/* a closed pipe is seen as EPIPE by the writer, which ends the loop cleanly */
@@ -293,15 +324,23 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 		rc = 1;
 		goto out;
 	}
+	/* --metrics: the containers per runtime, lost events and retention, once a second */
+	if (gb_metrics_on() && (mfd = arm_timer(ep, 5, 1.0, true)) < 0) {
+		gb_cli_say("cannot set up the metrics timer: %s", strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	gb_metrics_sweep(ctx);
 	/* the reader of a pipe going away (`| head -1`) ends the loop even when nothing is written: the write end
 	 * reports EPOLLERR then (not a regular file: epoll refuses those, and they have no reader to lose) */
 	ev.data.u32 = 4;
 	ev.events = 0;
 	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev);
-	output_header(out);
-	output_flush(out);
+	for (size_t i = 0; i < nouts; i++)
+		output_header(outs[i]);
+	flush_all(outs, nouts);
 	hint_unmatched(ctx); /* the tracer waited for the first scan: the table is there */
-	for (bool done = output_closed(out); !done;) {
+	for (bool done = any_closed(outs, nouts); !done;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(ep, evs, 4, -1);
 		if (n < 0 && errno != EINTR) {
@@ -316,6 +355,12 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 					tick(arg);
 				continue;
 			}
+			if (evs[i].data.u32 == 5) {
+				uint64_t expirations;
+				if (read(mfd, &expirations, sizeof(expirations)) > 0)
+					gb_metrics_sweep(ctx);
+				continue;
+			}
 			if (evs[i].data.u32 != 0) {
 				done = true; /* a signal, the timeout or the reader's end: a normal end */
 				continue;
@@ -327,23 +372,26 @@ int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output
 				done = true;
 			}
 		}
-		flush_pending();
-		output_flush(out);
-		done |= output_closed(out) || gb_ctx__stopped(ctx);
+		flush_all(outs, nouts);
+		done |= any_closed(outs, nouts) || gb_ctx__stopped(ctx);
 	}
 out:
-	if (tracer && !output_closed(out)) {
-		gb_tracer__stop(tracer); /* delivers what was captured before we stopped */
-		uint64_t total = gb_tracer__lost(tracer);
-		if (total)
+	for (size_t i = 0; i < ntracers && !any_closed(outs, nouts); i++) {
+		gb_tracer__stop(tracers[i]); /* delivers what was captured before we stopped */
+		uint64_t total = gb_tracer__lost(tracers[i]);
+		if (total && ntracers > 1)
+			gb_cli_say("%s: %llu events lost in total", gb_tracer__name(tracers[i]),
+				   (unsigned long long)total);
+		else if (total)
 			gb_cli_say("%llu events lost in total", (unsigned long long)total);
 	}
-	flush_pending();
-	output_flush(out);
+	flush_all(outs, nouts);
 	if (tfd >= 0)
 		close(tfd);
 	if (ifd >= 0)
 		close(ifd);
+	if (mfd >= 0)
+		close(mfd);
 	if (sigfd >= 0)
 		close(sigfd);
 	if (ep >= 0)

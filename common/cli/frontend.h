@@ -29,6 +29,10 @@ int gb_cli_run(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out)
 /* The same, calling @tick every @interval seconds (a snapshot's --interval, a periodic summary). */
 int gb_cli_run_every(struct gb_ctx *ctx, struct gb_tracer *tracer, struct output *out, double interval,
 		     void (*tick)(void *arg), void *arg);
+/* The same for several tracers on @ctx writing to several outputs (the agent): each output is flushed after each
+ * batch; the loop ends when any of them is closed; every tracer is stopped at the end. */
+int gb_cli_run_many(struct gb_ctx *ctx, struct gb_tracer *const *tracers, size_t ntracers, struct output *const *outs,
+		    size_t nouts, double interval, void (*tick)(void *arg), void *arg);
 /* Columns: the line before each snapshot of a periodic one (--interval, --watch) saying when it was taken,
  * as top -b starts each of its own: "--- 23:01:02 ---" (@ns: since the epoch). JSON rows carry timestamp. */
 void gb_cli_snapshot_time(struct output *out, uint64_t ns);
@@ -36,6 +40,9 @@ void gb_cli_snapshot_time(struct output *out, uint64_t ns);
 void gb_cli_flush(struct output *out);
 /* A gb_lost_fn for tracers (cb_ctx: the struct output). */
 void gb_cli_lost(void *out, uint64_t lost, uint64_t total);
+/* --metrics (if given): serve them, for the run of @ctx; 0, or 1 after saying why it cannot listen. Stopped by
+ * gb_metrics_stop(). */
+int gb_cli_metrics_start(void);
 /* The row writer went away (EPIPE): stop the context from inside an event callback. */
 void gb_cli_check_closed(struct output *out);
 

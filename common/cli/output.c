@@ -30,6 +30,7 @@ struct output {
 	bool json; /* any JSON style */
 	int fd;
 	const char *prog; /* for messages */
+	const char *tag;  /* output_set_tag() */
 	const struct out_field *tables[2];
 	size_t counts[2];
 	size_t nfields;
@@ -181,6 +182,16 @@ static void free_kept(struct output *o)
 		free(o->kept[i].keys);
 	}
 	o->nkept = 0;
+}
+
+void output_set_tag(struct output *o, const char *tag)
+{
+	o->tag = tag;
+}
+
+const char *output_tag(const struct output *o)
+{
+	return o->tag;
 }
 
 struct output *output_new(const char *prog, enum out_mode mode, int fd, const struct out_field *common, size_t ncommon,
@@ -871,7 +882,7 @@ void out_raw(struct output *o, size_t idx, const char *s, size_t len)
 
 void out_end(struct output *o)
 {
-	if (o->closed)
+	if (o->closed || o->mode == OUT_NO_ROWS)
 		return;
 	if (o->filter && !filter_match(o->filter, row_value, o))
 		return;
@@ -906,7 +917,7 @@ void out_record(struct output *o, const char *type, const char *key, uint64_t va
 	size_t start = o->buf.len;
 	struct jsonw w;
 
-	if (!o->json || o->closed)
+	if (!o->json || o->closed || o->mode == OUT_NO_ROWS)
 		return;
 	record_begin(o, &w, type, timestamp);
 	jw_member_u64(&w, key, value);
@@ -918,7 +929,7 @@ void out_record_str(struct output *o, const char *type, const char *key, const c
 	size_t start = o->buf.len;
 	struct jsonw w;
 
-	if (!o->json || o->closed)
+	if (!o->json || o->closed || o->mode == OUT_NO_ROWS)
 		return;
 	record_begin(o, &w, type, timestamp);
 	jw_member_str(&w, key, value);
@@ -927,7 +938,7 @@ void out_record_str(struct output *o, const char *type, const char *key, const c
 
 void out_text(struct output *o, const char *s, size_t len)
 {
-	if (o->closed)
+	if (o->closed || o->mode == OUT_NO_ROWS)
 		return;
 	if (!o->json || o->mode == OUT_JSON) {
 		sb_add(&o->buf, s, len);

@@ -18,6 +18,7 @@ enum out_mode {
 	OUT_JSON,	 /* one object per line */
 	OUT_JSON_PRETTY, /* each object indented (reformat.h) */
 	OUT_YAML,	 /* each object a YAML document */
+	OUT_NO_ROWS,	 /* no rows at all (-o none: the metrics alone) */
 };
 
 enum out_kind {
@@ -85,6 +86,9 @@ const struct out_field *output_field(const struct output *o, size_t idx);
 bool output_json(const struct output *o);
 bool output_in_json(const struct output *o, size_t idx);
 bool output_closed(const struct output *o);
+/* A name the output's rows carry (the agent's gadget, one output each); NULL: none. */
+void output_set_tag(struct output *o, const char *tag);
+const char *output_tag(const struct output *o);
 
 /* --filter: only rows that match @expr (filter.h) are written. Returns 0, or -1 after writing a one-line error
  * to @err. A field the filter names is always filled (out_wants). */

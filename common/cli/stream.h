@@ -7,15 +7,16 @@
 
 #include "gadgetbox.h"
 #include "output.h"
+#include "rows.h"
 
 /*
  * A streaming applet, as the shared run sees it: its own fields (numbered from GBF_COUNT), its default
  * columns, and the tracer it opens. gb_cli_stream() sets up the output (gb_output_setup: --fields, --filter,
- * ...) and the context, opens the tracer, delivers events until the end (gb_cli_run_every), and frees it all.
+ * ...) and the context, starts --metrics, opens the tracer, delivers events until the end (gb_cli_run_every), and frees
+ * it all.
  */
 struct gb_cli_stream {
-	const struct out_field *fields;
-	size_t nfields;
+	const struct gb_cli_rows *rows; /* the gadget's fields (rows.h) */
 	const char *columns;
 	/* The tracer on @ctx, with @out as its callbacks' context; NULL with errno after the library said why. */
 	struct gb_tracer *(*open)(struct gb_ctx *ctx, struct output *out);

@@ -66,21 +66,21 @@ static uint64_t ns_inode(int pid, const char *ns)
  * @pid's mount namespace: its inode number and its never-reused id (0 before Linux 6.9), both from one open of
  * /proc/PID/ns/mnt, which holds the namespace: they are the same namespace's even if @pid exits meanwhile (read
  * one after the other, an init that exits between the two reads leaves an inode without its id, and a record
- * that matches whichever namespace gets that inode next). Returns the inode, 0 if @pid (or its namespace) is gone.
+ * that matches whichever namespace gets that inode next). Where the file cannot be opened, the link's inode
+ * (read after the open failed: a process that is gone has no link either). Returns the inode, 0 if @pid (or its
+ * namespace) is gone.
  */
 static uint64_t mntns_ids(uint32_t pid, uint64_t *uid)
 {
 	char path[64];
 	struct stat st;
-	uint64_t ino = 0;
 
 	*uid = 0;
 	snprintf(path, sizeof(path), "%u/ns/mnt", pid);
 	int fd = proc_fd < 0 ? -1 : openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	if (!fstat(fd, &st))
-		ino = st.st_ino;
+		return ns_inode((int)pid, "mnt");
+	uint64_t ino = !fstat(fd, &st) ? st.st_ino : 0;
 	if (ioctl(fd, GB_NS_GET_MNTNS_ID, uid))
 		*uid = 0; /* an older kernel: the BPF side binds the entry at its first event */
 	close(fd);

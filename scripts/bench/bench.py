@@ -8,7 +8,7 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit|net|loss LOSS_RUNS=3)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit|net|loss|agent LOSS_RUNS=3)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
@@ -21,6 +21,8 @@ and tcptracer-k8s: ready, RSS, a loopback TCP cycle's cost; a few minutes), to O
 NET_BEFORE=BINARY adds another build's tcptracer-k8s to that phase's cycle, for before/after ratios in one run.
 BENCH_ONLY=loss: only loss under contention (execsnoop-k8s, opensnoop-k8s, dnssnoop at 20k/40k/80k events/s with
 a CPU hog on the other CPU, per ring buffer size; LOSS_RUNS rounds, about 10 minutes), to OUTDIR/bench-loss.{json,md}.
+BENCH_ONLY=agent: the agent's ready time and RSS, and its cost on the open and exec loops against the applet
+alone (a few minutes), to OUTDIR/bench-agent.{json,md}; not part of a full run yet.
 """
 import json
 import shutil
@@ -482,6 +484,66 @@ def loss_section(loss):
         lines.append(f"| {t['applet']} | {t['rate']:,} | {fmt(t['achieved_per_s'])} | {t['buffer']} | {t['nice']} | "
                      f"{fmt(t['lost'])} ({t['lost_max']:,}) | {fmt(t['uncounted'])} | {fmt(t['rss_kb'])} | "
                      f"{fmt(t['cpu_ns_per_event'])} |")
+
+
+# ---- the agent (issue 25): every default gadget on one context ----
+
+AGENT_ALL = "exec,open,dns,tcp,bind,exit,signal,seccomp-audit"
+
+
+def agent_tracers(workload):
+    """The applet alone, and the agent with its default gadgets (JSON both), on the same workload."""
+    alone = ([GB, "opensnoop-k8s", "--host", "-x", "-o", "json"] if workload == "open"
+             else [GB, "execsnoop-k8s", "--host", "-x", "-o", "json"])
+    return [("none", None), ("applet alone", alone), ("agent", [GB, "agent", "--host"])]
+
+
+def agent_phase(bins, tmp):
+    """Ready time and peak RSS of the agent (default gadgets; all eight), and what it costs the open+close loop
+    (failed opens only, as the agent traces them: both filter in the kernel) and the fork+exec loop against the
+    applet alone (ratios to the no-tracer run of the same round)."""
+    ready = {}
+    for label, args in (("agent", []), ("agent -g all", ["-g", AGENT_ALL]), ("execsnoop-k8s", None)):
+        rs, ms = [], []
+        for rnd in range(RUNS):
+            cmd = [GB, "execsnoop-k8s", "--host"] if args is None else [GB, "agent", "--host", *args]
+            r, m = ready_rss("exec", cmd, bins, tmp, f"gbrdyagent{rnd}{len(ready)}")
+            rs.append(r)
+            ms.append(m)
+        ready[label] = {"ready_ms": med(rs), "rss_kb": med(ms)}
+        print(f"  ready {label}: {ready[label]['ready_ms'][0]:.0f} ms, {ready[label]['rss_kb'][0]:.0f} KiB",
+              file=sys.stderr)
+    loops = {}
+    for workload in ("open", "exec"):
+        rounds = []
+        for rnd in range(RUNS):
+            order = agent_tracers(workload)
+            order = order[rnd % len(order):] + order[:rnd % len(order)]
+            results = {n: run_one(workload, n, c, bins, tmp, rnd) for n, c in order}
+            base = results["none"]["ns_per_op"]
+            for r in results.values():
+                r["ratio"] = r["ns_per_op"] / base
+            print(f"  agent {workload} round {rnd + 1}/{RUNS}: " +
+                  ", ".join(f"{n} {r['ns_per_op']:.0f} ns" for n, r in results.items()), file=sys.stderr)
+            rounds.append(results)
+        loops[workload] = {n: {k: med([rd[n].get(k) for rd in rounds]) for k in ("ns_per_op", "ratio", "rss_kb",
+                                                                                  "cpu_ns")}
+                           for n, _ in agent_tracers(workload)}
+    return {"ready": ready, "loops": loops}
+
+
+def agent_section(agent):
+    lines = ["## The agent", "", "Ready (the first exec marker caught) and peak RSS once ready, `--host`, pinned to "
+             "one CPU:", "", "| | ready ms | peak RSS KiB |", "|---|---|---|"]
+    for label, r in agent["ready"].items():
+        lines.append(f"| {label} | {fmt(r['ready_ms'])} | {fmt(r['rss_kb'])}{goal(r['rss_kb'], 8192)} |")
+    for workload, res in agent["loops"].items():
+        what = ("an open+close loop of an existing file (failed opens only: both drop these in the kernel)"
+                if workload == "open" else "a fork+exec loop")
+        lines += ["", f"On {what}, {DURATION:g} s per tracer, ratio to the no-tracer run of the same round:", "",
+                  "| tracer | ns per op | × no tracer | peak RSS KiB |", "|---|---|---|---|"]
+        for n, c in res.items():
+            lines.append(f"| {n} | {fmt(c['ns_per_op'])} | {fmt(c['ratio'], 3)} | {fmt(c['rss_kb'])} |")
     return lines
 
 
@@ -630,7 +692,8 @@ def audit_phase(bins, tmp):
             try:
                 for f in ("plain", "filter"):
                     r = subprocess.run(["taskset", "-c", "0", sysloop, n] + ([f] if f == "filter" else []),
-                                       capture_output=True, text=True, check=True)
+                                       capture_output=True, text=True, check=True,
+                                       env=dict(os.environ, SYSLOOP_CLOCK="cpu"))
                     ns[(mode, f)].append(float(r.stdout.strip()))
             finally:
                 if proc:
@@ -671,8 +734,9 @@ def audit_section(a):
     lines = ["## seccomp-audit: cost per syscall of the node", ""]
     if "error" in a:
         return lines + [f"Not measured: {a['error']}"]
-    lines += [f"A getppid loop pinned to CPU 0 ({RUNS} rounds, the tracer on CPU 1), ns per syscall; overheads "
-              "are differences within a round. The empty raw_tp pair is a `sys_enter` and a `sys_exit` program "
+    lines += [f"A getppid loop pinned to CPU 0 ({RUNS} rounds, the tracer on CPU 1), ns of the loop's own CPU "
+              "time per syscall (time it waited for the CPU on a shared machine left out); overheads are "
+              "differences within a round. The empty raw_tp pair is a `sys_enter` and a `sys_exit` program "
               "that return at once (scripts/bench/rawtp.bpf.c): what any program on every syscall costs here.", "",
               "| task | no program | empty raw_tp pair | seccomp-audit | audit − none | audit − empty pair |",
               "|---|---|---|---|---|---|"]
@@ -1117,7 +1181,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    solo = ("start", "audit", "exit", "net", "loss")
+    solo = ("start", "audit", "exit", "net", "loss", "agent")
     if BENCH_ONLY not in ("",) + solo:
         raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are " + ", ".join(solo))
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
@@ -1138,6 +1202,10 @@ def main():
             print("seccomp-audit: cost per syscall, ready, memory", file=sys.stderr)
             audit = audit_phase(bins, tmp)
             write_solo(out_dir, "audit", "seccomp-audit", {"seccomp_audit": audit}, audit_section(audit)[2:])
+            return
+        if BENCH_ONLY == "agent":
+            agent = agent_phase(bins, tmp)
+            write_solo(out_dir, "agent", "the agent", {"agent": agent}, agent_section(agent)[2:], f"{RUNS} rounds; ")
             return
         if BENCH_ONLY == "net":
             net = net_phase(bins, tmp)

@@ -110,7 +110,7 @@ class CRI:
     # ---- pods
 
     def pod_config(self, name, namespace="default", uid=None, host_network=True, labels=None, annotations=None,
-                   cgroup_parent=None, log_directory=None):
+                   cgroup_parent=None, log_directory=None, host_pid=False):
         """A PodSandboxConfig the way kubelet fills it (cgroupfs driver, BestEffort QoS)."""
         uid = uid or str(uuid.uuid4())
         lab = {POD_NAME: name, POD_NAMESPACE: namespace, POD_UID: uid}
@@ -127,12 +127,15 @@ class CRI:
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=cgroup_parent or f"/kubepods/besteffort/pod{uid}",
                 security_context=pb.LinuxSandboxSecurityContext(
-                    namespace_options=pb.NamespaceOption(network=net, pid=pb.CONTAINER, ipc=pb.POD))))
+                    namespace_options=pb.NamespaceOption(network=net, pid=pb.NODE if host_pid else pb.CONTAINER,
+                                                         ipc=pb.POD))))
 
     def run_pod(self, name, namespace="default", uid=None, host_network=True, labels=None, annotations=None,
-                runtime_handler="", cgroup_parent=None):
-        """Run a pod sandbox; returns its id. runtime_handler "crun" selects crun (see runtimes.sh)."""
-        config = self.pod_config(name, namespace, uid, host_network, labels, annotations, cgroup_parent)
+                runtime_handler="", cgroup_parent=None, host_pid=False):
+        """Run a pod sandbox; returns its id. runtime_handler "crun" selects crun (see runtimes.sh).
+        host_pid: the pod spec's hostPID (the node's pid namespace)."""
+        config = self.pod_config(name, namespace, uid, host_network, labels, annotations, cgroup_parent,
+                                 host_pid=host_pid)
         os.makedirs(config.log_directory, exist_ok=True)
         pod_id = self._call("RunPodSandbox", pb.RunPodSandboxRequest(config=config,
                                                                      runtime_handler=runtime_handler)).pod_sandbox_id
@@ -166,13 +169,18 @@ class CRI:
     # ---- containers
 
     def create_container(self, pod_id, pod_config, name, image, command, args=(), labels=None, annotations=None,
-                         env=None, log_path=None, mounts=(), seccomp=None, attempt=0):
+                         env=None, log_path=None, mounts=(), seccomp=None, attempt=0, memory_limit=None,
+                         caps_add=(), caps_drop=(), readonly_rootfs=False, run_as_user=None):
         """Create a container in a pod; returns its id. pod_config None: the one run_pod used (same CRI object).
 
         command is the entrypoint (Kubernetes `command`), args its arguments (Kubernetes `args`).
         stdout/stderr go to <pod log_directory>/<name>/0.log in the CRI log format (see logs()).
         seccomp: None (the runtime's default), "unconfined", or the path of a Localhost profile on the node.
         attempt: the kubelet's restart number (its restartCount annotation and the log file <name>/<attempt>.log).
+        memory_limit: bytes (the pod spec's resources.limits.memory; swap limited to it, as the kubelet does).
+        mounts: (host path, container path) or (host path, container path, read-only).
+        caps_add, caps_drop, readonly_rootfs, run_as_user: the container's securityContext, as the kubelet passes it
+        (capability names without CAP_, "ALL" in drop).
         """
         if pod_config is None:
             pod_config = self._pod_configs[pod_id]
@@ -191,10 +199,15 @@ class CRI:
             image=pb.ImageSpec(image=image),
             command=list(command), args=list(args),
             envs=[pb.KeyValue(key=k, value=v) for k, v in (env or {}).items()],
-            mounts=[pb.Mount(host_path=h, container_path=c) for h, c in mounts],
+            mounts=[pb.Mount(host_path=m[0], container_path=m[1], readonly=len(m) > 2 and m[2]) for m in mounts],
             labels=lab, annotations=ann,
             log_path=log_path or os.path.join(name, f"{attempt}.log"),
-            linux=pb.LinuxContainerConfig(security_context=pb.LinuxContainerSecurityContext(
+            linux=pb.LinuxContainerConfig(resources=pb.LinuxContainerResources(
+                memory_limit_in_bytes=memory_limit or 0, memory_swap_limit_in_bytes=memory_limit or 0),
+                security_context=pb.LinuxContainerSecurityContext(
+                capabilities=pb.Capability(add_capabilities=list(caps_add), drop_capabilities=list(caps_drop)),
+                readonly_rootfs=readonly_rootfs,
+                run_as_user=None if run_as_user is None else pb.Int64Value(value=run_as_user),
                 namespace_options=pb.NamespaceOption(network=ns.network, pid=ns.pid, ipc=ns.ipc),
                 seccomp=_seccomp_profile(seccomp))))
         if pod_config.log_directory:

@@ -195,7 +195,7 @@ def cri():
 
 def cri_start(name, command, pod_name=None, namespace="default", host_network=True, pod_id=None, labels=None,
               annotations=None, pod_labels=None, pod_annotations=None, runtime_handler="", env=None, mounts=(),
-              image=BUSYBOX, seccomp=None):
+              image=BUSYBOX, seccomp=None, memory_limit=None):
     """A CRI container NAME running COMMAND (its Kubernetes `command`) in a new pod POD_NAME (default NAME) of
     NAMESPACE, or in pod_id if given. runtime_handler "" (runc) or "crun". Returns the container id;
     cri_pod(id) gives the pod id. The containerd annotations io.kubernetes.cri.* appear in the OCI spec."""
@@ -208,7 +208,7 @@ def cri_start(name, command, pod_name=None, namespace="default", host_network=Tr
         own_pod = False
     try:
         cid = c.create_container(pod_id, None, name, image, command, labels=labels, annotations=annotations, env=env,
-                                 mounts=mounts, seccomp=seccomp)
+                                 mounts=mounts, seccomp=seccomp, memory_limit=memory_limit)
         c.start(cid)
     except Exception:
         if own_pod:

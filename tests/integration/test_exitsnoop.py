@@ -138,16 +138,23 @@ def test_docker_kill_hup_with_init(containers):
     assert all(x.get("exitCode", 1) != 0 for x in t.events())
 
 
-@pytest.mark.parametrize("runtime", ["docker", "podman"])
+@pytest.mark.parametrize("runtime", ["docker", "podman", "cri"])
 def test_oom_kill_shows_rss_and_memory_limit(containers, runtime):
+    """A container that allocates past its 32 MiB limit (a CRI pod's: the container config's memory limit, as the
+    kubelet passes resources.limits.memory): its end line says oom, with the limit."""
     name = unique("gbt-exit-oom")
-    limit = ["--memory", "32m", "--memory-swap", "32m"]
+    if runtime == "cri":
+        limit = {"memory_limit": 32 << 20}
+    else:
+        limit = {"extra_args": ["--memory", "32m", "--memory-swap", "32m"]}
     with exit_tracer("-c", name) as t:
-        cid = containers.start(runtime, name, ["sh", "-c", "tail /dev/zero"], extra_args=limit)
+        cid = containers.start(runtime, name, ["sh", "-c", "tail /dev/zero"], **limit)
         assert containers.wait(runtime, cid) == 137
         e = wait_end(t, name)
         t.stop()
-    assert e["comm"] == "tail" and e["signal"] == "SIGKILL" and e["cause"] == "oom"
+    assert e["containerEnd"] and e["comm"] == "tail" and e["signal"] == "SIGKILL" and e["cause"] == "oom"
+    if runtime == "cri":
+        assert e["k8s"]["podName"] == name and e["k8s"]["containerName"] == name
     assert e["oom"]["memcgLimit"] == 32 << 20
     assert e["oom"]["memcgUsage"] > 30 << 20
     assert 16 << 10 < e["oom"]["rssKiB"] < 64 << 10

@@ -31,7 +31,7 @@ FORMATS = {"seccomp-advise": "oci"}
 # options every applet with that group shares: a test of any applet covers them
 SHARED = {"output", "fields", "filter", "sort", "max-entries", "containername", "k8s-namespace", "k8s-podname",
           "k8s-containername", "runtimes", "host", "host-root", "timeout", "btf", "verbose", "help", "ia32",
-          "buffer-size"}
+          "buffer-size", "metrics", "metrics-retention"}
 # the test files that are about one applet, besides those named after it
 APPLET_FILES = {"execsnoop-k8s": ["test_execsnoop.py", "test_startup.py"],
                 "opensnoop-k8s": ["test_opensnoop.py", "test_full_path_containers.py"],

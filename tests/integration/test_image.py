@@ -119,6 +119,47 @@ def test_the_image_traces_the_node_as_a_debug_container(container_runtimes, imag
         p.wait()
 
 
+def test_a_two_architecture_index_loads_everywhere_and_runs_the_native_image(container_runtimes):
+    """make image-multiarch: amd64 and arm64 images under one index; each engine runs this machine's."""
+    arm64 = os.path.join(ROOT, "gadgetbox-arm64")
+    r = subprocess.run(["make", "-C", ROOT, "-s", "arm64"], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    d = tempfile.mkdtemp(prefix="gbt-image-")
+    tag = "m-" + uuid.uuid4().hex[:8]
+    ref = f"{REPO}:{tag}"
+    path = os.path.join(d, "multi.tar")
+    try:
+        r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", path, BINARY,
+                            tag, REPO, arm64], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        with tarfile.open(path) as tf:
+            top = json.load(tf.extractfile("index.json"))["manifests"][0]
+            assert top["mediaType"] == "application/vnd.oci.image.index.v1+json"
+            platforms = json.load(tf.extractfile("blobs/sha256/" + top["digest"][7:]))["manifests"]
+            assert sorted(m["platform"]["architecture"] for m in platforms) == ["amd64", "arm64"]
+            for m in platforms:
+                man = json.load(tf.extractfile("blobs/sha256/" + m["digest"][7:]))
+                cfg = json.load(tf.extractfile("blobs/sha256/" + man["config"]["digest"][7:]))
+                assert cfg["architecture"] == m["platform"]["architecture"]
+        want = version_line()
+        run("docker", "load", "-i", path)
+        assert run("docker", "run", "--rm", "--network", "none", ref, "--version").stdout.splitlines()[0] == want
+        run("podman", "load", "-i", path)
+        assert run("podman", "run", "--rm", "--network", "none", ref, "--version").stdout.splitlines()[0] == want
+        run("ctr", "-n", "k8s.io", "images", "import", "--all-platforms", path)
+        listed = run("ctr", "-n", "k8s.io", "images", "ls").stdout
+        assert any(ln.startswith("docker.io/" + ref) and "linux/amd64" in ln and "linux/arm64" in ln
+                   for ln in listed.splitlines()), listed
+        name = "gbt-image-" + uuid.uuid4().hex[:6]
+        r = run("ctr", "-n", "k8s.io", "run", "--rm", "docker.io/" + ref, name, "/gadgetbox", "--version")
+        assert r.stdout.splitlines()[0] == want
+    finally:
+        run("docker", "rmi", "-f", ref, check=False)
+        run("podman", "rmi", "-f", ref, check=False)
+        run("ctr", "-n", "k8s.io", "images", "rm", "docker.io/" + ref, check=False)
+        subprocess.run(["rm", "-rf", d])
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

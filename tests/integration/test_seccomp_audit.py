@@ -169,8 +169,8 @@ def cpu_hog():
 def test_kill_thread_after_a_short_container_under_load(container_runtimes, containers, probe, wdir, runtime,
                                                         cpu_hog):
     """KILL_THREAD, many times in a row on a loaded machine, each right after a container that a KILL_PROCESS ended
-    at once (the next container's mount namespace often gets its inode number): every kill_thread is reported,
-    in its own container. The container table read a namespace's inode and its id in two opens of /proc/PID/ns/mnt:
+    at once (the next container's mount namespace gets its inode number): every kill_thread is reported, in its
+    own container. The container table read a namespace's inode and its id in two opens of /proc/PID/ns/mnt:
     an init that exited between them left a record (and, once removed, an ended entry) without the id, which
     matched whichever namespace got that inode next: the next container's events were not its own."""
     rounds = int(os.environ.get("GB_KT_ROUNDS", "8"))
@@ -179,22 +179,27 @@ def test_kill_thread_after_a_short_container_under_load(container_runtimes, cont
     with tracer(probe, containers=[n for pair in names for n in pair]) as t:
         for kp, kt in names:
             for name, profile, cmd, want_rc in ((kp, deny("SCMP_ACT_KILL_PROCESS"), ["mkdir", "/tmp/x"], 159),
-                                                 (kt, deny("SCMP_ACT_KILL_THREAD"), ["thread-mkdir", "/tmp/x"], 0)):
+                                                 (kt, deny("SCMP_ACT_KILL_THREAD"),
+                                                  ["sleep", "300", "thread-mkdir", "/tmp/x", "sleep", "300"], 0)):
                 cid, path = start_under(containers, runtime, name, profile, ["/w/sc", *cmd], wdir)
                 paths.append(path)
                 assert wait_exit(containers, runtime, cid) == want_rc, (name, logs(runtime, cid))
                 containers.remove(runtime, cid)
         deadline = time.time() + 60
-        while time.time() < deadline and not all(of(t, n) for pair in names for n in pair):
+        while time.time() < deadline and not all(of(t, kt) for kp, kt in names):
             time.sleep(0.2)
         time.sleep(1)
         t.stop()
     for p in paths:
         os.unlink(p)
-    got = {n: [(e["action"], e["syscall"]) for e in of(t, n)] for pair in names for n in pair}
-    want = {n: [(a, "mkdir")] for kp, kt in names for n, a in ((kp, "kill_process"), (kt, "kill_thread"))}
-
-    assert got == want, t.stderr()
+    # the kill_thread containers live long enough to be identified while they run (0.3 s before the kill): their
+    # events can only be lost to a record or an ended entry of another namespace that claims theirs. The
+    # kill_process ones end within a millisecond of their start: on a loaded machine their events may go
+    # unattributed (counted, with a warning), never to another container.
+    got = {kt: [(e["action"], e["syscall"]) for e in of(t, kt)] for kp, kt in names}
+    assert got == {kt: [("kill_thread", "mkdir")] for kp, kt in names}, t.stderr()
+    for kp, kt in names:
+        assert [(e["action"], e["syscall"]) for e in of(t, kp)] in ([], [("kill_process", "mkdir")]), of(t, kp)
 
 
 def test_docker_default_profile_unshare_and_mount_and_nothing_else(container_runtimes, containers, probe, wdir):

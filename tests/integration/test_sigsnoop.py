@@ -24,10 +24,10 @@ def crashdir():
     yield from static_workload(CRASH_SRC, "crash", "gb-sig-bin-")
 
 
-def sig_tracer(*args, json_mode=True, target=None):
+def sig_tracer(*args, json_mode=True, target=None, applet="sigsnoop-k8s"):
     """sigsnoop-k8s (with --host), ready once a host shell named after its marker sent SIGWINCH (to itself, or
     to process TARGET) and that shows."""
-    t = Tracer("sigsnoop-k8s", *args, json_mode=json_mode, host=True)
+    t = Tracer(applet, *args, json_mode=json_mode, host=True)
     t.marker = "gbr-" + uuid.uuid4().hex[:8]  # a whole comm
     link = os.path.join(t.dir, t.marker)
     os.symlink("/bin/dash", link)
@@ -228,3 +228,21 @@ def test_bcc_name_runs_the_applet(workdir):
     os.symlink(os.path.abspath(gadgetbox_cmd("x")[0]), link)
     r = subprocess.run([link, "--help"], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0 and "--kill" in r.stdout
+
+
+def test_killsnoop_is_sigsnoop_of_the_kill_syscalls(crashdir, workdir):
+    """BCC's killsnoop traces what kill() sends: `gadgetbox killsnoop` (and a link of that name) is sigsnoop-k8s -k.
+    A fault's SIGSEGV (no kill syscall) is left out; a shell's kill -USR1 to itself is shown."""
+    link = os.path.join(workdir, "killsnoop")
+    os.symlink(os.path.abspath(gadgetbox_cmd("x")[0]), link)
+    r = subprocess.run([link, "--help"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0 and "--kill" in r.stdout
+    with sig_tracer(applet="killsnoop") as t:
+        subprocess.run([os.path.join(crashdir, "crash"), "segv"])
+        subprocess.run(["sh", "-c", "kill -USR1 $$"])
+        wait_for(lambda: [e for e in t.events() if e["signal"] == "SIGUSR1"], what="the USR1")
+        t.stop()
+    [e] = [e for e in t.events() if e["signal"] == "SIGUSR1"]
+    assert e["reason"] == "self" and e["kill"]["syscall"] == "kill"
+    assert not [e for e in t.events() if e["signal"] == "SIGSEGV"]
+    assert all(e.get("kill", {}).get("syscall") for e in t.events()), t.events()

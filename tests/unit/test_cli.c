@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "cli.h"
+#include "metrics.h"
 #include "unit.h"
 
 /* What the fake applets' parse callbacks received. */
@@ -466,4 +469,32 @@ TEST(test_parse_args_exits_2_on_an_unexpected_operand)
 	CHECK_USAGE_ERROR(&fake, "fake: unexpected argument 'extra' (see 'fake --help')\n", "fake", "extra");
 	CHECK_USAGE_ERROR(&fake, "fake: unexpected argument 'extra' (see 'fake --help')\n", "fake", "extra", "-t");
 	CHECK_USAGE_ERROR(&fake, "fake: unexpected argument '-t' (see 'fake --help')\n", "fake", "--", "-t");
+}
+
+TEST(test_metrics_addr_forms_and_refusals)
+{
+	struct gb_metrics_addr *a = NULL;
+	const struct sockaddr_in *s4;
+	const struct sockaddr_in6 *s6;
+
+	REQUIRE(!gb_metrics_parse_addr("127.0.0.1:9100", &a));
+	s4 = (const struct sockaddr_in *)&a->sa;
+	CHECK_INT_EQ(s4->sin_family, AF_INET);
+	CHECK_UINT_EQ(ntohs(s4->sin_port), 9100);
+	CHECK_UINT_EQ(ntohl(s4->sin_addr.s_addr), 0x7f000001);
+	CHECK_STR_EQ(gb_metrics_addr_text(a), "127.0.0.1:9100");
+	REQUIRE(!gb_metrics_parse_addr(":9100", &a)); /* every address */
+	s4 = (const struct sockaddr_in *)&a->sa;
+	CHECK_UINT_EQ(s4->sin_addr.s_addr, 0);
+	REQUIRE(!gb_metrics_parse_addr("[::1]:0", &a));
+	s6 = (const struct sockaddr_in6 *)&a->sa;
+	CHECK_INT_EQ(s6->sin6_family, AF_INET6);
+	CHECK(IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr));
+	static const char *const bad[] = {"9100",	  "127.0.0.1",	   "127.0.0.1:",      "127.0.0.1:65536",
+					  "127.0.0.1:-1", "127.0.0.1:+80", "host.example:80", "[::1:80",
+					  "::1:80",	  "1.2.3:4"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(gb_metrics_parse_addr(bad[i], &a) == -1);
+	CHECK_STR_EQ(gb_metrics_addr_text(a), "[::1]:0"); /* a refusal leaves the last good one */
+	free(a);
 }
