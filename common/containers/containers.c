@@ -544,6 +544,9 @@ struct ns_witness {
 	uint32_t pid;
 };
 
+static bool init_seen_ended(struct gb_container *c);
+static bool ghost_keep(struct gb_container *c);
+
 /* A container whose init exec'd and ended before its state was read: known from an event (@w) only. */
 static struct gb_container *describe_ended(struct gb_container *c, const struct ns_witness *w)
 {
@@ -609,14 +612,18 @@ static struct gb_container *describe(const char *id, const char *root, const cha
 	if (gb_runtime_describe(c, root, hint) != 0 || !c->pid)
 		goto gone;
 	uint64_t start = pid_start_time((int)c->pid);
-	if (!start && describe_ended(c, w))
+	if (!start && (describe_ended(c, w) || init_seen_ended(c)))
 		return c;
+	if (!start && root && ghost_keep(c))
+		return NULL; /* its namespace may be told later */
 	if (!start || (c->pid_start && start != c->pid_start))
 		goto gone; /* exited, or its pid already belongs to someone else */
 	c->pid_start = start;
 	c->mntns = mntns_ids(c->pid, &c->mntns_uid);
-	if (!c->mntns && describe_ended(c, w))
+	if (!c->mntns && (describe_ended(c, w) || init_seen_ended(c)))
 		return c; /* it exited a moment ago */
+	if (!c->mntns && root && ghost_keep(c))
+		return NULL;
 	/* before Linux 6.9 no ioctl tells it: the event's, if its process lives in that namespace */
 	if (!c->mntns_uid && w && w->mntns == c->mntns && w->uid && ns_inode((int)w->pid, "mnt") == w->mntns)
 		c->mntns_uid = w->uid;
@@ -652,10 +659,15 @@ struct state_walk {
 	const struct ns_witness *w;
 };
 
+static bool ghost_find(const char *id);
+
 static void from_state(void *ctx, const char *root, const char *id, const char *hint)
 {
 	const struct state_walk *sw = ctx;
 	struct gb_container *known = find_id(id);
+
+	if (!known && ghost_find(id))
+		return; /* read already: its init had ended */
 
 	if (known && (sw->new_only || (alive(known) && !gb_rec(known)->from_proc &&
 				       gb_runtime_meta_mtime(known) == gb_rec(known)->meta_mtime)))
@@ -755,7 +767,9 @@ enum ns_state {
 
 static struct unknown_ns {
 	uint64_t mntns, uid;
-	uint32_t pid; /* a process seen in it */
+	uint32_t pid;	  /* a process seen in it */
+	uint32_t pids[8]; /* the last processes seen in it (exec'd, or an event's), for an init found ended */
+	unsigned npids;
 	uint64_t first_ms, last_try_ms;
 	enum ns_state state;
 } unknown[GB_NS_MAX];
@@ -788,12 +802,24 @@ static void unknown_forget(struct unknown_ns *u)
  * on, which making room would. */
 static bool no_evict;
 
+static void note_pid(struct unknown_ns *u, uint32_t pid)
+{
+	unsigned n = u->npids < 8 ? u->npids : 8;
+
+	for (unsigned i = 0; i < n; i++)
+		if (u->pids[i] == pid)
+			return;
+	if (pid)
+		u->pids[u->npids++ % 8] = pid;
+}
+
 static struct unknown_ns *unknown_get(uint64_t mntns, uint64_t uid, uint32_t pid, uint64_t now)
 {
 	struct unknown_ns *u = unknown_find(mntns, uid);
 
 	if (u) {
 		u->uid = u->uid ? u->uid : uid;
+		note_pid(u, pid);
 		return u;
 	}
 	if (nunknown == GB_NS_MAX) { /* make room: the oldest that holds nothing back */
@@ -809,6 +835,7 @@ static struct unknown_ns *unknown_get(uint64_t mntns, uint64_t uid, uint32_t pid
 	}
 	u = &unknown[nunknown++];
 	*u = (struct unknown_ns){.mntns = mntns, .uid = uid, .pid = pid, .first_ms = now, .state = NS_PENDING};
+	note_pid(u, pid);
 	return u;
 }
 
@@ -826,6 +853,103 @@ static void note_other_ns(uint64_t mntns, uint32_t pid)
 {
 	if (!unknown_find(mntns, 0))
 		unknown_get(mntns, 0, pid, gb_clock_monotonic_ms());
+}
+
+/* ---- inits that ended before their namespace was known ----
+ *
+ * A container that lives a few milliseconds may have ended by the time its state is read (the loop was busy,
+ * the other CPU too): the state names its init, /proc no longer says its namespace, and the runtime deletes
+ * the state a moment later. The namespace's watcher records and events name the processes seen in it (the
+ * init's exec among them), maybe only after the state was read: what the state said is kept for a while (a
+ * "ghost") and the two are matched by the init's pid, whichever comes first.
+ */
+#define GB_GHOSTS_MAX 64
+
+static struct ghost {
+	struct gb_container *c; /* described from its state, its init gone; no namespace yet */
+	uint64_t seen_ms;
+} ghosts[GB_GHOSTS_MAX];
+static unsigned nghosts;
+
+static bool ghost_find(const char *id)
+{
+	for (unsigned i = 0; i < nghosts; i++)
+		if (!strcmp(ghosts[i].c->id, id))
+			return true;
+	return false;
+}
+
+static void ghost_forget(unsigned i)
+{
+	container_free(ghosts[i].c);
+	ghosts[i] = ghosts[--nghosts];
+}
+
+/* Keep @c (its init gone, its namespace not known): true if kept (it is the ghosts' now). */
+static bool ghost_keep(struct gb_container *c)
+{
+	if (!c->pid)
+		return false;
+	if (nghosts == GB_GHOSTS_MAX) { /* the oldest goes */
+		unsigned old = 0;
+		for (unsigned i = 1; i < nghosts; i++)
+			if (ghosts[i].seen_ms < ghosts[old].seen_ms)
+				old = i;
+		ghost_forget(old);
+	}
+	ghosts[nghosts++] = (struct ghost){.c = c, .seen_ms = gb_clock_monotonic_ms()};
+	return true;
+}
+
+/* Whether @pid, seen in a namespace, may be the init @c's state named: gone, or alive since the same start. */
+static bool same_init(const struct gb_container *c, uint32_t pid)
+{
+	uint64_t start = pid_start_time((int)pid);
+
+	return c->pid == pid && (!start || !c->pid_start || start == c->pid_start);
+}
+
+/* A namespace not identified yet in which @c's init (gone) was seen: @c is that namespace's container. */
+static bool init_seen_ended(struct gb_container *c)
+{
+	for (unsigned i = 0; c->pid && i < nunknown; i++) {
+		const struct unknown_ns *u = &unknown[i];
+		if (u->state != NS_PENDING && u->state != NS_HOST_LIKE && u->state != NS_UNIDENTIFIED)
+			continue;
+		for (unsigned k = 0; k < u->npids && k < 8; k++)
+			if (same_init(c, u->pids[k])) {
+				struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = c->pid};
+				return describe_ended(c, &w) != NULL;
+			}
+	}
+	return false;
+}
+
+/* @pid was seen in @u: a ghost whose init it was is @u's container (added to the table). */
+static const struct gb_container *ghost_witness(struct unknown_ns *u, uint32_t pid)
+{
+	for (unsigned i = 0; pid && i < nghosts; i++) {
+		struct gb_container *c = ghosts[i].c;
+		struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = pid};
+		if (!same_init(c, pid) || !describe_ended(c, &w))
+			continue;
+		ghosts[i] = ghosts[--nghosts];
+		bool was = no_evict;
+		no_evict = true; /* @u stays where it is */
+		add(c);
+		no_evict = was;
+		return gb_container_by_ns(u->mntns, u->uid);
+	}
+	return NULL;
+}
+
+static void ghosts_expire(uint64_t now)
+{
+	for (unsigned i = 0; i < nghosts;)
+		if (now - ghosts[i].seen_ms >= GB_NS_ENDED_MS)
+			ghost_forget(i);
+		else
+			i++;
 }
 
 /* Whether @pid lives in @mntns, in no container's cgroup (0: it is gone or elsewhere, 1: yes, -1: in the
@@ -887,6 +1011,9 @@ enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool f
 	struct unknown_ns *u = unknown_get(mntns, uid, pid, now);
 	if (!u)
 		return GB_NS_UNIDENTIFIED;
+	if ((u->state == NS_PENDING || u->state == NS_HOST_LIKE || u->state == NS_UNIDENTIFIED) &&
+	    (*out = ghost_witness(u, pid)))
+		return GB_NS_CONTAINER;
 	switch (u->state) {
 	case NS_OTHER:
 	case NS_ENDED: return GB_NS_HOST;
@@ -925,7 +1052,7 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 		if (!(u = unknown_get(mntns, uid, pid, now)))
 			return;
 	}
-	if (u->state == NS_ENDED)
+	if (u->state == NS_ENDED || (u->state != NS_OTHER && ghost_witness(u, pid)))
 		return;
 	if (u->state != NS_OTHER && (!u->last_try_ms || now - u->last_try_ms >= GB_NS_RETRY_MS))
 		identify(u, pid, false, now);
@@ -953,6 +1080,7 @@ static void classify_unknown(void)
 {
 	uint64_t now = gb_clock_monotonic_ms();
 
+	ghosts_expire(now);
 	for (unsigned i = 0; i < nunknown;) {
 		struct unknown_ns *u = &unknown[i];
 		char id[GB_CONTAINER_ID_MAX + 1];
@@ -1029,6 +1157,8 @@ void gb_containers_free(void)
 	nsubs = 0;
 	filter = (struct gb_container_filter){0};
 	nunknown = 0;
+	while (nghosts)
+		ghost_forget(nghosts - 1);
 	gb_runtime_free();
 	if (cgroup2_fd >= 0)
 		close(cgroup2_fd);
