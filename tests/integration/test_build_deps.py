@@ -75,7 +75,7 @@ def test_version_names_every_dependency_the_build_used():
     lines = r.stdout.splitlines()
     with open(os.path.join(ROOT, "build", "deps", "VERSIONS")) as f:
         used = [line.split() for line in f if line.strip()]
-    assert [u[0] for u in used] == ["libbpf", "libelf", "zlib", "cJSON", "musl"]
+    assert [u[0] for u in used] == ["libbpf", "libelf", "zlib", "cJSON", "libmicrohttpd", "musl"]
     assert lines[1] == ", ".join(f"{u[0]} {u[1]}" for u in used)
     for name, upstream, debian, _suite in used:
         assert f"{name} {upstream} (Debian {debian})" in lines[2]
@@ -93,7 +93,7 @@ def test_fresh_clone_builds_from_nothing():
         subprocess.run(["git", "clone", "-q", ROOT, d], check=True)
         r = subprocess.run(["make", "-C", d], capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-        for name in ("libbpf", "libelf", "zlib", "cJSON"):
+        for name in ("libbpf", "libelf", "zlib", "cJSON", "libmicrohttpd"):
             assert re.search(rf"build-deps: {name} +\S+ +\(Debian \S+, \S+\) fetched in [\d.]+ s, built in", r.stderr), name
         v = subprocess.run([os.path.join(d, "gadgetbox"), "--version"], capture_output=True, text=True, check=True)
         with open(os.path.join(d, "build", "deps", "VERSIONS")) as f:
