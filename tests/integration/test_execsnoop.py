@@ -1,4 +1,5 @@
 """execsnoop-k8s against the real kernel: argv fidelity, failures, filters, volume, and clean exits."""
+import json
 import os
 import re
 import shutil
@@ -338,31 +339,63 @@ def test_time_timestamp_and_uid_columns(workdir):
 
 # --- lifecycle: every way of stopping exits 0 and leaves nothing attached ---
 
-def assert_nothing_left():
-    wait_for(lambda: not (OUR_PROGS & bpf_program_names()), timeout=10, what="BPF programs to be unloaded")
+def prog_ids_of(pid):
+    """The ids of the BPF programs process @pid holds (its fds' fdinfo): this tracer's own, whatever else runs
+    on the node (another gadgetbox's programs have the same names)."""
+    ids = set()
+    d = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(d) if os.path.isdir(d) else ():
+        try:
+            with open(os.path.join(d, fd)) as f:
+                ids |= {int(line.split()[1]) for line in f if line.startswith("prog_id:")}
+        except OSError:
+            pass
+    return ids
+
+
+def held_progs(proc):
+    """Wait until @proc (a Popen) holds its programs; their ids."""
+    return wait_for(lambda: prog_ids_of(proc.pid) or proc.poll() is not None and {-1}, timeout=30,
+                    what="the tracer's BPF programs")
+
+
+def loaded_prog_ids():
+    out = subprocess.run(["bpftool", "-j", "prog", "list"], check=True, capture_output=True, text=True).stdout
+    return {p["id"] for p in json.loads(out or "[]")}
+
+
+def assert_nothing_left(ids):
+    """None of the tracer's programs (@ids) is still loaded: nothing stays attached once it is gone."""
+    assert ids and -1 not in ids, "the tracer held no BPF program"
+    wait_for(lambda: not (ids & loaded_prog_ids()), timeout=10, what="BPF programs to be unloaded")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_exits_0_and_detaches(sig):
     with Tracer("execsnoop-k8s") as t:
         assert OUR_PROGS & bpf_program_names()
+        ids = held_progs(t.proc)
         assert t.stop(sig) == 0
-    assert_nothing_left()
+    assert_nothing_left(ids)
 
 
 def test_timeout_exits_0_and_detaches():
     start = time.time()
-    r = subprocess.run(gadgetbox_cmd("execsnoop-k8s", "--timeout", "1"), capture_output=True, timeout=30)
-    assert r.returncode == 0, r.stderr
+    p = subprocess.Popen(gadgetbox_cmd("execsnoop-k8s", "--timeout", "1"), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    ids = held_progs(p)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 0, err
     assert time.time() - start >= 1.0
-    assert r.stdout.startswith(b"CONTAINER")
-    assert_nothing_left()
+    assert out.startswith(b"CONTAINER")
+    assert_nothing_left(ids)
 
 
 def test_closed_pipe_exits_0_and_detaches(workdir):
     tracer = subprocess.Popen(gadgetbox_cmd("execsnoop-k8s", "--host"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     head = subprocess.Popen(["head", "-1"], stdin=tracer.stdout, stdout=subprocess.PIPE)
     tracer.stdout.close()
+    ids = held_progs(tracer)
     first = head.communicate(timeout=20)[0]
     assert first.startswith(b"CONTAINER")
     deadline = time.time() + 20
@@ -371,14 +404,15 @@ def test_closed_pipe_exits_0_and_detaches(workdir):
         time.sleep(0.05)
     assert tracer.wait(5) == 0, tracer.stderr.read()
     assert tracer.stderr.read() == b""
-    assert_nothing_left()
+    assert_nothing_left(ids)
 
 
 def test_sigkill_leaves_nothing_attached():
     with Tracer("execsnoop-k8s") as t:
+        ids = held_progs(t.proc)
         t.proc.kill()
         t.proc.wait()
-    assert_nothing_left()
+    assert_nothing_left(ids)
 
 
 # --- environment errors ---
