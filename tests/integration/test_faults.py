@@ -162,7 +162,15 @@ def _daemon(name):
 
 
 def _restart(name, argv):
-    """Start the daemon again exactly as scripts/runtimes.sh does: same argv, its own session, same log."""
+    """Start the daemon again exactly as scripts/runtimes.sh does: same argv, its own session, same log. A
+    SIGKILLed dockerd leaves its pid file, and refuses to start while that pid exists (the killed one can stay a
+    zombie where nobody reaps it): the file goes first, as an operator would remove it."""
+    if name == "dockerd":
+        pidfile = next((a.split("=", 1)[1] for a in argv if a.startswith("--pidfile=")), "/var/run/docker.pid")
+        if "-p" in argv[:-1]:
+            pidfile = argv[argv.index("-p") + 1]
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
     with open(os.path.join(STATE_DIR, f"{name}.log"), "ab") as log:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     with open(os.path.join(STATE_DIR, f"{name}.pid"), "w") as f:
