@@ -5,18 +5,15 @@ exactly as on the host, with k8s.node set, and serves its metrics."""
 import json
 import os
 import re
-import socket
 import subprocess
-import tempfile
-import time
 import urllib.request
 import uuid
 
-import pytest
 import yaml
 
-from conftest import BINARY, wait_for
+from conftest import wait_for
 from runtimes import cri, run, container_runtimes  # noqa: F401 (pytest fixture)
+from test_image import build, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MANIFEST = os.path.join(ROOT, "deploy", "daemonset.yaml")
@@ -48,12 +45,6 @@ def test_the_manifest_asks_for_what_the_agent_needs_and_no_more():
     assert c["resources"]["limits"]["memory"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_pod_template_runs_the_agent_through_the_cri(container_runtimes, tmp_path):
     tmpl = daemonset()["spec"]["template"]
     spec = tmpl["spec"]
@@ -62,9 +53,7 @@ def test_the_pod_template_runs_the_agent_through_the_cri(container_runtimes, tmp
     tag = "ds-" + uuid.uuid4().hex[:8]
     ref = f"gbt-image/gadgetbox:{tag}"
     archive = str(tmp_path / "image.tar")
-    r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", archive, BINARY,
-                        tag, "gbt-image/gadgetbox"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    build(archive, tag, "gbt-image/gadgetbox")
     run("ctr", "-n", "k8s.io", "images", "import", archive)
     node = "gbt-node-" + uuid.uuid4().hex[:6]
     port = free_port()
@@ -130,9 +119,7 @@ def test_the_pod_template_as_a_pod_under_podman_kube_play(container_runtimes, tm
     tag = "kp-" + uuid.uuid4().hex[:8]
     ref = f"localhost/gbt-image/gadgetbox:{tag}"
     archive = str(tmp_path / "image.tar")
-    r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", archive, BINARY,
-                        tag, "localhost/gbt-image/gadgetbox"], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
+    build(archive, tag, "localhost/gbt-image/gadgetbox")
     run("podman", "load", "-i", archive)
     node = "gbt-node-" + uuid.uuid4().hex[:6]
     port = free_port()

@@ -20,9 +20,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 REPO = "gbt-image/gadgetbox"
 
 
-def build(path, tag):
+def build(path, tag, repo=REPO, *others):
+    """`make image`'s archive of BINARY (and @others, other architectures' builds) at @path, tagged repo:tag;
+    returns the image ID."""
     r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", path, BINARY, tag,
-                        REPO], capture_output=True, text=True, timeout=120)
+                        repo, *others], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
 
@@ -129,9 +131,7 @@ def test_a_two_architecture_index_loads_everywhere_and_runs_the_native_image(con
     ref = f"{REPO}:{tag}"
     path = os.path.join(d, "multi.tar")
     try:
-        r = subprocess.run(["python3", os.path.join(ROOT, "scripts", "ociarchive.py"), "gadgetbox", path, BINARY,
-                            tag, REPO, arm64], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
+        build(path, tag, REPO, arm64)
         with tarfile.open(path) as tf:
             top = json.load(tf.extractfile("index.json"))["manifests"][0]
             assert top["mediaType"] == "application/vnd.oci.image.index.v1+json"
