@@ -3,7 +3,7 @@
 #   make test     unit tests (ASan+UBSan) and integration tests against the real kernel (as root)
 #   make check    warnings-as-errors build and the unit tests under sanitizers
 #   make unit     the unit tests (ASan+UBSan), then every libFuzzer target briefly on its seed corpus
-#   make fuzz     each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60)
+#   make fuzz     each libFuzzer target (tests/fuzz) for FUZZ_SECONDS (default 60) or FUZZ_RUNS executions
 #   make bench    benchmarks against libbpf-tools (docs/bench.md, docs/bench.png)
 #   make arm64    cross-build ./gadgetbox-arm64 (same as make ARCH=arm64; in build/cross-arm64)
 #   make test-arm64-user   the arm64 binary and its unit tests under qemu-user-static
@@ -71,7 +71,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 2000
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
-FUZZ_COMMON := common/core/diag.c $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) \
+FUZZ_COMMON := common/core/diag.c common/cli/filter.c $(wildcard common/util/*.c common/dns/*.c common/gadgets/*decode.c) \
 	$(filter-out %/watch.c,$(wildcard common/containers/*.c))
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
@@ -183,15 +183,10 @@ unit: $(BUILD)/unit-tests $(FUZZ_BINS)
 fuzz-smoke: $(FUZZ_BINS)
 	$(Q)$(FUZZ_SMOKE)
 
-# make fuzz [FUZZ_SECONDS=60]: each fuzzer in turn on build/fuzz/corpus/NAME (the seeds and what earlier runs
-# found); a crash stops with the input in build/fuzz/NAME-crash-*
+# make fuzz [FUZZ_SECONDS=60 | FUZZ_RUNS=10000000] [FUZZ_MERGE=0]: scripts/fuzz.sh; each fuzzer in turn, then
+# what reached new coverage is merged, minimised, into tests/fuzz/corpus/NAME; a table in build/fuzz/summary.txt
 fuzz: $(FUZZ_BINS)
-	$(Q)for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(BUILD)/fuzz/corpus/$$t && cp -f tests/fuzz/corpus/$$t/* $(BUILD)/fuzz/corpus/$$t/ && \
-		echo "fuzz: $$t for $(FUZZ_SECONDS) s" && \
-		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(call fuzz_dict,$$t) \
-			-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t || exit 1; \
-	done
+	$(Q)scripts/fuzz.sh $(BUILD) $(FUZZ_TARGETS)
 
 # libFuzzer and clang's sanitizer runtimes are in libclang-rt-dev, which clang only recommends
 $(BUILD)/fuzz/toolchain.stamp: | $(BUILD)/deps.stamp

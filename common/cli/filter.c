@@ -174,6 +174,109 @@ static size_t parse_op(const char *p, enum filter_op *op)
 }
 
 /* Copies VALUE from ps->p into the pool, unescaping \, and \\, up to the ',' that ends the term or the end. */
+/*
+ * How big @re grows when the regex compiler expands its repetitions, in atoms, or REGEX_SIZE_MAX + 1 once it
+ * passes that. Bounds multiply (x{1,255} is 255 copies of x; (x{1,255}){1,255} 65,025) and both musl's and
+ * glibc's compilers build the copies and then sets over them: 3,600 atoms took 35 MB, two nested {1,255} 8 GB
+ * (measured with musl). One '+' counts double (x+ is xx*), so stacked '+' are bounded too (glibc's compiler
+ * blows up on them; POSIX leaves adjacent repetition symbols undefined). An over-estimate is fine: this only
+ * refuses patterns nobody types on purpose.
+ */
+#define REGEX_SIZE_MAX	1024
+#define REGEX_GROUP_MAX 64
+static unsigned long regex_size(const char *re)
+{
+	unsigned long sum[REGEX_GROUP_MAX + 1] = {0}, last[REGEX_GROUP_MAX + 1] = {0};
+	unsigned depth = 0;
+
+	for (const char *p = re; *p; p++) {
+		unsigned long k;
+
+		switch (*p) {
+		case '\\':
+			if (p[1])
+				p++;
+			sum[depth]++, last[depth] = 1;
+			break;
+		case '[': /* a bracket expression is one atom: skip to its ']' ("[]a]", "[^]a]", "[[:alpha:]]") */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					const char *close = strchr(p + 2, p[1]);
+					while (close && close[1] != ']')
+						close = strchr(close + 1, p[1]);
+					if (!close)
+						return REGEX_SIZE_MAX + 1; /* unterminated: regcomp() says why */
+					p = close + 1;
+				}
+				p++;
+			}
+			if (!*p)
+				return 0; /* unterminated: regcomp() says why */
+			sum[depth]++, last[depth] = 1;
+			break;
+		case '(':
+			if (depth == REGEX_GROUP_MAX)
+				return REGEX_SIZE_MAX + 1;
+			depth++;
+			sum[depth] = last[depth] = 0;
+			break;
+		case ')':
+			if (!depth) { /* a lone ')' is a literal in ERE */
+				sum[depth]++, last[depth] = 1;
+				break;
+			}
+			k = sum[depth] ? sum[depth] : 1;
+			depth--;
+			sum[depth] += k, last[depth] = k;
+			break;
+		case '+': /* x+ is xx*: a '+' after it repeats both */
+			sum[depth] += last[depth];
+			last[depth] *= 2;
+			break;
+		case '{': { /* x{m}, x{m,}, x{m,n}: up to max(m, n) copies, or m + 1 */
+			char *end;
+			unsigned long m = strtoul(p + 1, &end, 10), n = m;
+			if (end == p + 1)
+				goto atom; /* not a bound: regcomp() decides */
+			if (*end == ',') {
+				n = strtoul(end + 1, &end, 10);
+				if (n < m)
+					n = m + 1;
+			}
+			if (*end != '}')
+				goto atom;
+			k = n > REGEX_SIZE_MAX ? REGEX_SIZE_MAX + 1 : n ? n : 1;
+			sum[depth] += last[depth] * (k - 1);
+			last[depth] *= k;
+			p = end;
+			break;
+		}
+		case '*':
+		case '?':
+		case '|':
+		case '^':
+		case '$': break;
+		default:
+		atom:
+			sum[depth]++, last[depth] = 1;
+		}
+		for (unsigned d = 0; d <= depth; d++)
+			if (sum[d] > REGEX_SIZE_MAX || last[d] > REGEX_SIZE_MAX)
+				return REGEX_SIZE_MAX + 1;
+	}
+	while (depth) { /* an unclosed '(': regcomp() refuses it, but count it anyway */
+		unsigned long k = sum[depth];
+		depth--;
+		sum[depth] += k;
+	}
+	return sum[0];
+}
+
 static void parse_value(struct parser *ps, struct term *t)
 {
 	const char *p = ps->p;
@@ -222,6 +325,9 @@ static int parse_term(struct parser *ps, struct term *t)
 	t->is_num = parse_num(t->value, t->len, &t->num);
 	t->boolean = parse_bool(t->value);
 	if (t->op == FILTER_RE || t->op == FILTER_NRE) {
+		if (regex_size(t->value) > REGEX_SIZE_MAX)
+			return error_at(ps, value_at, "regular expression too large once its repetitions are expanded",
+					t->value, t->len, " (more than 1024 atoms: use fewer or smaller {m,n})");
 		int rc = regcomp(&t->re, t->value, REG_EXTENDED | REG_NOSUB);
 
 		if (rc == REG_ESPACE)

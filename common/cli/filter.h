@@ -23,7 +23,8 @@
  *   bool     VALUE true/false in Go's spellings (1, t, T, TRUE, true, True; 0, f, F, ...) for ==, !=;
  *            ~, !~ match the text "true" or "false"; against an integer, ordering takes 0 or 1.
  *   absent   an unset field equals nothing and matches no regex: only != and !~ match.
- * A regex match that needs memory it cannot get does not match (for ~ and !~ alike).
+ * A regex match that needs memory it cannot get does not match (for ~ and !~ alike). A regex whose
+ * repetitions expand to more than 1,024 atoms ((a{1,255}){1,255}: regcomp() would take gigabytes) is refused.
  *
  * Errors are one line for the caller to print, naming the 1-based position in EXPR (in UTF-8 characters) and
  * what was expected there:

@@ -52,7 +52,8 @@ static const char *field(const char *msg, const char *end, const char *key, size
 		if (*p != ' ' || memcmp(p + 1, key, klen) || p[1 + klen] != '=')
 			continue;
 		const char *v = p + klen + 2, *q = v;
-		if (*v == '"') { /* a quoted string: up to its closing quote */
+		/* a quoted string: up to its closing quote (v == end: "KEY=" ends the message, the value is empty) */
+		if (v < end && *v == '"') {
 			for (q = v + 1; q < end && *q != '"'; q++)
 				;
 			*len = q < end ? (size_t)(q + 1 - v) : (size_t)(end - v);

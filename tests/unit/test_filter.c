@@ -505,6 +505,24 @@ TEST(test_filter_error_invalid_regex_quotes_regerror)
 	CHECK_ERROR("comm~\\((", want);
 }
 
+/* Repetitions that would expand to gigabytes in regcomp() are refused before it; ordinary bounds compile. */
+TEST(test_filter_refuses_regex_whose_repetitions_multiply)
+{
+	CHECK_ERROR("comm~((a{1\\,255}){1\\,255})",
+		    "--filter: regular expression too large once its repetitions are expanded '((a{1,255}){1,255})' at "
+		    "position 6 in 'comm~((a{1\\,255}){1\\,255})' (more than 1024 atoms: use fewer or smaller {m,n})");
+	/* stacked '+' double each time (glibc's compiler blew up on 80 of them, found by fuzz_filter) */
+	CHECK_ERROR("comm~a+++++++++++",
+		    "--filter: regular expression too large once its repetitions are expanded 'a+++++++++++' at "
+		    "position 6 in 'comm~a+++++++++++' (more than 1024 atoms: use fewer or smaller {m,n})");
+	/* a group's size is its content's: (ab{1,30}){1,30} is 31 * 30 */
+	CHECK(MATCHES("comm~(ab{1\\,30}){1\\,30}|^n"));
+	CHECK(!MATCHES("comm~[a-f0-9]{64}"));
+	CHECK(MATCHES("comm~^[[:alpha:]]{1\\,255}$"));
+	/* a ']' first in a bracket is in the set, not its end */
+	CHECK(MATCHES("comm~^[]n]g"));
+}
+
 TEST(test_filter_error_position_counts_utf8_characters)
 {
 	/* "é" is two bytes, one character */
