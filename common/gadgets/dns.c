@@ -23,7 +23,12 @@
 #include "dnstcp.h"
 #include "tracer.h"
 
-#define MAX_PENDING	  65536 /* queries waiting for a response */
+/*
+ * Queries waiting for a response are kept until MAX_PENDING_BYTES (entries and their messages, ~320 bytes for a
+ * typical query: ~25,000, 5,000/s unanswered for the default 5 s). A flood of unanswered queries, or of 64 KiB ones,
+ * cannot take more; queries past it are still shown, only their timeouts are not (one warning says so).
+ */
+#define MAX_PENDING_BYTES (8u << 20)
 #define PENDING_BUCKETS	  4096
 #define MAX_STREAMS	  4096 /* TCP directions being reassembled */
 #define STREAM_BUCKETS	  1024
@@ -31,20 +36,19 @@
 #define DEFAULT_TIMEOUT	  5000
 #define MAX_PAYLOAD_BYTES (DNS_CHUNK * DNS_MAX_CHUNKS)
 
-/* A query waiting for its response: the key, and what to say if it never comes. */
+/*
+ * A query waiting for its response: the key, and what to say if it never comes. One allocation: data holds the
+ * question's name in wire form (qname_len bytes: exact, case included, for a 0x20-randomising resolver), then
+ * the query's bytes (ev.msg_len). The socket and the peer of the key are ev's.
+ */
 struct pending {
 	struct pending *next;
 	uint64_t hash;
-	uint64_t sock;
-	uint8_t peer[16];
-	uint16_t peer_port;
-	uint16_t id, qtype, qclass;
-	uint16_t qname_len;
-	uint8_t qname[GB_DNS_MAX_NAME]; /* wire form: exact, case included (a 0x20-randomising resolver) */
-	uint64_t sent_boot_ns;		/* its last transmission */
+	uint64_t sent_boot_ns; /* its last transmission */
 	unsigned retransmits;
+	uint16_t id, qtype, qclass, qname_len;
 	struct gb_dns_event ev; /* the query's event (pointers cleared) */
-	uint8_t *msg;		/* its bytes */
+	uint8_t data[];
 };
 
 /* One TCP direction of one socket. */
@@ -70,7 +74,8 @@ struct dns_kind {
 	uint16_t ports[DNS_MAX_PORTS];
 	struct gb_dns_msg msg;
 	struct pending *pending[PENDING_BUCKETS];
-	size_t npending;
+	size_t npending, pending_bytes;
+	uint64_t untracked; /* queries not kept for want of room: their timeouts went unreported */
 	struct stream *streams[STREAM_BUCKETS];
 	size_t nstreams;
 	struct assembly asm_[MAX_ASSEMBLIES];
@@ -116,17 +121,32 @@ static struct pending **pending_find(struct dns_kind *k, uint64_t hash, uint64_t
 
 	for (; *pp; pp = &(*pp)->next) {
 		struct pending *p = *pp;
-		if (p->hash == hash && p->sock == sock && p->peer_port == peer_port && p->id == id &&
-		    p->qtype == q->type && p->qclass == q->class && p->qname_len == q->name.wire_len &&
-		    !memcmp(p->peer, peer, 16) && !memcmp(p->qname, q->name.wire, p->qname_len))
+		const uint8_t *p_peer;
+		uint16_t p_port;
+
+		if (p->hash != hash || p->ev.sock != sock || p->id != id || p->qtype != q->type ||
+		    p->qclass != q->class || p->qname_len != q->name.wire_len)
+			continue;
+		peer_of(&p->ev, &p_peer, &p_port);
+		if (p_port == peer_port && !memcmp(p_peer, peer, 16) && !memcmp(p->data, q->name.wire, p->qname_len))
 			return pp;
 	}
 	return pp;
 }
 
-static void pending_free(struct pending *p)
+static size_t pending_size(const struct pending *p)
 {
-	free(p->msg);
+	return sizeof(*p) + p->qname_len + p->ev.msg_len;
+}
+
+/* Unlinks *pp and frees it. */
+static void pending_drop(struct dns_kind *k, struct pending **pp)
+{
+	struct pending *p = *pp;
+
+	*pp = p->next;
+	k->npending--;
+	k->pending_bytes -= pending_size(p);
 	free(p);
 }
 
@@ -157,9 +177,7 @@ static void match(struct dns_kind *k, struct gb_dns_event *e)
 			return;
 		e->matched = true;
 		e->latency_ns = e->proc.boot_ns > p->sent_boot_ns ? e->proc.boot_ns - p->sent_boot_ns : 0;
-		*pp = p->next;
-		k->npending--;
-		pending_free(p);
+		pending_drop(k, pp);
 		return;
 	}
 	if (p) { /* sent again: the same id and question to the same peer */
@@ -167,32 +185,31 @@ static void match(struct dns_kind *k, struct gb_dns_event *e)
 		p->sent_boot_ns = e->proc.boot_ns;
 		return;
 	}
-	if (k->npending >= MAX_PENDING || !(p = calloc(1, sizeof(*p))) ||
-	    !(p->msg = malloc(e->msg_len ? e->msg_len : 1))) {
-		if (p)
-			free(p);
-		gb_warn_once("more than %d DNS queries wait for a response: some timeouts will not be reported",
-			     MAX_PENDING);
+	size_t size = sizeof(*p) + q->name.wire_len + e->msg_len;
+	if (k->pending_bytes + size > MAX_PENDING_BYTES || !(p = malloc(size))) {
+		k->untracked++;
+		gb_warn_once("DNS queries waiting for a response fill %u MiB (%zu of them): the timeouts of newer "
+			     "ones will not be reported until some are answered or time out",
+			     MAX_PENDING_BYTES >> 20, k->npending);
 		return;
 	}
 	p->hash = hash;
-	p->sock = e->sock;
-	memcpy(p->peer, peer, 16);
-	p->peer_port = peer_port;
 	p->id = m->id;
 	p->qtype = q->type;
 	p->qclass = q->class;
 	p->qname_len = q->name.wire_len;
-	memcpy(p->qname, q->name.wire, q->name.wire_len);
 	p->sent_boot_ns = e->proc.boot_ns;
+	p->retransmits = 0;
 	p->ev = *e;
 	p->ev.msg = NULL;
 	p->ev.dns = NULL;
 	p->ev.proc.container = NULL;
-	memcpy(p->msg, e->msg, e->msg_len);
+	memcpy(p->data, q->name.wire, q->name.wire_len);
+	memcpy(p->data + p->qname_len, e->msg, e->msg_len);
 	p->next = k->pending[hash % PENDING_BUCKETS];
 	k->pending[hash % PENDING_BUCKETS] = p;
 	k->npending++;
+	k->pending_bytes += size;
 }
 
 /* One whole DNS message of the current record. */
@@ -362,8 +379,6 @@ static void dns_tick(struct gb_tracer *t)
 				pp = &p->next;
 				continue;
 			}
-			*pp = p->next;
-			k->npending--;
 			struct gb_dns_event e = p->ev;
 			e.kind = GB_DNS_TIMEOUT;
 			e.latency_ns = now - p->sent_boot_ns;
@@ -372,12 +387,12 @@ static void dns_tick(struct gb_tracer *t)
 			e.proc.boot_ns = now;
 			e.retransmits = p->retransmits;
 			e.proc.container = e.proc.mntns ? gb_container_by_mntns(e.proc.mntns) : NULL;
-			e.msg = p->msg;
-			gb_dns_parse(&k->msg, p->msg, e.msg_len);
+			e.msg = p->data + p->qname_len;
+			gb_dns_parse(&k->msg, e.msg, e.msg_len);
 			e.dns = &k->msg;
 			if (gb_container_visible(e.proc.container))
 				deliver(k, &e);
-			pending_free(p);
+			pending_drop(k, pp);
 		}
 	}
 	for (size_t b = 0; b < STREAM_BUCKETS; b++)
@@ -398,8 +413,11 @@ static void dns_destroy(struct gb_tracer *t)
 	for (size_t b = 0; b < PENDING_BUCKETS; b++)
 		for (struct pending *p = k->pending[b], *next; p; p = next) {
 			next = p->next;
-			pending_free(p);
+			free(p);
 		}
+	if (k->untracked)
+		gb_warn("%llu DNS queries were shown but not kept for a timeout (more than %u MiB of queries waited)",
+			(unsigned long long)k->untracked, MAX_PENDING_BYTES >> 20);
 	for (size_t b = 0; b < STREAM_BUCKETS; b++)
 		for (struct stream *s = k->streams[b], *next; s; s = next) {
 			next = s->next;

@@ -22,7 +22,8 @@ NET_BEFORE=BINARY adds another build's tcptracer-k8s to that phase's cycle, for 
 BENCH_ONLY=loss: only loss under contention (execsnoop-k8s, opensnoop-k8s, dnssnoop at 20k/40k/80k events/s with
 a CPU hog on the other CPU, per ring buffer size; LOSS_RUNS rounds, about 10 minutes), to OUTDIR/bench-loss.{json,md}.
 BENCH_ONLY=agent: the agent's ready time and RSS, and its cost on the open and exec loops against the applet
-alone (a few minutes), to OUTDIR/bench-agent.{json,md}; not part of a full run yet.
+alone (a few minutes), to OUTDIR/bench-agent.{json,md}; a full run has it too, and measures a scrape of the
+agent's /metrics with the idle containers' series.
 """
 import json
 import shutil
@@ -761,7 +762,12 @@ def containers_phase(bins, tmp):
         env[k] = v
     image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
     names = [f"gb-bench-idle-{i}" for i in range(CONTAINERS)]
+    # the agent, serving metrics, sees the containers start: each one's first exec makes its series
+    port = free_port()
+    agent = subprocess.Popen([GB, "agent", "--metrics", f"127.0.0.1:{port}", "-o", "none"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        wait_scrape(port, lambda text: "gadgetbox_build_info" in text)
         t = time.monotonic()
         for n in names:
             subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", "-v",
@@ -775,10 +781,61 @@ def containers_phase(bins, tmp):
         snap = pssnap_vs_ps(pids)
         socks = socksnap_vs_ss(pids)
         sc = seccomp_cost(env, bins)
+        scrape = scrape_cost(agent, port, names)
         return {"containers": CONTAINERS, "listed": len(listing.splitlines()), "start_s": started,
-                "ready_ms": ready["ready_ms"], "rss_kb": ready["rss_kb"], "ready": ready_all, **snap, **socks, **sc}
+                "ready_ms": ready["ready_ms"], "rss_kb": ready["rss_kb"], "ready": ready_all, **snap, **socks, **sc,
+                **scrape}
     finally:
+        agent.kill()
+        agent.wait()
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_metrics(port):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
+def wait_scrape(port, ok, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            text = get_metrics(port)
+            if ok(text):
+                return text
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return None
+
+
+SCRAPES = 50
+
+
+def scrape_cost(agent, port, names):
+    """The agent's CPU per scrape of /metrics once every idle container has its series (SCRAPES scrapes in a
+    row; the CPU the agent spent meanwhile, tracing included, divided by them), the page's size and series."""
+    text = wait_scrape(port, lambda t: all(f'container="{n}"' in t for n in names), timeout=120)
+    if text is None:
+        return {"scrape_error": "not every container's series appeared within 120 s"}
+    cpu0, t0 = cpu_ns(agent.pid), time.monotonic()
+    for _ in range(SCRAPES):
+        text = get_metrics(port)
+    wall, cpu = time.monotonic() - t0, cpu_ns(agent.pid) - cpu0
+XX
+    cpu1 = cpu_ns(agent.pid)
+    time.sleep(wall)
+    idle = cpu_ns(agent.pid) - cpu1
+    series = [x for x in text.splitlines() if x and not x.startswith("#")]
+    return {"scrape_cpu_us": max(cpu - idle, 0) / SCRAPES / 1000, "scrape_wall_ms": wall * 1000 / SCRAPES,
+            "scrape_bytes": len(text), "scrape_series": len(series), "agent_rss_kb": peak_rss_kb(agent.pid)}
 
 
 def runtime_env():
@@ -1144,6 +1201,13 @@ def markdown(results, idle, cont, start, size, exit_lines=()):
                       f"`nsenter -t PID -n ss -tunap` once per container took {fmt(cont['ss_loop_ms'])} ms "
                       f"({cont['ss_sockets']} sockets): {fmt(cont['socksnap_ratio'], 1)}x faster "
                       "(goal: 10x, and 100 ms or less)."]
+        if "scrape_cpu_us" in cont:
+            lines += ["", f"The agent (default gadgets, `--metrics`, `-o none`) watched them start: a scrape of its "
+                      f"`/metrics` ({cont['scrape_series']} series, {cont['scrape_bytes']:,} bytes) cost it "
+                      f"{cont['scrape_cpu_us']:.0f} µs of CPU and took {cont['scrape_wall_ms']:.1f} ms "
+                      f"(mean of {SCRAPES} in a row); its peak RSS was {cont['agent_rss_kb']:,} KiB."]
+        elif "scrape_error" in cont:
+            lines += ["", f"Scrape cost not measured: {cont['scrape_error']}"]
         if "syscall_ns_none" in cont:
             lines += ["", f"Cost of seccomp-advise per syscall (a getppid loop in a container, {RUNS} rounds): "
                       f"{fmt(cont['syscall_ns_none'])} ns with no tracer; "
@@ -1153,6 +1217,8 @@ def markdown(results, idle, cont, start, size, exit_lines=()):
                       f"(+{fmt(cont['syscall_overhead_recorded_ns'])} ns; goal: 70 ns or less)."]
     if "seccomp_audit" in idle:
         lines += [""] + audit_section(idle["seccomp_audit"])
+    if "agent" in idle:
+        lines += [""] + agent_section(idle["agent"])
     lines += [""] + start_section(start)
     lines += ["", f"Binary: `gadgetbox` is {size:,} bytes (static, stripped).", "",
               "`gadgetbox-filtered` runs with `-c no-such-container`: every event is dropped in the kernel by "
@@ -1231,6 +1297,8 @@ def main():
         idle["net"] = net_phase(bins, tmp)
         print("loss under contention", file=sys.stderr)
         idle["loss"] = loss_phase(bins, tmp)
+        print("the agent", file=sys.stderr)
+        idle["agent"] = agent_phase(bins, tmp)
         cont = containers_phase(bins, tmp) if CONTAINERS else {"error": "CONTAINERS=0"}
         print("container start and first-exec latency", file=sys.stderr)
         start = container_start_phase(tmp) if START_RUNS else {"error": "START_RUNS=0"}

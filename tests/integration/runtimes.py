@@ -343,6 +343,24 @@ class Containers:
         if (runtime, cid) in self.started:
             self.started.remove((runtime, cid))
 
+    def run_each(self, runtime, names, command_of, results, failures, lock, on_done=None, **kw):
+        """Runs the containers NAMES one after the other, each to its end, and removes it: (runtime, name, id) of
+        those that exited 0 go to RESULTS, anything else to FAILURES (under LOCK: for threads running it at once;
+        a failure to start or wait ends the loop). ON_DONE(number of results) after each."""
+        for name in names:
+            try:
+                cid = self.start(runtime, name, command_of(name), **kw)
+                code = self.wait(runtime, cid, timeout=60)
+                self.remove(runtime, cid)
+            except Exception as e:  # reported by the caller, once the others are done
+                with lock:
+                    failures.append(f"{runtime} {name}: {e}")
+                return
+            with lock:
+                (results.append((runtime, name, cid)) if code == 0 else failures.append(f"{name}: exit {code}"))
+                if on_done:
+                    on_done(len(results))
+
     def remove_all(self):
         errors = []
         for runtime, cid in reversed(self.started):

@@ -3,12 +3,15 @@ containers (docker, and a CRI pod) doing one thing of each kind: exec, a failed 
 TCP connect, a bind, a signal, failed exits, a syscall Docker's default seccomp profile refuses."""
 import os
 import subprocess
+import threading
 import uuid
 
 import pytest
 
 from conftest import BINARY, Tracer, static_workload, unique, wait_for
 from runtimes import containers  # noqa: F401 (fixture)
+from test_containers import events
+from test_metrics import free_port, scrape
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DNS_SERVER_SRC = os.path.join(HERE, "workloads", "dnsserver.c")
@@ -112,3 +115,71 @@ def test_agent_usage_errors():
     r = subprocess.run([BINARY, "pssnap", "-o", "none"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 2
 
+
+
+CHURN_N = int(os.environ.get("GB_AGENT_CHURN_N", "200"))
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def first_exec(evs, name):
+    return [e for e in evs if e.get("gadget") == "exec" and e.get("args", [""])[0] == "/" + name]
+
+
+def test_agent_under_churn_stays_bounded_and_labels_every_first_exec(containers):
+    """CHURN_N containers (docker and ctr, two at a time) started and removed while the agent runs with its
+    default gadgets and metrics. Each one's first act is a failed exec of /NAME (the agent writes failed execs
+    only): every one is written with its container; RSS stays within
+    1 MiB of what it was after the first quarter; the series of the removed containers all go after the
+    retention, so their number follows the live containers (sampled at every scrape)."""
+    port, tag = free_port(), uuid.uuid4().hex[:6]
+    started, failures, peak = [], [], {"series": 0, "churned": 0}
+    lock = threading.Lock()
+    quarter = threading.Event()
+    done = threading.Event()
+
+    def churn(runtime, n):
+        containers.run_each(runtime, [f"gbt-achurn-{runtime}-{tag}-{i:03d}" for i in range(n)],
+                            lambda name: ["/bin/sh", "-c", '"/$0" 2>/dev/null; exit 0', name], started, failures,
+                            lock, on_done=lambda k: k >= CHURN_N // 4 and quarter.set())
+
+    def sample():
+        while not done.wait(0.5):
+            try:
+                lines = [x for x in scrape(port)[2].splitlines() if x and not x.startswith("#")]
+            except OSError:
+                continue
+            peak["series"] = max(peak["series"], len(lines))
+            peak["churned"] = max(peak["churned"], len({x.split('container="')[1].split('"')[0]
+                                                        for x in lines if "gbt-achurn-" in x and tag in x}))
+
+    with Tracer("agent", "--metrics", f"127.0.0.1:{port}", "--metrics-retention", "5") as t:
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        threads = [threading.Thread(target=churn, args=(r, CHURN_N // 2), daemon=True) for r in ("docker", "ctr")]
+        for th in threads:
+            th.start()
+        assert quarter.wait(900), failures
+        rss_quarter = rss_kib(t.proc.pid)
+        for th in threads:
+            th.join(1800)
+        assert not failures, failures
+        wait_for(lambda: all(first_exec(events(t), name) for _, name, _ in started), timeout=60,
+                 what="every churned container's failed exec")
+        # the removed containers' series go after the 5 s retention
+        wait_for(lambda: tag not in scrape(port)[2], timeout=60, what="the churned containers' series to go")
+        done.set()
+        sampler.join(10)
+        rss_end = rss_kib(t.proc.pid)
+        t.stop()
+    evs = events(t)
+    wrong = [name for _, name, cid in started if any(e["runtime"]["containerId"] != cid for e in first_exec(evs, name))]
+    assert not wrong, f"{len(wrong)} first execs labelled with another container: {wrong}"
+    assert len(started) == CHURN_N // 2 * 2
+    assert rss_end - rss_quarter <= 1024, f"RSS grew {rss_quarter} -> {rss_end} KiB over {CHURN_N} containers"
+    # two at a time, each gone 5 s after its removal: a few dozen at most carry series at once, never all
+    assert 0 < peak["churned"] < CHURN_N // 2, peak
+    assert not [r for r in t.records() if r.get("type") == "lost"], t.stderr()

@@ -569,3 +569,57 @@ def test_pid_filter_keeps_that_process_sockets(server):
         evs = of_name(t, name)
     assert {(e["pktType"], e["qr"]) for e in evs} == {("HOST", "Q"), ("OUTGOING", "R")}
     assert all(e["pid"] == server.pid for e in evs)
+
+
+def peak_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+
+def test_a_flood_of_unanswered_queries_stays_bounded():
+    """40,000 queries to a port nobody answers on (a resolver down under a busy node): every query is shown; the
+    ones that wait take at most 8 MiB, so the tracer's peak RSS stays under 16 MiB (it was 28 MB with a table
+    of 65,536 entries of ~700 bytes); each query's timeout is either shown or counted in the exit warning, so
+    timeouts shown + counted == queries."""
+    port, tag, n, burst = 15354, uuid.uuid4().hex[:6], 40000, 400
+    mark = f".{tag}.test".encode()
+    seen = {"at": 0, "q": 0, "timeout": 0}
+
+    def shown():
+        with open(t.out_path, "rb") as f:
+            f.seek(seen["at"])
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].split(b"\n"):
+            if mark in line:
+                seen["timeout" if b'"qr":"timeout"' in line else "q"] += 1
+        seen["at"] += end
+        return seen["q"]
+
+    with tracer("--query-timeout", "2", port=port) as t:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for i in range(n):
+                s.sendto(query(f"f{i}.{tag}.test", qid=i % 65536), ("127.0.0.1", port))
+                if i % burst == burst - 1:  # let the reader catch up, as in the high-rate test
+                    deadline = time.time() + 120
+                    while shown() + t.lost() < i + 1 - 200 and time.time() < deadline:
+                        time.sleep(0.05)
+        wait_for(lambda: shown() + t.lost() >= n, timeout=120, what="every query shown")
+        # the tracked ones time out 2 s after they were sent: wait until no more come
+        last = -1
+        while seen["timeout"] != last:
+            last = seen["timeout"]
+            time.sleep(3)
+            shown()
+        rss = peak_rss_kib(t.proc.pid)
+        t.stop()
+        shown()
+    lost = t.lost()
+    assert lost == 0 or seen["q"] + lost == n, t.stderr()
+    err = t.stderr()
+    assert "DNS queries waiting for a response fill 8 MiB" in err, err
+    untracked = int(err.split(" DNS queries were shown but not kept for a timeout")[0].rsplit(None, 1)[-1])
+    assert seen["q"] == n - lost
+    assert seen["timeout"] + untracked == n - lost, (seen, untracked, lost)
+    assert seen["timeout"] > 20000, seen  # 8 MiB holds ~25,000 of these
+    assert rss <= 16 * 1024, f"peak RSS {rss} KiB"

@@ -49,19 +49,10 @@ def test_every_short_container_first_exec_is_labelled(container_runtimes, contai
     lock = threading.Lock()
 
     def churn(runtime):
-        for i in range(N):
-            name = f"gbt-short-{runtime}-{tag}-{i:03d}"
-            kw = {"host_network": False} if runtime == "cri" else {}
-            try:
-                cid = containers.start(runtime, name, ["/bin/sh", "-c", "cat /proc/self/stat >/dev/null", name], **kw)
-                code = containers.wait(runtime, cid, timeout=60)
-                containers.remove(runtime, cid)
-            except Exception as e:  # reported after the others are done
-                with lock:
-                    failures.append(f"{runtime} {name}: {e}")
-                return
-            with lock:
-                (started.append((runtime, name, cid)) if code == 0 else failures.append(f"{name}: exit {code}"))
+        kw = {"host_network": False} if runtime == "cri" else {}
+        containers.run_each(runtime, [f"gbt-short-{runtime}-{tag}-{i:03d}" for i in range(N)],
+                            lambda name: ["/bin/sh", "-c", "cat /proc/self/stat >/dev/null", name],
+                            started, failures, lock, **kw)
 
     with Tracer("execsnoop-k8s") as t:
         threads = [threading.Thread(target=churn, args=(r,), daemon=True) for r in RUNTIMES]
