@@ -70,6 +70,10 @@ struct gb_container_exit {
 	__u64 mntns_id;
 };
 
+/* The cgroup names a new namespace's record carries: the process's cgroup and its parents, leaf first. */
+#define GB_CGROUP_DEPTH	   4
+#define GB_CGROUP_NAME_LEN 96
+
 /* A process of a mount namespace the filter does not know exec'd: user space finds out what it is now, while
  * the process lives (a new container's first exec). */
 struct gb_new_ns {
@@ -77,6 +81,15 @@ struct gb_new_ns {
 	__u32 pid;  /* tgid */
 	__u64 mntns_id;
 	__u64 mntns_uid;
+	__u32 exec; /* 1: told at an exec (the process is in its container's cgroup by then); 0: a fork or unshare */
+	__u32 pad;
+	/*
+	 * The names of the process's cgroup (unified hierarchy) and of its parents, leaf first, each NUL-terminated;
+	 * "" past the root. A runtime names a container's cgroup after its id (docker-ID.scope, pod.../ID,
+	 * default/ID): the kernel's word for which container this is, still there when a container that lived a
+	 * millisecond left neither its process nor its state for user space to read.
+	 */
+	char cgroup[GB_CGROUP_DEPTH][GB_CGROUP_NAME_LEN];
 };
 
 /* seccomp's si_arch (and seccomp_data.arch) of a 32-bit x86 syscall (include/uapi/linux/audit.h) */

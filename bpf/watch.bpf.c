@@ -6,20 +6,56 @@
  * filter does not know: it reads the runtime's state and /proc while the process lives, and keeps reading for
  * a moment while the state is not there yet. A container that lives a millisecond is known before it ends.
  * Nothing waits for user space: a stopped or dead gadgetbox delays no fork, unshare or exec.
- * Cost: a hash lookup per exec, two reads per fork (a lookup only for a fork into a new mount namespace).
+ * Cost: a hash lookup per exec, two reads per fork (a lookup only for a fork into a new mount namespace); the
+ * record, with the cgroup's names, only for a namespace the filter does not know.
  */
 #include "gadget.bpf.h"
 
-static __always_inline void tell(__u32 tgid, __u64 mntns_id, __u64 uid)
+/* kernfs_node's parent was renamed __parent in Linux 6.15 */
+struct kernfs_node___new {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
-	struct gb_new_ns rec = {.kind = GB_RECORD_NEW_NS, .pid = tgid, .mntns_id = mntns_id, .mntns_uid = uid};
+	if (bpf_core_field_exists(struct kernfs_node___new, __parent))
+		return BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+static __always_inline void tell(struct task_struct *task, __u32 tgid, __u64 mntns_id, __u64 uid, __u32 exec)
+{
+	struct gb_new_ns *rec;
 
 	if (!gb_state.armed || gb_state.stopped)
 		return;
+	rec = bpf_ringbuf_reserve(&gb_events, sizeof(*rec), 0);
+	if (!rec) {
+		gb_count_drop();
+		return;
+	}
+	rec->kind = GB_RECORD_NEW_NS;
+	rec->pid = tgid;
+	rec->mntns_id = mntns_id;
+	rec->mntns_uid = uid;
+	rec->exec = exec;
+	rec->pad = 0;
+	/* the cgroup's name and its parents' up to (not including) the root, whose node has no parent */
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+#pragma unroll
+	for (int i = 0; i < GB_CGROUP_DEPTH; i++) {
+		struct kernfs_node *parent = kn ? kn_parent(kn) : NULL;
+		rec->cgroup[i][0] = '\0';
+		if (parent)
+			bpf_probe_read_kernel_str(rec->cgroup[i], GB_CGROUP_NAME_LEN, BPF_CORE_READ(kn, name));
+		kn = parent;
+	}
 	/* rare (namespaces being made, the first execs of one until user space has classified it): worth a
 	 * wake-up each */
-	if (bpf_ringbuf_output(&gb_events, &rec, sizeof(rec), BPF_RB_FORCE_WAKEUP))
-		gb_count_drop();
+	bpf_ringbuf_submit(rec, BPF_RB_FORCE_WAKEUP);
 }
 
 SEC("raw_tp/sched_process_exec")
@@ -36,7 +72,7 @@ int BPF_PROG(gb_watch_exec, struct task_struct *p)
 	if (!e || e->fresh) {
 		if (e)
 			e->fresh = 0;
-		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
+		tell(task, bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt), 1);
 	}
 	return 0;
 }
@@ -52,7 +88,7 @@ int BPF_PROG(gb_watch_fork, struct task_struct *parent, struct task_struct *chil
 		return 0;
 	__u64 uid = gb_mnt_uid_read(mnt);
 	if (!gb_ns_entry_of(mntns_id, uid))
-		tell(BPF_CORE_READ(child, tgid), mntns_id, uid);
+		tell(child, BPF_CORE_READ(child, tgid), mntns_id, uid, 0);
 	return 0;
 }
 
@@ -65,6 +101,6 @@ int gb_watch_unshare(struct trace_event_raw_sys_exit *ctx)
 	__u64 mntns_id = mnt->ns.inum;
 
 	if (ctx->ret == 0 && gb_ns_verdict(mnt, mntns_id) == GB_NS_UNKNOWN)
-		tell(bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt));
+		tell(task, bpf_get_current_pid_tgid() >> 32, mntns_id, gb_mnt_uid(mnt), 0);
 	return 0;
 }

@@ -772,6 +772,12 @@ static struct unknown_ns {
 	unsigned npids;
 	uint64_t first_ms, last_try_ms;
 	enum ns_state state;
+	/* what the watcher said of the first exec in it (cg_exec), else of its first record: the process, a
+	 * container's init (the first to exec in the namespace its runtime made), and its cgroup (the kernel's
+	 * names, or ""), where the runtime had put it by the time it exec'd */
+	uint32_t cg_pid;
+	bool cg_exec;
+	char cg[160];
 } unknown[GB_NS_MAX];
 static unsigned nunknown;
 
@@ -967,8 +973,57 @@ static int host_like(uint32_t pid, uint64_t mntns, char id[GB_CONTAINER_ID_MAX +
 	return !id[0] || (c && c->mntns != mntns) ? 1 : -1;
 }
 
+/*
+ * The last resort for a namespace whose process and state were gone before either could be read (a container
+ * that lived a millisecond while the loop waited for a CPU): the cgroup the watcher saw its first exec in
+ * (@u->cg, the kernel's names) is named after its container. The container is what its engine's or
+ * containerd's stored records say of that id, if they still have it, else its id (and runtime) alone when the
+ * cgroup is plainly a runtime's (docker-ID.scope, /docker/ID, cri-containerd-ID.scope, libpod-ID, a kubelet's
+ * /kubepods/.../podUID/ID, whose runtime it does not say). A
+ * cgroup of a known container (a namespace made inside it) or that names no container gives NULL.
+ */
+static struct gb_container *describe_by_cgroup(const struct unknown_ns *u)
+{
+	/* the runtimes whose stored records may still describe it, when its cgroup's name does not tell which */
+	static const char *const stores[] = {"containerd", "docker", "podman"};
+	char id[GB_CONTAINER_ID_MAX + 1];
+	const char *leaf = strrchr(u->cg, '/');
+	const char *runtime = gb_runtime_from_cgroup(u->cg);
+	bool hex = gb_cgroup_container_id(u->cg, strlen(u->cg), id) == 0;
+	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = u->cg_pid};
+
+	if (!u->cg_pid || !leaf || !leaf[1] || leaf == u->cg)
+		return NULL; /* no cgroup told, or one right under the root (a service, a user's scope) */
+	if (!hex)	     /* a name the user chose: ctr's cgroup is NAMESPACE/ID */
+		snprintf(id, sizeof(id), "%s", leaf + 1);
+	if (find_id(id))
+		return NULL;
+	for (size_t i = 0; i <= sizeof(stores) / sizeof(stores[0]); i++) {
+		const char *hint = runtime ? runtime : i < sizeof(stores) / sizeof(stores[0]) ? stores[i] : NULL;
+		struct gb_container_rec *rec = calloc(1, sizeof(*rec));
+		struct gb_container *c = &rec->pub;
+		if (!rec)
+			return NULL;
+		snprintf(c->id, sizeof(c->id), "%s", id);
+		c->pid = u->cg_pid;
+		c->cgroup_path = strdup(u->cg);
+		gb_runtime_describe(c, NULL, hint);
+		bool stored = c->image && *c->image;
+		/* the last try: no store has it; its id alone, if the cgroup is plainly a runtime's */
+		bool last = runtime || !hint;
+		if (c->cgroup_path && (stored || (last && hex && (runtime || strstr(u->cg, "/kubepods")))) &&
+		    describe_ended(c, &w) && fill_strings(c))
+			return c;
+		container_free(c);
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
 /* Read what might tell what @u is: new state directories, then @pid's cgroup (with @from_proc: a container
- * no state directory knows is taken from /proc, as the full scan does). */
+ * no state directory knows is taken from /proc, as the full scan does, and one whose process is gone from the
+ * cgroup the watcher saw it in). */
 static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, bool from_proc, uint64_t now)
 {
 	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = pid};
@@ -991,6 +1046,12 @@ static const struct gb_container *identify(struct unknown_ns *u, uint32_t pid, b
 			gb_rec(n)->from_proc = true;
 			add(n);
 		}
+	}
+	if (!c && !hl && from_proc && !gb_container_by_ns(u->mntns, u->uid) &&
+	    host_like(u->cg_pid, u->mntns, id) == 0) { /* gone, and nothing was read of it in time */
+		struct gb_container *n = describe_by_cgroup(u);
+		if (n)
+			add(n);
 	}
 	if (hl)
 		u->pid = pid;
@@ -1035,7 +1096,7 @@ enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool f
 	return GB_NS_UNIDENTIFIED;
 }
 
-void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
+void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid, const char *cgroup, bool exec)
 {
 	uint64_t now = gb_clock_monotonic_ms();
 
@@ -1051,6 +1112,11 @@ void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid)
 		unknown_forget(u);
 		if (!(u = unknown_get(mntns, uid, pid, now)))
 			return;
+	}
+	if (cgroup && strlen(cgroup) < sizeof(u->cg) && !u->cg_exec && (exec || !u->cg_pid)) {
+		snprintf(u->cg, sizeof(u->cg), "%s", cgroup);
+		u->cg_pid = pid;
+		u->cg_exec = exec;
 	}
 	if (u->state == NS_ENDED || (u->state != NS_OTHER && ghost_witness(u, pid)))
 		return;

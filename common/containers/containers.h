@@ -75,8 +75,10 @@ enum gb_ns_kind {
  */
 enum gb_ns_kind gb_ns_resolve(uint64_t mntns, uint64_t uid, uint32_t pid, bool final, const struct gb_container **out);
 /* A namespace the kernel's filter did not know was made, or a process of it exec'd (the watcher): identify it
- * now, and (gb_ns_poll) again while its runtime may still be writing its state. */
-void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid);
+ * now, and (gb_ns_poll) again while its runtime may still be writing its state. @cgroup is the process's cgroup
+ * path as the kernel told it (its last few components; "" if not known), @exec whether told at an exec (else a
+ * fork or unshare): the last resort for a container whose process and state are gone before they were read. */
+void gb_ns_exec(uint64_t mntns, uint64_t uid, uint32_t pid, const char *cgroup, bool exec);
 /* Identify again the namespaces younger than the hold that nothing identified yet. Returns whether any is
  * still waiting (then call it again in a few ms). */
 bool gb_ns_poll(void);

@@ -161,7 +161,14 @@ static int on_record(void *arg, void *data, size_t size)
 		return 0;
 	}
 	if (size >= sizeof(*new_ns) && new_ns->kind == GB_RECORD_NEW_NS) {
-		gb_ns_exec(new_ns->mntns_id, new_ns->mntns_uid, new_ns->pid);
+		char cgroup[GB_CGROUP_DEPTH * (GB_CGROUP_NAME_LEN + 1) + 1];
+		size_t len = 0;
+		for (int i = GB_CGROUP_DEPTH - 1; i >= 0; i--) /* the names come leaf first */
+			if (new_ns->cgroup[i][0])
+				len += (size_t)snprintf(cgroup + len, sizeof(cgroup) - len, "/%.*s", GB_CGROUP_NAME_LEN,
+							new_ns->cgroup[i]);
+		cgroup[len] = '\0';
+		gb_ns_exec(new_ns->mntns_id, new_ns->mntns_uid, new_ns->pid, cgroup, new_ns->exec);
 		return 0;
 	}
 	if (size < sizeof(struct gb_proc))

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import Tracer, gadgetbox_cmd, static_workload, unique, wait_for
 from runtimes import BUSYBOX, RUNTIMES, containers, cri, run  # noqa: F401 (fixtures)
+from test_faults import stop_all_threads
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CRASH_SRC = os.path.join(HERE, "workloads", "crash.c")
@@ -426,3 +427,25 @@ def test_core_dump_is_shown(crashdir, workdir):
     [line] = [l for l in t.lines() if re.search(r"\bcrash\b", l)]
     assert re.search(r"SIGSEGV\(core\)\s+fault\s+at 0x0$", line), line
     assert any(n.startswith("core") for n in os.listdir(workdir))
+
+
+@pytest.mark.parametrize("runtime", ["docker", "cri"])
+def test_end_of_a_container_over_while_the_tracer_was_stopped(containers, runtime):
+    """exitsnoop-k8s is SIGSTOPped while a container runs `exit 3` and ends (docker's is removed too): when it
+    runs again neither the container's process nor its state is left, yet the end line is there, with its exit
+    code and its container's id (from the cgroup the kernel saw its first exec in; test_short_containers.py)."""
+    name = unique("gbt-exit-stopped")
+    kw = {"host_network": False} if runtime == "cri" else {}
+    with exit_tracer("--containers-only") as t:
+        stop_all_threads(t.proc)
+        try:
+            cid = containers.start(runtime, name, ["sh", "-c", "cat /proc/self/stat >/dev/null; exit 3"], **kw)
+            assert containers.wait(runtime, cid, timeout=60) == 3
+            if runtime == "docker":
+                containers.remove(runtime, cid)
+        finally:
+            t.proc.send_signal(signal.SIGCONT)
+        ends = wait_for(lambda: [e for e in t.events() if e["runtime"]["containerId"] == cid and e["containerEnd"]],
+                        timeout=30, what="the end line of the stopped-through container")
+        t.stop()
+    assert len(ends) == 1 and ends[0]["exitCode"] == 3 and ends[0]["comm"] == "sh", (ends, t.stderr())

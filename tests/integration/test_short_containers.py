@@ -11,6 +11,7 @@ race that needs the loop to run late, so the test runs many containers from thre
 sets how many per runtime (default 40).
 """
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -18,9 +19,10 @@ import uuid
 
 import pytest
 
-from conftest import Tracer
+from conftest import Tracer, wait_for
 from runtimes import container_runtimes, containers  # noqa: F401 (pytest fixtures)
 from test_containers import events, with_arg
+from test_faults import stop_all_threads
 
 N = int(os.environ.get("GB_SHORT_N", "40"))
 RUNTIMES = ("cri", "docker", "ctr")
@@ -72,3 +74,31 @@ def test_every_short_container_first_exec_is_labelled(container_runtimes, contai
              if any(e["runtime"]["containerId"] != cid for e in first_exec(evs, m))}
     assert not wrong, (f"{len(wrong)} of {len(started)} first execs not labelled with their container: {wrong}\n"
                        f"{t.stderr()}")
+
+
+@pytest.mark.parametrize("runtime", ["docker", "cri"])
+def test_a_container_over_while_the_tracer_was_stopped_is_labelled(containers, runtime):  # noqa: F811
+    """The worst case of the race above, made on purpose: the tracer is SIGSTOPped while a container starts,
+    runs its shell and ends (docker's is removed too: its engine's files are gone), so that when the tracer
+    runs again neither the container's process nor its runtime state is left to read. Its first exec still
+    carries its container: the id the kernel's record of its cgroup names (docker-ID.scope, pod.../ID), and,
+    where containerd still keeps the container (the CRI one is not removed yet), its pod."""
+    name = f"gbt-stopped-{runtime}-{uuid.uuid4().hex[:6]}"
+    kw = {"host_network": False} if runtime == "cri" else {}
+    with Tracer("execsnoop-k8s") as t:
+        stop_all_threads(t.proc)
+        try:
+            cid = containers.start(runtime, name, ["/bin/sh", "-c", "cat /proc/self/stat >/dev/null", name], **kw)
+            assert containers.wait(runtime, cid, timeout=60) == 0
+            if runtime == "docker":
+                containers.remove(runtime, cid)
+        finally:
+            t.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: first_exec(events(t), name), timeout=30, what="the stopped-through container's exec")
+        t.stop()
+    (e,) = first_exec(events(t), name)
+    assert e["runtime"]["containerId"] == cid, (e, t.stderr())
+    if runtime == "cri":
+        assert e["k8s"]["podName"] == name and e["k8s"]["namespace"], e
+    else:
+        assert e["runtime"]["runtimeName"] == "docker", e
