@@ -294,19 +294,30 @@ void gb_ctx_open_watcher(struct gb_ctx *ctx)
 	}
 }
 
-/* Every ring buffer, then the container exits they held: a container's last events in one buffer are
- * labelled even when another buffer told of its end first. The watcher's first: the new containers it
- * tells of are identified before the tracers' events of them are read. */
+/*
+ * Every ring buffer, then the container exits read before this pass: a container's last events in one buffer
+ * are labelled even when another buffer told of its end first. An exit read in this pass waits for the next:
+ * an event made just before the exit may have gone into a buffer this pass had read already (a child's failed
+ * exec, then the init's end, read from the exec buffer and then from the exit buffer: the exec was shown
+ * without its container, dropped without --host, 1 in 100 containers under churn with the agent). The
+ * watcher's first: the new containers it tells of are identified before the tracers' events of them are read.
+ */
 static int consume_all(struct gb_ctx *ctx)
 {
 	int total = 0, rc = 0;
+	size_t older = ctx->nexits; /* read in an earlier pass: every buffer is read once more below */
 
 	gb_source_consume(ctx->watcher);
 	for (int i = 0; i < ctx->nsources && !ctx->stop && rc >= 0; i++) {
 		rc = gb_source_consume(ctx->sources[i]);
 		total += rc > 0 ? rc : 0;
 	}
-	gb_ctx_apply_exits(ctx);
+	if (older) {
+		for (size_t i = 0; i < older; i++)
+			gb_containers_exited(ctx->exits[i].pid, ctx->exits[i].mntns_id);
+		memmove(ctx->exits, ctx->exits + older, (ctx->nexits - older) * sizeof(*ctx->exits));
+		ctx->nexits -= older;
+	}
 	return rc < 0 ? rc : total;
 }
 

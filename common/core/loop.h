@@ -115,7 +115,8 @@ int gb_ctx_ready(struct gb_ctx *ctx);
 /* Whether that scan has ended (gb_ctx_ready() would not wait). */
 bool gb_ctx_scan_done(struct gb_ctx *ctx);
 /* A container's init exited (a record in one ring buffer). The other buffers may still hold its earlier
- * events: it leaves the table once every buffer has been read (gb_ctx_apply_exits). */
+ * events: it leaves the table once every buffer has been read in full after the record was (the loop's next
+ * pass), or at gb_ctx_apply_exits (a tracer stopping, its buffers read). */
 void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns);
 void gb_ctx_apply_exits(struct gb_ctx *ctx);
 /* Make the watcher now if it is due (gb_ctx_ready made it so). */
