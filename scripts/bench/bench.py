@@ -8,7 +8,7 @@ CPU 0, the tracer to CPU 1, output goes to a file. Ratios are computed within a 
 these machines are noisy; tables show the median with min and max.
 
 Usage: bench.py OUTDIR   (environment: RUNS=5 DURATION=3 CONTAINERS=100 SOCKETS_PER_CONTAINER=100 START_RUNS=15
-                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit|net|loss|agent LOSS_RUNS=3)
+                          GADGETBOX_BENCH_BINARY=./gadgetbox BENCH_ONLY=start|audit|exit|net|loss|agent|scrape LOSS_RUNS=3)
 
 GADGETBOX_BENCH_BINARY: the gadgetbox binary under test (default: the repository's ./gadgetbox), to measure an
 older build. BENCH_ONLY=start: run only the container-start phase (about a minute; needs the test runtimes),
@@ -23,7 +23,8 @@ BENCH_ONLY=loss: only loss under contention (execsnoop-k8s, opensnoop-k8s, dnssn
 a CPU hog on the other CPU, per ring buffer size; LOSS_RUNS rounds, about 10 minutes), to OUTDIR/bench-loss.{json,md}.
 BENCH_ONLY=agent: the agent's ready time and RSS, and its cost on the open and exec loops against the applet
 alone (a few minutes), to OUTDIR/bench-agent.{json,md}; a full run has it too, and measures a scrape of the
-agent's /metrics with the idle containers' series.
+agent's /metrics with the idle containers' series. BENCH_ONLY=scrape: only that scrape, with CONTAINERS docker
+containers (OUTDIR/bench-scrape.{json,md}).
 """
 import json
 import shutil
@@ -791,6 +792,44 @@ def containers_phase(bins, tmp):
         subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
 
 
+def scrape_phase():
+    """BENCH_ONLY=scrape: the agent (default gadgets, --metrics, -o none) watches CONTAINERS idle docker
+    containers start (each one's first exec makes its series), then the CPU of a scrape of its /metrics."""
+    env = dict(os.environ)
+    up = subprocess.run(["bash", os.path.join(ROOT, "scripts/runtimes.sh"), "up"], capture_output=True, text=True)
+    if up.returncode != 0:
+        return {"scrape_error": "container runtimes did not start: " + up.stderr.strip()[-200:]}
+    for line in open("/run/gadgetbox-test/env"):
+        k, _, v = line.replace("export ", "").strip().partition("=")
+        env[k] = v
+    image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
+    names = [f"gb-bench-scrape-{i}" for i in range(CONTAINERS)]
+    port = free_port()
+    agent = subprocess.Popen([GB, "agent", "--metrics", f"127.0.0.1:{port}", "-o", "none"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_scrape(port, lambda text: "gadgetbox_build_info" in text)
+        for n in names:  # a failed exec first (the agent counts execs by result), then sleep
+            subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", image, "sh", "-c",
+                            "/gb-bench-nope 2>/dev/null; exec sleep 3600"], env=env, check=True,
+                           capture_output=True)
+        return {"containers": CONTAINERS, **scrape_cost(agent, port, names)}
+    finally:
+        agent.kill()
+        agent.wait()
+        subprocess.run(["docker", "rm", "-f", "-t", "0"] + names, env=env, capture_output=True)
+
+
+def scrape_section(sc):
+    if "scrape_error" in sc:
+        return [f"Not measured: {sc['scrape_error']}"]
+    return [f"The agent (default gadgets, `--metrics`, `-o none`) watched {sc['containers']} docker containers "
+            f"start (each a failed exec, then a sleep): a scrape of its `/metrics` ({sc['scrape_series']} series, "
+            f"{sc['scrape_bytes']:,} bytes) cost it {sc['scrape_cpu_us']:.0f} µs of CPU and took "
+            f"{sc['scrape_wall_ms']:.1f} ms (mean of {SCRAPES} in a row, minus the agent's CPU over as long "
+            f"without scrapes); its peak RSS was {sc['agent_rss_kb']:,} KiB."]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -829,7 +868,7 @@ def scrape_cost(agent, port, names):
     for _ in range(SCRAPES):
         text = get_metrics(port)
     wall, cpu = time.monotonic() - t0, cpu_ns(agent.pid) - cpu0
-XX
+    # as long again without scrapes: the agent's own background CPU, taken out of the scrapes' share
     cpu1 = cpu_ns(agent.pid)
     time.sleep(wall)
     idle = cpu_ns(agent.pid) - cpu1
@@ -1247,7 +1286,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     if not os.access(GB, os.X_OK):
         raise SystemExit(f"no gadgetbox binary at {GB} (GADGETBOX_BENCH_BINARY)")
-    solo = ("start", "audit", "exit", "net", "loss", "agent")
+    solo = ("start", "audit", "exit", "net", "loss", "agent", "scrape")
     if BENCH_ONLY not in ("",) + solo:
         raise SystemExit(f"BENCH_ONLY={BENCH_ONLY}: the phases that run alone are " + ", ".join(solo))
     tmp = tempfile.mkdtemp(prefix="gb-bench-")
@@ -1256,6 +1295,10 @@ def main():
             print("container start and first-exec latency", file=sys.stderr)
             start = container_start_phase(tmp)
             write_solo(out_dir, "start", "container start", {"container_start": start}, start_section(start)[2:])
+            return
+        if BENCH_ONLY == "scrape":
+            sc = scrape_phase()
+            write_solo(out_dir, "scrape", "a scrape of the agent's metrics", {"scrape": sc}, scrape_section(sc))
             return
         if BENCH_ONLY == "exit":
             import exitbench
