@@ -179,19 +179,26 @@ static size_t parse_op(const char *p, enum filter_op *op)
  * passes that. Bounds multiply (x{1,255} is 255 copies of x; (x{1,255}){1,255} 65,025) and both musl's and
  * glibc's compilers build the copies and then sets over them: 3,600 atoms took 35 MB, two nested {1,255} 8 GB
  * (measured with musl). One '+' counts double (x+ is xx*), so stacked '+' are bounded too (glibc's compiler
- * blows up on them; POSIX leaves adjacent repetition symbols undefined). An over-estimate is fine: this only
- * refuses patterns nobody types on purpose.
+ * blows up on them). An over-estimate is fine: this only refuses patterns nobody types on purpose.
+ * A repetition of a repetition ('**', 'a+?', 'x{2}*': POSIX leaves adjacent repetition symbols undefined, and
+ * glibc's compiler took gigabytes on a few hundred '?', found by fuzz_filter) gives REGEX_STACKED.
  */
 #define REGEX_SIZE_MAX	1024
 #define REGEX_GROUP_MAX 64
+#define REGEX_STACKED	((unsigned long)-1)
 static unsigned long regex_size(const char *re)
 {
 	unsigned long sum[REGEX_GROUP_MAX + 1] = {0}, last[REGEX_GROUP_MAX + 1] = {0};
 	unsigned depth = 0;
+	bool repeated = false; /* the last token was a repetition */
 
 	for (const char *p = re; *p; p++) {
 		unsigned long k;
+		bool was = repeated;
 
+		repeated = *p == '*' || *p == '+' || *p == '?';
+		if (repeated && was)
+			return REGEX_STACKED;
 		switch (*p) {
 		case '\\':
 			if (p[1])
@@ -250,6 +257,9 @@ static unsigned long regex_size(const char *re)
 			}
 			if (*end != '}')
 				goto atom;
+			if (was)
+				return REGEX_STACKED;
+			repeated = true;
 			k = n > REGEX_SIZE_MAX ? REGEX_SIZE_MAX + 1 : n ? n : 1;
 			sum[depth] += last[depth] * (k - 1);
 			last[depth] *= k;
@@ -325,7 +335,11 @@ static int parse_term(struct parser *ps, struct term *t)
 	t->is_num = parse_num(t->value, t->len, &t->num);
 	t->boolean = parse_bool(t->value);
 	if (t->op == FILTER_RE || t->op == FILTER_NRE) {
-		if (regex_size(t->value) > REGEX_SIZE_MAX)
+		unsigned long size = regex_size(t->value);
+		if (size == REGEX_STACKED)
+			return error_at(ps, value_at, "a repetition of a repetition in regular expression", t->value,
+					t->len, " ('**', '+?', '{m,n}*' are undefined in POSIX: write one)");
+		if (size > REGEX_SIZE_MAX)
 			return error_at(ps, value_at, "regular expression too large once its repetitions are expanded",
 					t->value, t->len, " (more than 1024 atoms: use fewer or smaller {m,n})");
 		int rc = regcomp(&t->re, t->value, REG_EXTENDED | REG_NOSUB);
