@@ -173,7 +173,6 @@ static size_t parse_op(const char *p, enum filter_op *op)
 	return best;
 }
 
-/* Copies VALUE from ps->p into the pool, unescaping \, and \\, up to the ',' that ends the term or the end. */
 /*
  * How big @re grows when the regex compiler expands its repetitions, in atoms, or REGEX_SIZE_MAX + 1 once it
  * passes that. Bounds multiply (x{1,255} is 255 copies of x; (x{1,255}){1,255} 65,025) and both musl's and
@@ -287,6 +286,7 @@ static unsigned long regex_size(const char *re)
 	return sum[0];
 }
 
+/* Copies VALUE from ps->p into the pool, unescaping \, and \\, up to the ',' that ends the term or the end. */
 static void parse_value(struct parser *ps, struct term *t)
 {
 	const char *p = ps->p;

@@ -973,14 +973,35 @@ static int host_like(uint32_t pid, uint64_t mntns, char id[GB_CONTAINER_ID_MAX +
 	return !id[0] || (c && c->mntns != mntns) ? 1 : -1;
 }
 
+/* A record of container @id as @u's cgroup and @hint's stored records (NULL: none) describe it, bound to @u's
+ * namespace as an ended container if a store still has it (its image is known), or if @alone (its id will do) */
+static struct gb_container *cgroup_record(const struct unknown_ns *u, const char *id, const char *hint, bool alone)
+{
+	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = u->cg_pid};
+	struct gb_container_rec *rec = calloc(1, sizeof(*rec));
+	struct gb_container *c = &rec->pub;
+
+	if (!rec)
+		return NULL;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	c->pid = u->cg_pid;
+	c->cgroup_path = strdup(u->cg);
+	gb_runtime_describe(c, NULL, hint);
+	bool stored = c->image && *c->image;
+	if (c->cgroup_path && (stored || alone) && describe_ended(c, &w) && fill_strings(c))
+		return c;
+	container_free(c);
+	return NULL;
+}
+
 /*
  * The last resort for a namespace whose process and state were gone before either could be read (a container
  * that lived a millisecond while the loop waited for a CPU): the cgroup the watcher saw its first exec in
  * (@u->cg, the kernel's names) is named after its container. The container is what its engine's or
  * containerd's stored records say of that id, if they still have it, else its id (and runtime) alone when the
  * cgroup is plainly a runtime's (docker-ID.scope, /docker/ID, cri-containerd-ID.scope, libpod-ID, a kubelet's
- * /kubepods/.../podUID/ID, whose runtime it does not say). A
- * cgroup of a known container (a namespace made inside it) or that names no container gives NULL.
+ * /kubepods/.../podUID/ID, whose runtime it does not say). A cgroup of a known container (a namespace made
+ * inside it) or that names no container gives NULL.
  */
 static struct gb_container *describe_by_cgroup(const struct unknown_ns *u)
 {
@@ -990,7 +1011,7 @@ static struct gb_container *describe_by_cgroup(const struct unknown_ns *u)
 	const char *leaf = strrchr(u->cg, '/');
 	const char *runtime = gb_runtime_from_cgroup(u->cg);
 	bool hex = gb_cgroup_container_id(u->cg, strlen(u->cg), id) == 0;
-	struct ns_witness w = {.mntns = u->mntns, .uid = u->uid, .pid = u->cg_pid};
+	struct gb_container *c = NULL;
 
 	if (!u->cg_pid || !leaf || !leaf[1] || leaf == u->cg)
 		return NULL; /* no cgroup told, or one right under the root (a service, a user's scope) */
@@ -998,27 +1019,10 @@ static struct gb_container *describe_by_cgroup(const struct unknown_ns *u)
 		snprintf(id, sizeof(id), "%s", leaf + 1);
 	if (find_id(id))
 		return NULL;
-	for (size_t i = 0; i <= sizeof(stores) / sizeof(stores[0]); i++) {
-		const char *hint = runtime ? runtime : i < sizeof(stores) / sizeof(stores[0]) ? stores[i] : NULL;
-		struct gb_container_rec *rec = calloc(1, sizeof(*rec));
-		struct gb_container *c = &rec->pub;
-		if (!rec)
-			return NULL;
-		snprintf(c->id, sizeof(c->id), "%s", id);
-		c->pid = u->cg_pid;
-		c->cgroup_path = strdup(u->cg);
-		gb_runtime_describe(c, NULL, hint);
-		bool stored = c->image && *c->image;
-		/* the last try: no store has it; its id alone, if the cgroup is plainly a runtime's */
-		bool last = runtime || !hint;
-		if (c->cgroup_path && (stored || (last && hex && (runtime || strstr(u->cg, "/kubepods")))) &&
-		    describe_ended(c, &w) && fill_strings(c))
-			return c;
-		container_free(c);
-		if (last)
-			break;
-	}
-	return NULL;
+	for (size_t i = 0; !runtime && !c && i < sizeof(stores) / sizeof(stores[0]); i++)
+		c = cgroup_record(u, id, stores[i], false);
+	/* its runtime's records, or none: then its id (and runtime) alone, if the cgroup is plainly a runtime's */
+	return c ? c : cgroup_record(u, id, runtime, hex && (runtime || strstr(u->cg, "/kubepods")));
 }
 
 /* Read what might tell what @u is: new state directories, then @pid's cgroup (with @from_proc: a container

@@ -114,11 +114,20 @@ void gb_ctx_container_exited(struct gb_ctx *ctx, uint32_t pid, uint64_t mntns)
 	ctx->exits[ctx->nexits++] = (struct gb_container_exit){.pid = pid, .mntns_id = mntns};
 }
 
+/* The first @n exits read (the oldest) leave the table. */
+static void apply_exits(struct gb_ctx *ctx, size_t n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		gb_containers_exited(ctx->exits[i].pid, ctx->exits[i].mntns_id);
+	memmove(ctx->exits, ctx->exits + n, (ctx->nexits - n) * sizeof(*ctx->exits));
+	ctx->nexits -= n;
+}
+
 void gb_ctx_apply_exits(struct gb_ctx *ctx)
 {
-	for (size_t i = 0; i < ctx->nexits; i++)
-		gb_containers_exited(ctx->exits[i].pid, ctx->exits[i].mntns_id);
-	ctx->nexits = 0;
+	apply_exits(ctx, ctx->nexits);
 }
 
 /* ---- sources: the record path ---- */
@@ -312,12 +321,7 @@ static int consume_all(struct gb_ctx *ctx)
 		rc = gb_source_consume(ctx->sources[i]);
 		total += rc > 0 ? rc : 0;
 	}
-	if (older) {
-		for (size_t i = 0; i < older; i++)
-			gb_containers_exited(ctx->exits[i].pid, ctx->exits[i].mntns_id);
-		memmove(ctx->exits, ctx->exits + older, (ctx->nexits - older) * sizeof(*ctx->exits));
-		ctx->nexits -= older;
-	}
+	apply_exits(ctx, older);
 	return rc < 0 ? rc : total;
 }
 

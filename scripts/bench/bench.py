@@ -754,21 +754,14 @@ def audit_section(a):
 def containers_phase(bins, tmp):
     """Ready time and memory of gadgetbox with many idle containers on the node, each holding
     SOCKETS_PER_CONTAINER sockets (listeners and bound UDP sockets), and the snapshots of all of them."""
-    env = dict(os.environ)
-    up = subprocess.run(["bash", os.path.join(ROOT, "scripts/runtimes.sh"), "up"], capture_output=True, text=True)
-    if up.returncode != 0:
-        return {"error": "container runtimes did not start: " + up.stderr.strip()[-200:]}
-    for line in open("/run/gadgetbox-test/env"):
-        k, _, v = line.replace("export ", "").strip().partition("=")
-        env[k] = v
+    env, why = runtime_env()
+    if why:
+        return {"error": why}
     image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
     names = [f"gb-bench-idle-{i}" for i in range(CONTAINERS)]
     # the agent, serving metrics, sees the containers start: each one's first exec makes its series
-    port = free_port()
-    agent = subprocess.Popen([GB, "agent", "--metrics", f"127.0.0.1:{port}", "-o", "none"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    agent, port = metrics_agent()
     try:
-        wait_scrape(port, lambda text: "gadgetbox_build_info" in text)
         t = time.monotonic()
         for n in names:
             subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", "-v",
@@ -795,20 +788,13 @@ def containers_phase(bins, tmp):
 def scrape_phase():
     """BENCH_ONLY=scrape: the agent (default gadgets, --metrics, -o none) watches CONTAINERS idle docker
     containers start (each one's first exec makes its series), then the CPU of a scrape of its /metrics."""
-    env = dict(os.environ)
-    up = subprocess.run(["bash", os.path.join(ROOT, "scripts/runtimes.sh"), "up"], capture_output=True, text=True)
-    if up.returncode != 0:
-        return {"scrape_error": "container runtimes did not start: " + up.stderr.strip()[-200:]}
-    for line in open("/run/gadgetbox-test/env"):
-        k, _, v = line.replace("export ", "").strip().partition("=")
-        env[k] = v
+    env, why = runtime_env()
+    if why:
+        return {"scrape_error": why}
     image = env.get("GADGETBOX_TEST_BUSYBOX", "gadgetbox-test/busybox:1")
     names = [f"gb-bench-scrape-{i}" for i in range(CONTAINERS)]
-    port = free_port()
-    agent = subprocess.Popen([GB, "agent", "--metrics", f"127.0.0.1:{port}", "-o", "none"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    agent, port = metrics_agent()
     try:
-        wait_scrape(port, lambda text: "gadgetbox_build_info" in text)
         for n in names:  # a failed exec first (the agent counts execs by result), then sleep
             subprocess.run(["docker", "run", "-d", "--name", n, "--network", "none", image, "sh", "-c",
                             "/gb-bench-nope 2>/dev/null; exec sleep 3600"], env=env, check=True,
@@ -828,6 +814,15 @@ def scrape_section(sc):
             f"{sc['scrape_bytes']:,} bytes) cost it {sc['scrape_cpu_us']:.0f} µs of CPU and took "
             f"{sc['scrape_wall_ms']:.1f} ms (mean of {SCRAPES} in a row, minus the agent's CPU over as long "
             f"without scrapes); its peak RSS was {sc['agent_rss_kb']:,} KiB."]
+
+
+def metrics_agent():
+    """The agent with its default gadgets, metrics only, on a free port: (process, port) once it serves."""
+    port = free_port()
+    agent = subprocess.Popen([GB, "agent", "--metrics", f"127.0.0.1:{port}", "-o", "none"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_scrape(port, lambda text: "gadgetbox_build_info" in text)
+    return agent, port
 
 
 def free_port():
